@@ -1,0 +1,350 @@
+"""Demonstration territory of the community.
+
+Real: the communes' names and INSEE codes, the community's name. Approximate: commune boundaries
+(Voronoi cells around each town centre, clipped to a disc) and QPV outlines (drawn around the real
+neighbourhoods' approximate location). Fictional, and marked so (`is_fictional`, "(fictif)" in the
+name, example.org addresses): landlords, contractors, units' contacts, parcels and their owners.
+Everything is keyed by code, so loading twice changes nothing.
+"""
+
+import random
+from dataclasses import dataclass
+
+from shapely.geometry import MultiPoint, Point, Polygon, box
+from shapely.ops import unary_union, voronoi_diagram
+
+from directory import geo
+from directory.models import (
+    Domain,
+    Layer,
+    Organisation,
+    OrganisationKind,
+    Parcel,
+    Perimeter,
+    RoleAssignment,
+    Unit,
+    UnitKind,
+    User,
+)
+from directory.roles import Role
+
+M_PER_DEG_LAT = 111_200.0
+M_PER_DEG_LON = 73_000.0  # at about 49° N
+
+# (INSEE, name, code, lon, lat of the town centre): real names, codes and approximate centres.
+COMMUNES = [
+    ("78361", "Mantes-la-Jolie", "mantes-la-jolie", 1.7175, 48.9908),
+    ("78362", "Mantes-la-Ville", "mantes-la-ville", 1.7100, 48.9720),
+    ("78335", "Limay", "limay", 1.7420, 49.0020),
+    ("78440", "Les Mureaux", "les-mureaux", 1.9170, 48.9875),
+    ("78138", "Chanteloup-les-Vignes", "chanteloup-les-vignes", 2.0319, 48.9786),
+    ("78123", "Carrières-sous-Poissy", "carrieres-sous-poissy", 2.0400, 48.9460),
+    ("78498", "Poissy", "poissy", 2.0460, 48.9290),
+    ("78172", "Conflans-Sainte-Honorine", "conflans-sainte-honorine", 2.0970, 48.9990),
+]
+
+# (code, name, commune code, lon, lat, radius in metres): real neighbourhood names, approximate outlines.
+QPVS = [
+    ("qpv-val-fourre", "Le Val Fourré", "mantes-la-jolie", 1.6990, 48.9960, 650),
+    ("qpv-domaine-vallee", "Le Domaine de la Vallée", "mantes-la-ville", 1.7060, 48.9700, 380),
+    ("qpv-cinq-quartiers", "Les Cinq Quartiers", "les-mureaux", 1.9080, 48.9850, 520),
+    ("qpv-la-noe", "La Noé", "chanteloup-les-vignes", 2.0290, 48.9800, 400),
+    ("qpv-beauregard", "Beauregard", "poissy", 2.0330, 48.9340, 420),
+]
+
+CU_CODE = "gpso"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    organisation: str
+    unit: str | None
+    roles: tuple
+    superuser: bool = False
+
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = [
+    DemoUser(
+        "demo-commune", "Camille", "Martin (fictif)", "mantes-la-jolie", None, (Role.REFERENT, Role.REQUESTER)
+    ),
+    DemoUser(
+        "demo-commune-2", "Sami", "Benali (fictif)", "les-mureaux", None, (Role.REFERENT, Role.REQUESTER)
+    ),
+    DemoUser("demo-ctc", "Julien", "Petit (fictif)", CU_CODE, "ctc-mantois", (Role.AGENT,)),
+    DemoUser(
+        "demo-ctc-lead", "Nadia", "Roux (fictif)", CU_CODE, "ctc-mantois", (Role.AGENT, Role.SUPERVISOR)
+    ),
+    DemoUser("demo-dvq", "Claire", "Lefèvre (fictif)", CU_CODE, "dvq", (Role.DVQ_OFFICER,)),
+    DemoUser("demo-waste", "Karim", "Diallo (fictif)", CU_CODE, "dir-dechets", (Role.AGENT,)),
+    DemoUser(
+        "demo-landlord",
+        "Élise",
+        "Moreau (fictif)",
+        "residences-mantois",
+        "residences-mantois-agence",
+        (Role.AGENT,),
+    ),
+    DemoUser("demo-admin", "Alex", "Durand (fictif)", CU_CODE, None, (Role.ADMINISTRATOR,), superuser=True),
+]
+
+
+def _disc(lon, lat, radius_m, quad_segs=8):
+    """A polygon approximating a circle of radius_m metres around (lon, lat)."""
+    circle = Point(0, 0).buffer(1, quad_segs=quad_segs)
+    return Polygon(
+        [
+            (lon + x * radius_m / M_PER_DEG_LON, lat + y * radius_m / M_PER_DEG_LAT)
+            for x, y in circle.exterior.coords
+        ]
+    )
+
+
+def commune_shapes():
+    centres = MultiPoint([(lon, lat) for _i, _n, _c, lon, lat in COMMUNES])
+    envelope = box(1.55, 48.85, 2.25, 49.10)
+    cells = voronoi_diagram(centres, envelope=envelope)
+    shapes = {}
+    for insee, _name, code, lon, lat in COMMUNES:
+        centre = Point(lon, lat)
+        cell = next(poly for poly in cells.geoms if poly.contains(centre))
+        shapes[code] = cell.intersection(_disc(lon, lat, 3200)).intersection(envelope)
+        assert shapes[code].is_valid and not shapes[code].is_empty, insee
+    return shapes
+
+
+def _upsert(model, lookup, **values):
+    obj, _created = model.objects.update_or_create(**lookup, defaults=values)
+    return obj
+
+
+def _upsert_perimeter(layer, code, name, shape, **extra):
+    perimeter = Perimeter.objects.filter(layer=layer, code=code).first() or Perimeter(layer=layer, code=code)
+    perimeter.name = name
+    perimeter.set_geometry(geo.geojson_from_shape(shape))
+    perimeter.area_m2 = geo.area_m2(shape)
+    for key, value in extra.items():
+        setattr(perimeter, key, value)
+    perimeter.save()
+    return perimeter
+
+
+def load_organisations():
+    cu = _upsert(
+        Organisation,
+        {"code": CU_CODE},
+        name="Grand Paris Seine & Oise",
+        kind=OrganisationKind.CU,
+        website="https://gpseo.fr",
+    )
+    communes = {}
+    for insee, name, code, _lon, _lat in COMMUNES:
+        communes[code] = _upsert(
+            Organisation, {"code": code}, name=name, kind=OrganisationKind.COMMUNE, insee=insee
+        )
+    _upsert(
+        Organisation, {"code": "prefecture-78"}, name="Préfecture des Yvelines", kind=OrganisationKind.STATE
+    )
+    landlords = {
+        "habitat-seine-aval": _upsert(
+            Organisation,
+            {"code": "habitat-seine-aval"},
+            name="Habitat Seine-Aval (fictif)",
+            kind=OrganisationKind.LANDLORD,
+            email="contact@habitat-seine-aval.example.org",
+            is_fictional=True,
+        ),
+        "residences-mantois": _upsert(
+            Organisation,
+            {"code": "residences-mantois"},
+            name="Résidences du Mantois (fictif)",
+            kind=OrganisationKind.LANDLORD,
+            email="gestion@residences-mantois.example.org",
+            is_fictional=True,
+        ),
+    }
+    contractors = {
+        "proprete-vallee": _upsert(
+            Organisation,
+            {"code": "proprete-vallee"},
+            name="Propreté de la Vallée (fictif)",
+            kind=OrganisationKind.CONTRACTOR,
+            email="exploitation@proprete-vallee.example.org",
+            is_fictional=True,
+        ),
+        "regie-quartier-val": _upsert(
+            Organisation,
+            {"code": "regie-quartier-val"},
+            name="Régie de quartier du Val (fictive)",
+            kind=OrganisationKind.CONTRACTOR,
+            is_inclusion_enterprise=True,
+            email="contact@regie-quartier-val.example.org",
+            is_fictional=True,
+        ),
+    }
+    return cu, communes, landlords, contractors
+
+
+def load_units(cu, communes, landlords, contractors):
+    def unit(code, name, kind, organisation, parent=None, territory=(), **extra):
+        obj = _upsert(
+            Unit,
+            {"code": code},
+            name=name,
+            kind=kind,
+            organisation=organisation,
+            parent=parent,
+            email=f"{code}@example.org",
+            **extra,
+        )
+        obj.territory.set([communes[c] for c in territory])
+        return obj
+
+    hours = "lun.–ven. 8h30–12h, 13h30–17h (fictif)"
+    proximity = unit("dir-proximite", "Direction de la proximité (fictif)", UnitKind.DIRECTION, cu)
+    ctcs = {
+        "ctc-mantois": unit(
+            "ctc-mantois",
+            "CTC du Mantois (fictif)",
+            UnitKind.CTC,
+            cu,
+            proximity,
+            ["mantes-la-jolie", "mantes-la-ville", "limay"],
+            opening_hours=hours,
+        ),
+        "ctc-seine-aval": unit(
+            "ctc-seine-aval",
+            "CTC Seine-Aval (fictif)",
+            UnitKind.CTC,
+            cu,
+            proximity,
+            ["les-mureaux", "chanteloup-les-vignes", "carrieres-sous-poissy"],
+            opening_hours=hours,
+        ),
+        "ctc-boucle": unit(
+            "ctc-boucle",
+            "CTC de la Boucle (fictif)",
+            UnitKind.CTC,
+            cu,
+            proximity,
+            ["poissy", "conflans-sainte-honorine"],
+            opening_hours=hours,
+        ),
+    }
+    all_communes = [code for _i, _n, code, _x, _y in COMMUNES]
+    units = {
+        "dir-proximite": proximity,
+        **ctcs,
+        "dir-dechets": unit(
+            "dir-dechets", "Direction des déchets (fictif)", UnitKind.WASTE, cu, None, all_communes
+        ),
+        "dvq": unit(
+            "dvq",
+            "Direction de la ville et des quartiers – DVQ (fictif)",
+            UnitKind.DVQ,
+            cu,
+            None,
+            all_communes,
+        ),
+    }
+    for code, org in {**landlords, **contractors}.items():
+        units[f"{code}-agence"] = unit(f"{code}-agence", f"{org.name} – agence", UnitKind.AGENCY, org)
+    for code, org in communes.items():
+        units[f"{code}-st"] = unit(f"{code}-st", f"Services techniques – {org.name}", UnitKind.SERVICE, org)
+    return units
+
+
+def load_perimeters(communes, units):
+    shapes = commune_shapes()
+    for _insee, name, code, _lon, _lat in COMMUNES:
+        _upsert_perimeter(Layer.COMMUNES, code, name, shapes[code], commune=communes[code])
+    for ctc_code in ("ctc-mantois", "ctc-seine-aval", "ctc-boucle"):
+        ctc = units[ctc_code]
+        sector = unary_union([shapes[c.code] for c in ctc.territory.all()])
+        _upsert_perimeter(Layer.SECTORS, f"secteur-{ctc_code}", f"Secteur {ctc.name}", sector, unit=ctc)
+    qpvs = {}
+    for code, name, commune_code, lon, lat, radius in QPVS:
+        shape = _disc(lon, lat, radius).intersection(shapes[commune_code])
+        qpvs[code] = (_upsert_perimeter(Layer.QPV, code, name, shape, commune=communes[commune_code]), shape)
+    return qpvs
+
+
+def _owner_for(rng, weights):
+    codes = [code for code, _w in weights]
+    return rng.choices(codes, weights=[w for _c, w in weights])[0]
+
+
+# For each QPV, who owns the land around it: (organisation code or None for private, weight).
+LAND_OWNERSHIP = {
+    "qpv-val-fourre": [("residences-mantois", 55), ("gpso", 20), ("mantes-la-jolie", 15), (None, 10)],
+    "qpv-domaine-vallee": [("habitat-seine-aval", 45), ("mantes-la-ville", 35), (None, 20)],
+    "qpv-cinq-quartiers": [("habitat-seine-aval", 50), ("gpso", 25), ("les-mureaux", 15), (None, 10)],
+    "qpv-la-noe": [("residences-mantois", 40), ("habitat-seine-aval", 30), ("gpso", 30)],
+    "qpv-beauregard": [("habitat-seine-aval", 35), ("poissy", 45), (None, 20)],
+}
+PARCEL_SIZE_M = 90.0
+
+
+def load_parcels(qpvs):
+    """A grid of parcels over each QPV, owners drawn with a fixed seed (fictional)."""
+    organisations = {org.code: org for org in Organisation.objects.all()}
+    public_kinds = {OrganisationKind.CU, OrganisationKind.COMMUNE}
+    count = 0
+    for qpv_code, (_perimeter, shape) in qpvs.items():
+        rng = random.Random(qpv_code)
+        minx, miny, maxx, maxy = shape.bounds
+        dx, dy = PARCEL_SIZE_M / M_PER_DEG_LON, PARCEL_SIZE_M / M_PER_DEG_LAT
+        row = 0
+        y = miny
+        while y < maxy:
+            col, x = 0, minx
+            while x < maxx:
+                cell = box(x, y, x + dx, y + dy)
+                if cell.intersects(shape):
+                    owner_code = _owner_for(rng, LAND_OWNERSHIP[qpv_code])
+                    owner = organisations.get(owner_code) if owner_code else None
+                    ref = f"{qpv_code.removeprefix('qpv-').upper()}-{row:02d}{col:02d}"
+                    parcel = Parcel.objects.filter(ref=ref).first() or Parcel(ref=ref)
+                    parcel.owner = owner
+                    parcel.domain = Domain.PUBLIC if owner and owner.kind in public_kinds else Domain.PRIVATE
+                    parcel.set_geometry(geo.geojson_from_shape(cell))
+                    parcel.area_m2 = geo.area_m2(cell)
+                    parcel.save()
+                    count += 1
+                col, x = col + 1, x + dx
+            row, y = row + 1, y + dy
+    return count
+
+
+def load_users():
+    organisations = {org.code: org for org in Organisation.objects.all()}
+    units = {unit.code: unit for unit in Unit.objects.all()}
+    created = []
+    for spec in DEMO_USERS:
+        user = User.objects.filter(username=spec.username).first()
+        if user is None:
+            user = User(username=spec.username)
+            user.set_password(DEMO_PASSWORD)
+            created.append(spec.username)
+        user.first_name, user.last_name = spec.first_name, spec.last_name
+        user.email = f"{spec.username}@example.org"
+        user.organisation = organisations[spec.organisation]
+        user.unit = units[spec.unit] if spec.unit else None
+        user.is_staff = user.is_superuser = spec.superuser
+        user.save()
+        for role in spec.roles:
+            RoleAssignment.objects.get_or_create(user=user, role=role)
+        user.role_assignments.exclude(role__in=spec.roles).delete()
+    return created
+
+
+def load_territory():
+    cu, communes, landlords, contractors = load_organisations()
+    units = load_units(cu, communes, landlords, contractors)
+    qpvs = load_perimeters(communes, units)
+    parcels = load_parcels(qpvs)
+    created = load_users()
+    return {"communes": len(communes), "qpv": len(qpvs), "parcels": parcels, "users_created": created}

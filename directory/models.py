@@ -1,0 +1,266 @@
+"""Organisations, units, people and their roles; perimeters and parcels of the territory."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from directory.roles import Role
+
+
+class OrganisationKind(models.TextChoices):
+    CU = "cu", _("Urban community")
+    COMMUNE = "commune", _("Commune")
+    LANDLORD = "landlord", _("Social landlord")
+    CONTRACTOR = "contractor", _("Contractor")
+    STATE = "state", _("State")
+
+
+class Organisation(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices, db_index=True)
+    insee = models.CharField(_("INSEE code"), max_length=5, unique=True, null=True, blank=True)
+    is_inclusion_enterprise = models.BooleanField(
+        _("social-inclusion enterprise (régie d'insertion)"), default=False
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    is_fictional = models.BooleanField(
+        _("fictional (demo data)"),
+        default=False,
+        help_text=_("Set on demonstration data that does not describe a real organisation."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        permissions = [("act_for_organisation", _("Can act for the organisation"))]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == OrganisationKind.COMMUNE and not self.insee:
+            raise ValidationError({"insee": _("A commune needs its INSEE code.")})
+        if self.kind != OrganisationKind.COMMUNE and self.insee:
+            raise ValidationError({"insee": _("Only communes have an INSEE code.")})
+
+
+class UnitKind(models.TextChoices):
+    DIRECTION = "direction", _("Direction")
+    CTC = "ctc", _("Community technical centre (CTC)")
+    WASTE = "waste", _("Waste direction")
+    DVQ = "dvq", _("DVQ")
+    SERVICE = "service", _("Service")
+    AGENCY = "agency", _("Agency")
+
+
+class Unit(models.Model):
+    """A direction, centre, service or agency inside an organisation."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="units", verbose_name=_("organisation")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices, db_index=True)
+    territory = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="covering_units",
+        limit_choices_to={"kind": OrganisationKind.COMMUNE},
+        verbose_name=_("territory (communes covered)"),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.parent_id and self.parent.organisation_id != self.organisation_id:
+            raise ValidationError({"parent": _("The parent unit must belong to the same organisation.")})
+
+    def ancestors(self):
+        """This unit's parents, nearest first (guards against cycles)."""
+        seen, node = {self.pk}, self.parent
+        while node is not None and node.pk not in seen:
+            seen.add(node.pk)
+            yield node
+            node = node.parent
+
+
+class User(AbstractUser):
+    """A person using the platform, acting for one organisation (and possibly one of its units)."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("organisation"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("unit")
+    )
+    job_title = models.CharField(_("function"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self):
+        super().clean()
+        if self.unit_id and self.unit.organisation_id != self.organisation_id:
+            raise ValidationError({"unit": _("The unit must belong to the user's organisation.")})
+
+    @property
+    def role_codes(self):
+        cached = getattr(self, "_role_codes", None)
+        if cached is None:
+            cached = (
+                frozenset(self.role_assignments.values_list("role", flat=True)) if self.pk else frozenset()
+            )
+            self._role_codes = cached
+        return cached
+
+    def has_role(self, role):
+        return role in self.role_codes
+
+
+class RoleAssignment(models.Model):
+    """A role a user holds in the organisation (and unit) they act for."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_user_role")]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+
+    def __str__(self):
+        return f"{self.user_id}:{self.role}"
+
+
+class Layer(models.TextChoices):
+    COMMUNES = "communes", _("Communes")
+    QPV = "qpv", _("Priority neighbourhoods (QPV)")
+    SECTORS = "sectors", _("CTC sectors")
+    ZONES = "zones", _("Management zones")
+    SUBSECTORS = "subsectors", _("Sub-sectors")
+
+
+class BBoxMixin(models.Model):
+    """GeoJSON geometry in WGS84 with bounding-box columns for database pre-filters."""
+
+    geometry = models.JSONField(_("geometry (GeoJSON, WGS84)"))
+    min_lon = models.FloatField(editable=False)
+    min_lat = models.FloatField(editable=False)
+    max_lon = models.FloatField(editable=False)
+    max_lat = models.FloatField(editable=False)
+
+    class Meta:
+        abstract = True
+
+    def set_geometry(self, geojson):
+        from directory import geo
+
+        shape = geo.shape_from_geojson(geojson)
+        self.geometry = geo.geojson_from_shape(shape)
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = shape.bounds
+        return shape
+
+    def shape(self):
+        from directory import geo
+
+        return geo.shape_from_geojson(self.geometry)
+
+
+class Perimeter(BBoxMixin):
+    layer = models.CharField(_("layer"), max_length=20, choices=Layer.choices, db_index=True)
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    properties = models.JSONField(_("other properties"), default=dict, blank=True)
+    commune = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="perimeters",
+        limit_choices_to={"kind": OrganisationKind.COMMUNE},
+        verbose_name=_("commune"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="perimeters",
+        verbose_name=_("unit in charge"),
+    )
+    area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["layer", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["layer", "code"], name="unique_perimeter_code_per_layer")
+        ]
+        indexes = [
+            models.Index(fields=["layer", "min_lon", "max_lon", "min_lat", "max_lat"], name="perimeter_bbox")
+        ]
+        verbose_name = _("perimeter")
+        verbose_name_plural = _("perimeters")
+
+    def __str__(self):
+        return f"{self.get_layer_display()} · {self.name}"
+
+
+class Domain(models.TextChoices):
+    PUBLIC = "public", _("Public domain")
+    PRIVATE = "private", _("Private domain")
+
+
+class Parcel(BBoxMixin):
+    ref = models.CharField(_("cadastral reference"), max_length=64, unique=True)
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
+        verbose_name=_("owner"),
+        help_text=_("Empty for a private owner who is not a partner organisation."),
+    )
+    domain = models.CharField(_("domain"), max_length=10, choices=Domain.choices)
+    area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["ref"]
+        indexes = [models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"], name="parcel_bbox")]
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
+
+    def __str__(self):
+        return self.ref

@@ -1,0 +1,38 @@
+"""The background worker: runs the configured jobs (settings.WORKER_JOBS) on every tick.
+
+The same jobs run from `manage.py run_worker` (embedded mode) and from the Celery beat task
+`engine.tasks.run_worker_jobs` (production). Jobs must be safe to run concurrently in several
+processes: they claim their rows with compare-and-set updates.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+def configured_jobs():
+    return [(path, import_string(path)) for path in settings.WORKER_JOBS]
+
+
+def run_jobs_once():
+    """Run every job once; a failing job is logged and does not stop the others."""
+    handled = {}
+    for path, job in configured_jobs():
+        try:
+            handled[path] = job()
+        except Exception:
+            logger.exception("worker job %s failed", path)
+            handled[path] = None
+    return handled
+
+
+def run_forever(interval_seconds, *, stop=lambda: False, sleep=time.sleep):
+    while not stop():
+        close_old_connections()
+        run_jobs_once()
+        sleep(interval_seconds)

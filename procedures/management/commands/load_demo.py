@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
+from directory.models import User
+from procedures.demo import load_categories
+
+
+class Command(BaseCommand):
+    help = "Load the demonstration territory, organisations, users and categories (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-absent", action="store_true", help="Do nothing when the demo accounts already exist."
+        )
+
+    def handle(self, *args, if_absent=False, **options):
+        if if_absent and User.objects.filter(username=DEMO_USERS[0].username).exists():
+            self.stdout.write("Demo data already loaded.")
+            return
+        with transaction.atomic():
+            summary = load_territory()
+            categories = load_categories()
+        self.stdout.write(
+            f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
+            f"{categories} categories."
+        )
+        self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
+        for spec in DEMO_USERS:
+            self.stdout.write(f"  {spec.username:<16} {', '.join(str(role.label) for role in spec.roles)}")

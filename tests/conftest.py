@@ -1,0 +1,45 @@
+"""Shared fixtures: the test territory with a named user per role, time control, query counting.
+
+Time: use the `time_machine` fixture (from time-machine) and move it with `time_machine.move_to(...)`;
+never sleep. Queries: `assert_queries(n)` (exact) and pytest-django's `django_assert_max_num_queries`.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import build_world
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def assert_queries():
+    """Context manager asserting the exact number of queries, listing them when it differs."""
+
+    class _Counter:
+        def __init__(self, expected):
+            self.expected = expected
+            self.context = CaptureQueriesContext(connection)
+
+        def __enter__(self):
+            self.context.__enter__()
+            return self.context
+
+        def __exit__(self, *exc):
+            self.context.__exit__(*exc)
+            if exc[0] is None:
+                executed = len(self.context.captured_queries)
+                if executed != self.expected:
+                    listing = "\n".join(q["sql"] for q in self.context.captured_queries)
+                    pytest.fail(f"expected {self.expected} queries, got {executed}:\n{listing}")
+
+    return _Counter
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

@@ -1,0 +1,71 @@
+from io import StringIO
+
+from django.apps import apps
+from django.core.management import call_command
+from shapely.geometry import shape
+
+from directory.models import Layer, Organisation, OrganisationKind, Parcel, Perimeter, Unit, UnitKind, User
+from procedures.models import Category
+
+PROJECT_APPS = ("directory", "procedures", "engine")
+
+
+def snapshot():
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.app_label in PROJECT_APPS or model._meta.label == "auth.Group":
+            rows[model._meta.label] = sorted(map(repr, model.objects.order_by("pk").values()))
+    return rows
+
+
+def test_load_demo_twice_leaves_the_same_rows(db):
+    call_command("load_demo", stdout=StringIO())
+    first = snapshot()
+    call_command("load_demo", stdout=StringIO())
+    assert snapshot() == first
+
+
+def test_the_demo_territory_has_what_the_product_needs(db):
+    call_command("load_demo", stdout=StringIO())
+    communes = Organisation.objects.filter(kind=OrganisationKind.COMMUNE)
+    assert communes.count() >= 6
+    assert all(len(c.insee) == 5 and c.insee.startswith("78") for c in communes)
+    commune_shapes = {p.commune_id: shape(p.geometry) for p in Perimeter.objects.filter(layer=Layer.COMMUNES)}
+    assert set(commune_shapes) == set(communes.values_list("pk", flat=True))
+    qpvs = Perimeter.objects.filter(layer=Layer.QPV)
+    assert qpvs.count() >= 4
+    for qpv in qpvs:
+        assert commune_shapes[qpv.commune_id].buffer(1e-9).contains(shape(qpv.geometry))
+    ctcs = Unit.objects.filter(kind=UnitKind.CTC)
+    assert ctcs.count() >= 2 and all(ctc.territory.exists() for ctc in ctcs)
+    assert (
+        Unit.objects.filter(kind=UnitKind.WASTE).exists() and Unit.objects.filter(kind=UnitKind.DVQ).exists()
+    )
+    assert Organisation.objects.filter(kind=OrganisationKind.LANDLORD).count() >= 2
+    contractors = Organisation.objects.filter(kind=OrganisationKind.CONTRACTOR)
+    assert contractors.count() >= 2 and contractors.filter(is_inclusion_enterprise=True).exists()
+    assert Parcel.objects.count() >= 200
+    assert {p.owner.kind for p in Parcel.objects.exclude(owner=None)} >= {"cu", "commune", "landlord"}
+    assert Category.objects.count() >= 12
+    assert Category.objects.values("group").distinct().count() >= 3
+    assert not Organisation.objects.filter(kind=OrganisationKind.LANDLORD, is_fictional=False).exists()
+
+
+def test_the_demo_users_work_where_the_readme_says(db):
+    call_command("load_demo", stdout=StringIO())
+    users = {u.username: u for u in User.objects.select_related("organisation", "unit")}
+    for name in ("demo-commune", "demo-commune-2", "demo-ctc", "demo-ctc-lead", "demo-dvq", "demo-waste",
+                 "demo-landlord", "demo-admin"):  # fmt: skip
+        assert users[name].check_password("demo"), name
+    commune = users["demo-commune"].organisation
+    assert users["demo-commune-2"].organisation != commune
+    assert users["demo-ctc"].unit == users["demo-ctc-lead"].unit
+    assert users["demo-ctc"].unit.territory.filter(pk=commune.pk).exists()
+    assert users["demo-ctc-lead"].has_role("supervisor") and not users["demo-ctc"].has_role("supervisor")
+    assert users["demo-dvq"].unit.kind == UnitKind.DVQ and users["demo-dvq"].has_role("dvq_officer")
+    assert users["demo-waste"].unit.kind == UnitKind.WASTE
+    landlord = users["demo-landlord"].organisation
+    assert landlord.kind == OrganisationKind.LANDLORD
+    qpv_shapes = [shape(q.geometry) for q in Perimeter.objects.filter(layer=Layer.QPV, commune=commune)]
+    assert any(shape(p.geometry).intersects(q) for p in landlord.parcels.all() for q in qpv_shapes)
+    assert users["demo-admin"].is_superuser and users["demo-admin"].is_staff
