@@ -1,8 +1,24 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from api import views_auth, views_directory
 
 app_name = "api"
 
+router = SimpleRouter()
+router.register("auth/tokens", views_auth.TokenViewSet, basename="token")
+router.register("categories", views_directory.CategoryViewSet, basename="category")
+router.register("organisations", views_directory.OrganisationViewSet, basename="organisation")
+router.register("units", views_directory.UnitViewSet, basename="unit")
+router.register("referents", views_directory.ReferentViewSet, basename="referent")
+router.register("perimeters", views_directory.PerimeterViewSet, basename="perimeter")
+router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("auth/token/", views_auth.ObtainTokenView.as_view(), name="obtain-token"),
+    path("me/", views_auth.MeView.as_view(), name="me"),
+    *router.urls,
 ]

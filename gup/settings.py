@@ -201,6 +201,30 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# API (api/): named personal tokens, one error format, write throttling per user, docs without CDN.
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "api.authentication.TokenAuthentication",  # first, so that a missing login answers 401, not 403
+    "rest_framework.authentication.SessionAuthentication",
+]
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["api.throttling.WriteRateThrottle"]
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "api.pagination.Pagination"
+# Writes (POST, PUT, PATCH, DELETE) per user, e.g. "120/min"; empty turns throttling off.
+API_WRITE_THROTTLE_RATE = env_str("API_WRITE_THROTTLE_RATE", "120/min")
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "api.schema.add_error_responses",
+        ],
+    }
+)
+
 # --- security (production profile) -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
