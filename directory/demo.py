@@ -14,19 +14,24 @@ from shapely.geometry import MultiPoint, Point, Polygon, box
 from shapely.ops import unary_union, voronoi_diagram
 
 from directory import geo
+from directory.delegation import recompute_delegations
 from directory.models import (
+    Competence,
     Domain,
     Layer,
     Organisation,
     OrganisationKind,
     Parcel,
     Perimeter,
+    Referent,
     RoleAssignment,
+    SplitRule,
     Unit,
     UnitKind,
     User,
 )
 from directory.roles import Role
+from directory.signals import one_bump
 
 M_PER_DEG_LAT = 111_200.0
 M_PER_DEG_LON = 73_000.0  # at about 49° N
@@ -117,19 +122,34 @@ def commune_shapes():
 
 
 def _upsert(model, lookup, **values):
-    obj, _created = model.objects.update_or_create(**lookup, defaults=values)
+    """Create or update by lookup, writing only when something differs (so a second load writes nothing)."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values)
+    changed = [field for field, value in values.items() if getattr(obj, field) != value]
+    if changed:
+        for field in changed:
+            setattr(obj, field, values[field])
+        obj.save(update_fields=changed)
+    return obj
+
+
+def _save_shape(obj, shape, **values):
+    """Set a perimeter's or parcel's geometry, area and fields; save only if one of them changed."""
+    before = (obj.geometry if obj.pk else None, *(getattr(obj, field) for field in values))
+    if obj.pk is None or before[0] != geo.geojson_from_shape(shape):
+        obj.set_geometry(geo.geojson_from_shape(shape))
+        obj.area_m2 = geo.area_m2(shape)
+    for field, value in values.items():
+        setattr(obj, field, value)
+    if obj.pk is None or before != (obj.geometry, *(getattr(obj, field) for field in values)):
+        obj.save()
     return obj
 
 
 def _upsert_perimeter(layer, code, name, shape, **extra):
     perimeter = Perimeter.objects.filter(layer=layer, code=code).first() or Perimeter(layer=layer, code=code)
-    perimeter.name = name
-    perimeter.set_geometry(geo.geojson_from_shape(shape))
-    perimeter.area_m2 = geo.area_m2(shape)
-    for key, value in extra.items():
-        setattr(perimeter, key, value)
-    perimeter.save()
-    return perimeter
+    return _save_shape(perimeter, shape, name=name, **extra)
 
 
 def load_organisations():
@@ -308,11 +328,8 @@ def load_parcels(qpvs):
                     owner = organisations.get(owner_code) if owner_code else None
                     ref = f"{qpv_code.removeprefix('qpv-').upper()}-{row:02d}{col:02d}"
                     parcel = Parcel.objects.filter(ref=ref).first() or Parcel(ref=ref)
-                    parcel.owner = owner
-                    parcel.domain = Domain.PUBLIC if owner and owner.kind in public_kinds else Domain.PRIVATE
-                    parcel.set_geometry(geo.geojson_from_shape(cell))
-                    parcel.area_m2 = geo.area_m2(cell)
-                    parcel.save()
+                    domain = Domain.PUBLIC if owner and owner.kind in public_kinds else Domain.PRIVATE
+                    _save_shape(parcel, cell, owner=owner, domain=domain)
                     count += 1
                 col, x = col + 1, x + dx
             row, y = row + 1, y + dy
@@ -341,10 +358,191 @@ def load_users():
     return created
 
 
+# Stable referents (fictional people): (organisation code, unit code or None, first, last, function, title).
+GUP, HEAD, CTC = Referent.Function.GUP_REFERENT, Referent.Function.MANAGER, Referent.Function.CTC_CONTACT
+AGENCY = Referent.Function.AGENCY_CONTACT
+REFERENTS = [
+    ("mantes-la-jolie", None, "Camille", "Martin (fictif)", GUP, "Référente GUP"),
+    ("mantes-la-ville", None, "Hugo", "Bernard (fictif)", GUP, "Référent GUP"),
+    ("limay", None, "Inès", "Garcia (fictif)", GUP, "Référente GUP"),
+    ("les-mureaux", None, "Sami", "Benali (fictif)", GUP, "Référent GUP"),
+    ("chanteloup-les-vignes", None, "Léa", "Fontaine (fictif)", GUP, "Référente GUP"),
+    ("carrieres-sous-poissy", None, "Yanis", "Roche (fictif)", GUP, "Référent GUP"),
+    ("poissy", None, "Manon", "Girard (fictif)", GUP, "Référente GUP"),
+    ("conflans-sainte-honorine", None, "Louis", "Blanc (fictif)", GUP, "Référent GUP"),
+    (CU_CODE, "dir-proximite", "Sophie", "Laurent (fictif)", HEAD, "Directrice de la proximité"),
+    (CU_CODE, "ctc-mantois", "Nadia", "Roux (fictif)", HEAD, "Responsable du CTC"),
+    (CU_CODE, "ctc-mantois", "Julien", "Petit (fictif)", CTC, "Agent de maîtrise"),
+    (CU_CODE, "ctc-seine-aval", "Thomas", "Mercier (fictif)", CTC, "Agent de maîtrise"),
+    (CU_CODE, "ctc-boucle", "Aïcha", "Fabre (fictif)", CTC, "Agente de maîtrise"),
+    (CU_CODE, "dir-dechets", "Karim", "Diallo (fictif)", HEAD, "Chef du service collecte"),
+    (CU_CODE, "dvq", "Claire", "Lefèvre (fictif)", GUP, "Chargée de mission GUP"),
+    ("residences-mantois", "residences-mantois-agence", "Élise", "Moreau (fictif)",
+     AGENCY, "Responsable d'agence"),
+    ("habitat-seine-aval", "habitat-seine-aval-agence", "Marc", "Dupuis (fictif)",
+     AGENCY, "Gestionnaire de secteur"),
+    ("regie-quartier-val", "regie-quartier-val-agence", "Fatou", "Sy (fictif)",
+     AGENCY, "Encadrante technique"),
+    ("proprete-vallee", "proprete-vallee-agence", "Paul", "Leroy (fictif)",
+     AGENCY, "Chef d'exploitation"),
+]  # fmt: skip
+
+WASTE_CATEGORIES = ("encombrants", "depot-sauvage", "dechets-diffus")
+CTC_CATEGORIES = (
+    "tags", "eclairage", "chaussee", "signalisation", "assainissement", "espaces-verts", "aire-de-jeux",
+    "vehicule-ventouse", "nuisibles",
+)  # fmt: skip
+# What landlords and communes handle on their own land (rule 3 of the routing).
+LANDLORD_CATEGORIES = ("espaces-verts", "aire-de-jeux", "tags", "dechets-diffus")
+COMMUNE_CATEGORIES = ("espaces-verts", "aire-de-jeux")
+# A seasonal competence: mowing by a contractor in the Mantois, April to mid-October.
+SEASONAL = (
+    "proprete-vallee-agence",
+    "espaces-verts",
+    "04-01",
+    "10-15",
+    ["mantes-la-jolie", "mantes-la-ville"],
+)
+
+
+def load_referents():
+    organisations = {org.code: org for org in Organisation.objects.all()}
+    units = {unit.code: unit for unit in Unit.objects.all()}
+    for position, (org_code, unit_code, first, last, function, title) in enumerate(REFERENTS):
+        slug = f"{first}.{last.split(' ')[0]}".lower().encode("ascii", "ignore").decode()
+        _upsert(
+            Referent,
+            {"organisation": organisations[org_code], "first_name": first, "last_name": last},
+            unit=units[unit_code] if unit_code else None,
+            function=function,
+            title=title,
+            email=f"{slug}@example.org",
+            phone=f"01 30 00 {position // 10:02d} {position % 100:02d}",
+            position=position,
+            is_fictional=True,
+        )
+    return len(REFERENTS)
+
+
+def _competence(unit, category, *, communes=(), season=("", ""), direct=False, note=""):
+    obj = _upsert(
+        Competence,
+        {"unit": unit, "category": category, "season_start": season[0]},
+        season_end=season[1],
+        direct_handling=direct,
+        note=note,
+    )
+    obj.communes.set(communes)
+    return obj
+
+
+def load_competences(units, communes):
+    from procedures.models import Category
+
+    categories = {category.code: category for category in Category.objects.all()}
+    count = 0
+    for code in WASTE_CATEGORIES:
+        _competence(units["dir-dechets"], categories[code], direct=True, note="Traitement direct des déchets")
+        count += 1
+    for ctc_code in ("ctc-mantois", "ctc-seine-aval", "ctc-boucle"):
+        for code in CTC_CATEGORIES:
+            _competence(units[ctc_code], categories[code])  # the CTC's own territory
+            count += 1
+    for landlord in ("residences-mantois", "habitat-seine-aval"):
+        for code in LANDLORD_CATEGORIES:
+            _competence(units[f"{landlord}-agence"], categories[code], note="Sur le patrimoine du bailleur")
+            count += 1
+    for commune in communes:
+        for code in COMMUNE_CATEGORIES:
+            _competence(units[f"{commune}-st"], categories[code], note="Sur le domaine communal")
+            count += 1
+    unit_code, category, start, end, where = SEASONAL
+    _competence(
+        units[unit_code],
+        categories[category],
+        communes=[communes[c] for c in where],
+        season=(start, end),
+        note="Tonte en saison (fictif)",
+    )
+    return count + 1
+
+
+SUBSECTOR_CELLS = 4  # a sub-sector is a block of 4 x 4 demo parcels
+
+
+def _best_block(qpv_code, owner_code):
+    """The 4 x 4 block of the QPV's parcel grid where owner_code holds the most cells (deterministic)."""
+    prefix = qpv_code.removeprefix("qpv-").upper() + "-"
+    cells = {}
+    for parcel in Parcel.objects.filter(ref__startswith=prefix).select_related("owner"):
+        row, col = int(parcel.ref[-4:-2]), int(parcel.ref[-2:])
+        cells[row, col] = parcel
+    best = None
+    for row, col in sorted(cells):
+        block = [
+            cells.get((row + i, col + j)) for i in range(SUBSECTOR_CELLS) for j in range(SUBSECTOR_CELLS)
+        ]
+        if None in block:
+            continue
+        owned = sum(1 for parcel in block if parcel.owner and parcel.owner.code == owner_code)
+        if best is None or owned > best[0]:
+            best = (owned, block)
+    shape = unary_union([parcel.shape() for parcel in best[1]]).envelope
+    return shape
+
+
+def load_subsectors(communes, units):
+    """Two sub-sectors: one managed by a landlord owning > 60 % of it, one with an explicit split."""
+    from procedures.models import Category
+
+    categories = {category.code: category for category in Category.objects.all()}
+    delegated = _upsert_perimeter(
+        Layer.SUBSECTORS,
+        "ss-val-fourre-peintres",
+        "Résidence des Peintres – Val Fourré (fictif)",
+        _best_block("qpv-val-fourre", "residences-mantois"),
+        commune=communes["mantes-la-jolie"],
+    )
+    split = _upsert_perimeter(
+        Layer.SUBSECTORS,
+        "ss-cinq-quartiers-molieres",
+        "Secteur des Molières – Les Cinq Quartiers (fictif)",
+        _best_block("qpv-cinq-quartiers", "habitat-seine-aval"),
+        commune=communes["les-mureaux"],
+        delegation_threshold_pct=100,  # an explicit split instead of delegated management
+    )
+    splits = [
+        ("dechets-diffus", "regie-quartier-val-agence", "Ramassage des papiers et vidage des corbeilles"),
+        ("espaces-verts", "proprete-vallee-agence", "Tonte et taille des espaces partagés"),
+        ("tags", "habitat-seine-aval-agence", "Effacement des tags sur le patrimoine"),
+        ("encombrants", "dir-dechets", "Enlèvement des encombrants"),
+    ]
+    for category, unit, note in splits:
+        _upsert(
+            SplitRule, {"perimeter": split, "category": categories[category]}, unit=units[unit], note=note
+        )
+    return [delegated, split]
+
+
 def load_territory():
-    cu, communes, landlords, contractors = load_organisations()
-    units = load_units(cu, communes, landlords, contractors)
-    qpvs = load_perimeters(communes, units)
-    parcels = load_parcels(qpvs)
-    created = load_users()
-    return {"communes": len(communes), "qpv": len(qpvs), "parcels": parcels, "users_created": created}
+    from procedures.demo import load_categories
+
+    with one_bump():
+        cu, communes, landlords, contractors = load_organisations()
+        units = load_units(cu, communes, landlords, contractors)
+        qpvs = load_perimeters(communes, units)
+        parcels = load_parcels(qpvs)
+        load_categories()  # idempotent; competences and splits refer to the categories
+        referents = load_referents()
+        competences = load_competences(units, communes)
+        subsectors = load_subsectors(communes, units)
+        recompute_delegations(Perimeter.objects.filter(pk__in=[s.pk for s in subsectors]))
+        created = load_users()
+    return {
+        "communes": len(communes),
+        "qpv": len(qpvs),
+        "parcels": parcels,
+        "referents": referents,
+        "competences": competences,
+        "users_created": created,
+    }

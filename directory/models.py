@@ -1,8 +1,12 @@
 """Organisations, units, people and their roles; perimeters and parcels of the territory."""
 
+import re
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from directory.roles import Role
@@ -198,6 +202,9 @@ class BBoxMixin(models.Model):
         return geo.shape_from_geojson(self.geometry)
 
 
+DEFAULT_DELEGATION_THRESHOLD_PCT = 60
+
+
 class Perimeter(BBoxMixin):
     layer = models.CharField(_("layer"), max_length=20, choices=Layer.choices, db_index=True)
     code = models.CharField(_("code"), max_length=64)
@@ -221,6 +228,35 @@ class Perimeter(BBoxMixin):
         verbose_name=_("unit in charge"),
     )
     area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
+    # Delegated management (sub-sectors only): see directory.delegation.
+    delegation_threshold_pct = models.DecimalField(
+        _("delegation threshold (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=DEFAULT_DELEGATION_THRESHOLD_PCT,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_(
+            "Sub-sectors: the owner of strictly more than this share of the land is the delegated manager."
+        ),
+    )
+    delegated_manager = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="delegated_perimeters",
+        editable=False,
+        verbose_name=_("delegated manager"),
+    )
+    land_shares = models.JSONField(
+        _("land shares"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("Each owner's land inside the sub-sector, largest first (computed)."),
+    )
+    land_area_m2 = models.FloatField(_("land covered by parcels (m²)"), default=0, editable=False)
+    shares_updated_at = models.DateTimeField(_("shares last changed"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["layer", "code"]
@@ -254,6 +290,7 @@ class Parcel(BBoxMixin):
         help_text=_("Empty for a private owner who is not a partner organisation."),
     )
     domain = models.CharField(_("domain"), max_length=10, choices=Domain.choices)
+    properties = models.JSONField(_("other properties"), default=dict, blank=True)
     area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
 
     class Meta:
@@ -264,3 +301,190 @@ class Parcel(BBoxMixin):
 
     def __str__(self):
         return self.ref
+
+
+class Referent(models.Model):
+    """A named person to contact in an organisation or unit, with their function (stable over time)."""
+
+    class Function(models.TextChoices):
+        GUP_REFERENT = "gup_referent", _("GUP referent")
+        CTC_CONTACT = "ctc_contact", _("CTC contact")
+        MANAGER = "manager", _("Head of unit")
+        AGENCY_CONTACT = "agency_contact", _("Agency contact")
+        OTHER = "other", _("Other")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="referents", verbose_name=_("organisation")
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="referents",
+        verbose_name=_("unit"),
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    function = models.CharField(_("function"), max_length=30, choices=Function.choices)
+    title = models.CharField(_("job title"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_fictional = models.BooleanField(_("fictional (demo data)"), default=False)
+
+    class Meta:
+        ordering = ["organisation__name", "position", "last_name", "first_name"]
+        verbose_name = _("referent")
+        verbose_name_plural = _("referents")
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self):
+        if self.unit_id and self.organisation_id and self.unit.organisation_id != self.organisation_id:
+            raise ValidationError({"unit": _("The unit must belong to the referent's organisation.")})
+
+
+MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+DAYS_IN_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def validate_month_day(value):
+    match = MONTH_DAY.match(value or "")
+    if not match or int(match.group(2)) > DAYS_IN_MONTH[int(match.group(1))]:
+        raise ValidationError(_("Enter a day of the year as MM-DD, e.g. 04-15."), code="invalid")
+
+
+def in_season(start, end, month_day):
+    """Whether month_day ("MM-DD") falls in the season start..end (inclusive, may wrap over New Year)."""
+    if not start or not end:
+        return True
+    if start <= end:
+        return start <= month_day <= end
+    return month_day >= start or month_day <= end
+
+
+class Competence(models.Model):
+    """A unit handles a category on a territory, optionally for a season only."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="competences", verbose_name=_("unit")
+    )
+    category = models.ForeignKey(
+        "procedures.Category",
+        on_delete=models.CASCADE,
+        related_name="competences",
+        verbose_name=_("category"),
+    )
+    communes = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="competences_here",
+        limit_choices_to={"kind": OrganisationKind.COMMUNE},
+        verbose_name=_("communes"),
+        help_text=_("Empty: the unit's own territory (or, for a land owner, wherever it owns land)."),
+    )
+    season_start = models.CharField(
+        _("season start (MM-DD)"), max_length=5, blank=True, validators=[validate_month_day]
+    )
+    season_end = models.CharField(
+        _("season end (MM-DD)"), max_length=5, blank=True, validators=[validate_month_day]
+    )
+    direct_handling = models.BooleanField(
+        _("direct handling"),
+        default=False,
+        help_text=_(
+            "Requests of this category go straight to this unit (e.g. waste to the waste direction)."
+        ),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["category__code", "unit__code", "pk"]
+        verbose_name = _("competence")
+        verbose_name_plural = _("competences")
+
+    def __str__(self):
+        return f"{self.unit} · {self.category}"
+
+    def clean(self):
+        if bool(self.season_start) != bool(self.season_end):
+            raise ValidationError(_("A season needs both its start and its end."))
+
+    @property
+    def season_label(self):
+        return f"{self.season_start} → {self.season_end}" if self.season_start else ""
+
+
+class SplitRule(models.Model):
+    """A sub-sector's explicit split: for a category, which unit (CU, landlord, contractor) acts there."""
+
+    perimeter = models.ForeignKey(
+        Perimeter,
+        on_delete=models.CASCADE,
+        related_name="split_rules",
+        limit_choices_to={"layer": Layer.SUBSECTORS},
+        verbose_name=_("sub-sector"),
+    )
+    category = models.ForeignKey(
+        "procedures.Category",
+        on_delete=models.CASCADE,
+        related_name="split_rules",
+        verbose_name=_("category"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="split_rules", verbose_name=_("unit")
+    )
+    note = models.CharField(_("what is done"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["perimeter__code", "category__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["perimeter", "category"], name="unique_split_per_subsector_category"
+            )
+        ]
+        verbose_name = _("sub-sector split rule")
+        verbose_name_plural = _("sub-sector split rules")
+
+    def __str__(self):
+        return f"{self.perimeter.code} · {self.category} → {self.unit}"
+
+    def clean(self):
+        if self.perimeter_id and self.perimeter.layer != Layer.SUBSECTORS:
+            raise ValidationError({"perimeter": _("A split rule belongs to a sub-sector.")})
+
+
+class LayerVersion(models.Model):
+    """A counter bumped on every write to the territory or the routing rules (one row).
+
+    The routing index compares it with the version it was built from (one cheap query per call), so a
+    change made by any process (import, admin, another worker) is seen by all of them.
+    """
+
+    name = models.CharField(max_length=30, unique=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("layer version")
+        verbose_name_plural = _("layer versions")
+
+    def __str__(self):
+        return f"{self.name}={self.version}"
+
+    ROUTING = "routing"
+
+    @classmethod
+    def bump(cls):
+        updated = cls.objects.filter(name=cls.ROUTING).update(version=F("version") + 1)
+        if not updated:
+            cls.objects.get_or_create(name=cls.ROUTING, defaults={"version": 1})
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(name=cls.ROUTING).values_list("version", flat=True).first() or 0
