@@ -1,9 +1,10 @@
-"""Demonstration categories of intervention requests, in groups.
+"""Demonstration categories of intervention requests, in groups, with their urgency criteria,
+attributes and service levels.
 
 Keyed by code: loading twice changes nothing.
 """
 
-from procedures.models import Category, CategoryGroup
+from procedures.models import Category, CategoryAttribute, CategoryGroup, ServiceLevel, UrgencyCriterion
 
 GROUPS = [
     ("proprete", "Propreté et déchets", "Cleanliness and waste"),
@@ -59,3 +60,84 @@ def load_categories():
             },
         )
     return len(CATEGORIES)
+
+
+# (category code, criterion code, label): objective reasons that make a request urgent.
+URGENCY_CRITERIA = [
+    ("encombrants", "access-blocked", "Bloque un accès (porte, escalier, voie pompiers)"),
+    ("depot-sauvage", "hazardous-waste", "Déchets dangereux (amiante, produits chimiques, seringues)"),
+    ("depot-sauvage", "access-blocked", "Bloque un accès (porte, escalier, voie pompiers)"),
+    ("depot-sauvage", "near-school", "Aux abords d'une école ou d'une crèche"),
+    ("eclairage", "danger-people", "Câbles apparents ou candélabre menaçant de tomber"),
+    ("eclairage", "dark-crossing", "Passage piéton ou carrefour dans le noir"),
+    ("chaussee", "danger-people", "Danger pour les piétons ou les véhicules"),
+    ("signalisation", "danger-people", "Feu ou panneau de priorité hors service"),
+    ("assainissement", "flooding", "Inondation de la chaussée ou d'un logement"),
+    ("assainissement", "open-manhole", "Regard ouvert ou descellé"),
+    ("espaces-verts", "danger-people", "Arbre ou branche menaçant de tomber"),
+    ("aire-de-jeux", "danger-children", "Jeu dangereux pour les enfants"),
+    ("nuisibles", "near-school", "Aux abords d'une école ou d'une crèche"),
+]
+
+# (category code, attribute code, label, type, required, choices, extra)
+ATTRIBUTES = [
+    ("encombrants", "volume", "Volume estimé (m³)", "number", True, [], {"min_value": 0, "max_value": 100}),
+    ("depot-sauvage", "nature", "Nature des déchets", "multiple_choice", True,
+     ["gravats", "végétaux", "ordures ménagères", "encombrants", "autres"], {}),
+    ("depot-sauvage", "land", "Lieu du dépôt", "single_choice", False,
+     ["voie publique", "terrain privé", "pied d'immeuble"], {}),
+    ("eclairage", "pole-number", "Numéro du candélabre", "string", False, [], {"max_length": 30}),
+    ("vehicule-ventouse", "plate", "Immatriculation", "string", False, [], {"max_length": 12}),
+    ("vehicule-ventouse", "seen-since", "Vu stationné depuis le", "datetime", False, [], {}),
+]  # fmt: skip
+
+# (name, category code or None, zone type, urgency, season start, season end, acknowledge h, resolve h)
+SERVICE_LEVELS = [
+    ("Standard", None, "", "", "", "", 16, 80),
+    ("Standard en QPV", None, "qpv", "", "", "", 8, 56),
+    ("Urgence", None, "", "urgent", "", "", 2, 14),
+    ("Urgence en QPV", None, "qpv", "urgent", "", "", 2, 7),
+    ("Encombrants en QPV", "encombrants", "qpv", "normal", "", "", 7, 21),
+    ("Espaces verts en saison de pousse", "espaces-verts", "", "normal", "04-01", "09-30", 16, 70),
+    ("Espaces verts hors saison", "espaces-verts", "", "normal", "10-01", "03-31", 21, 140),
+]
+
+
+def load_request_configuration():
+    """Urgency criteria, attributes and service levels of the demo categories (idempotent)."""
+    categories = {category.code: category for category in Category.objects.all()}
+    for position, (category, code, label) in enumerate(URGENCY_CRITERIA):
+        UrgencyCriterion.objects.update_or_create(
+            category=categories[category], code=code, defaults={"label": label, "position": position}
+        )
+    for position, (category, code, label, kind, required, choices, extra) in enumerate(ATTRIBUTES):
+        CategoryAttribute.objects.update_or_create(
+            category=categories[category],
+            code=code,
+            defaults={
+                "label": label,
+                "type": kind,
+                "required": required,
+                "choices": choices,
+                "position": position,
+                **extra,
+            },
+        )
+    for name, category, zone_type, urgency, start, end, acknowledge, resolve in SERVICE_LEVELS:
+        ServiceLevel.objects.update_or_create(
+            name=name,
+            defaults={
+                "category": categories[category] if category else None,
+                "zone_type": zone_type,
+                "urgency": urgency,
+                "season_start": start,
+                "season_end": end,
+                "acknowledge_hours": acknowledge,
+                "resolve_hours": resolve,
+            },
+        )
+    return {
+        "criteria": len(URGENCY_CRITERIA),
+        "attributes": len(ATTRIBUTES),
+        "service_levels": len(SERVICE_LEVELS),
+    }

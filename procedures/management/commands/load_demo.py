@@ -3,7 +3,7 @@ from django.db import transaction
 
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
-from procedures.demo import load_categories
+from procedures.demo import load_categories, load_request_configuration
 
 
 class Command(BaseCommand):
@@ -21,9 +21,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             summary = load_territory()
             categories = load_categories()
+            configuration = load_request_configuration()
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
-            f"{categories} categories."
+            f"{categories} categories, {configuration['criteria']} urgency criteria, "
+            f"{configuration['attributes']} attributes, {configuration['service_levels']} service levels."
         )
         self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
         for spec in DEMO_USERS:

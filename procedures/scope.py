@@ -1,0 +1,61 @@
+"""THE scope filter for intervention requests: every list and detail goes through it.
+
+Plain joins on the request's own columns, never per-case grants:
+- administrators (role or superuser) see every request;
+- a commune's users (or any requesting organisation) see the requests in their commune, those their
+  organisation filed, and those it follows;
+- handlers see what their unit handles or dispatches (a unit's members include those of the units
+  below it, as in the engine's principal keys; a unit also sees what its sub-units handle), and what
+  is handed to their organisation without a unit;
+- DVQ officers see every request in a QPV, and every request with an alert.
+A request out of scope does not exist for the user (404).
+"""
+
+from django.db.models import Exists, OuterRef, Q
+
+from directory.models import OrganisationKind, Unit
+from directory.roles import Role
+from procedures.models import InterventionRequest, RequestFollower
+
+
+def _related_units(unit):
+    """The unit, the units above it (as in the engine's principal keys) and every unit below it."""
+    ids = {unit.pk, *(ancestor.pk for ancestor in unit.ancestors())}
+    frontier = [unit.pk]
+    while frontier:
+        children = list(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [pk for pk in children if pk not in ids]
+        ids.update(frontier)
+    return ids
+
+
+def is_administrator(user):
+    return bool(user.is_superuser or user.has_role(Role.ADMINISTRATOR))
+
+
+def scope_q(user):
+    """The Q that selects the requests ``user`` may see (None: all of them)."""
+    if is_administrator(user):
+        return None
+    q = Q(pk__in=[])
+    org_id = user.organisation_id
+    if org_id:
+        followed = RequestFollower.objects.filter(request=OuterRef("pk"), organisation_id=org_id)
+        q |= Q(requester_organisation_id=org_id) | Exists(followed)
+        if user.organisation.kind == OrganisationKind.COMMUNE:
+            q |= Q(commune_id=org_id)
+        q |= Q(handler_organisation_id=org_id, handler_unit__isnull=True)
+    if user.unit_id:
+        units = _related_units(user.unit)
+        q |= Q(handler_unit_id__in=units) | Q(dispatcher_unit_id__in=units)
+    if user.has_role(Role.DVQ_OFFICER):
+        q |= Q(in_qpv=True)
+    return q
+
+
+def requests_visible_to(user, queryset=None):
+    queryset = InterventionRequest.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    q = scope_q(user)
+    return queryset if q is None else queryset.filter(q)
