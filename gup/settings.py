@@ -179,8 +179,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Dotted paths of the jobs the worker runs on each tick, in order. Each is a callable that takes
 # no argument and returns the number of items it handled.
-WORKER_JOBS = env_list("WORKER_JOBS", default=[])
+WORKER_JOBS = env_list("WORKER_JOBS", default=["engine.sweeper.sweep", "engine.outbox.dispatch"])
 WORKER_INTERVAL_SECONDS = env_int("WORKER_INTERVAL_SECONDS", 5)
+
+# --- engine ------------------------------------------------------------------------------------
+# Who a user is for the engine: the function returning a user's principal keys (see directory/access.py).
+ENGINE_PRINCIPAL_KEYS = "directory.access.principal_keys"
+# Deliver outbox events in the producing process right after commit (the worker retries what is left).
+ENGINE_OUTBOX_DISPATCH_ON_COMMIT = env_bool("ENGINE_OUTBOX_DISPATCH_ON_COMMIT", True)
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,561 @@
+"""The engine's actions: the only writers of cases, role holders, alerts, comments and attachments.
+
+Each ``do_*`` function runs in one transaction, checks the actor's roles server-side, writes an
+append-only audit entry and queues outbox events that are delivered after commit. ``acting_user``
+None means the system (sweeper, commands) and is recorded as such.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from engine import deadlines, registry
+from engine.access import holders_by_role, principal_keys, roles_from_holders
+from engine.context import Context, Effects, alert_event
+from engine.definitions import alert_spec
+from engine.errors import ConcurrentChange, EngineError, InvalidFields, InvalidTransition, RoleNotAllowed
+from engine.models import (
+    AlertState,
+    Attachment,
+    AuditEntry,
+    Case,
+    Comment,
+    OutboxEvent,
+    Procedure,
+    ProcedureVersion,
+    RoleHolder,
+    VersionStatus,
+)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+def _check_roles(allowed, roles, acting_user):
+    if acting_user is None:  # the system
+        return
+    if not set(allowed) & set(roles):
+        raise RoleNotAllowed(allowed)
+
+
+def clean_fields(specs, given):
+    """Check and convert the fields given with a transition; raise InvalidFields naming each one at fault."""
+    given = dict(given or {})
+    errors, clean = {}, {}
+    for name in given:
+        if name not in specs:
+            errors[name] = _("unknown field (expected: %(names)s)") % {"names": ", ".join(specs) or "-"}
+    for name, spec in specs.items():
+        value = given.get(name)
+        if value is None or value == "":
+            if spec["required"]:
+                errors[name] = _("this field is required")
+            continue
+        kind = spec["type"]
+        try:
+            if kind in ("text", "string"):
+                if not isinstance(value, str):
+                    raise ValueError(_("must be text"))
+                value = value.strip()
+            elif kind == "integer":
+                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                    raise ValueError(_("must be a whole number"))
+                value = int(value)
+            elif kind == "number":
+                if isinstance(value, bool):
+                    raise ValueError(_("must be a number"))
+                value = float(value)
+            elif kind == "boolean":
+                if not isinstance(value, bool):
+                    raise ValueError(_("must be true or false"))
+            elif kind == "date":
+                if isinstance(value, datetime.date):
+                    value = value.isoformat()
+                elif not isinstance(value, str) or parse_date(value) is None:
+                    raise ValueError(_("must be a date (YYYY-MM-DD)"))
+            elif kind == "choice" and str(value) not in spec["choices"]:
+                raise ValueError(_("must be one of %(choices)s") % {"choices": ", ".join(spec["choices"])})
+        except (TypeError, ValueError) as error:
+            message = str(error)
+            errors[name] = (
+                message if message and not message.startswith("invalid literal") else _("invalid value")
+            )
+            continue
+        clean[name] = value
+    if errors:
+        raise InvalidFields(errors)
+    return clean
+
+
+def run_guards(ctx, guards):
+    for call in guards:
+        registry.GUARDS[call["name"]].function(ctx, **call["params"])
+
+
+def run_actions(ctx, calls):
+    for call in calls:
+        registry.ACTIONS[call["name"]].function(ctx, **call["params"])
+
+
+def _system_or(user):
+    return user if user is not None and getattr(user, "pk", None) else None
+
+
+# --- cases ------------------------------------------------------------------------------------------
+def do_open_case(procedure_code, *, acting_user, role_holders, data=None, reference=None):
+    """Open a case on the latest published version of the procedure, in its initial state."""
+    procedure = Procedure.objects.filter(code=procedure_code).first()
+    version = procedure.latest_published() if procedure else None
+    if version is None:
+        raise EngineError(_("No published version of procedure '%(code)s'.") % {"code": procedure_code})
+    definition = version.definition
+    role_holders = {role: list(parties) for role, parties in (role_holders or {}).items()}
+    unknown = [role for role in role_holders if role not in definition["roles"]]
+    if unknown:
+        raise InvalidFields({"role_holders": _("unknown role(s): %(roles)s") % {"roles": ", ".join(unknown)}})
+    if definition.get("opened_by") and acting_user is not None:
+        keys = principal_keys(acting_user)
+        _check_roles(definition["opened_by"], roles_from_holders(role_holders, keys), acting_user)
+    now = timezone.now()
+    initial = definition["initial"]
+    with transaction.atomic():
+        case = Case.objects.create(
+            procedure=procedure,
+            version=version,
+            state=initial,
+            phase=definition["states"][initial]["phase"],
+            data=dict(data or {}),
+            reference=reference or "",
+            created_at=now,
+            updated_at=now,
+        )
+        RoleHolder.objects.bulk_create(
+            [
+                RoleHolder(case=case, role=role, party=party, assigned_at=now)
+                for role, parties in role_holders.items()
+                for party in dict.fromkeys(parties)
+            ]
+        )
+        done = deadlines.on_transition(case, definition, initial, initial, now)
+        effects = Effects()
+        effects.audit.append(
+            AuditEntry(
+                case=case,
+                actor=_system_or(acting_user),
+                at=now,
+                event="opened",
+                to_state=initial,
+                fields=case.data,
+                data={"version": version.number, "role_holders": role_holders, "deadlines": done},
+            )
+        )
+        effects.outbox.append(
+            OutboxEvent(
+                kind="case.opened",
+                case=case,
+                payload={
+                    "case": case.pk,
+                    "procedure": procedure.code,
+                    "state": initial,
+                    "reference": case.reference,
+                },
+            )
+        )
+        effects.flush()
+    return case
+
+
+def do_fire_transition(case, code, *, acting_user, fields=None, reason="", expected_revision=None):
+    """Fire transition ``code`` on the case (compare-and-set on its revision: ConcurrentChange if moved)."""
+    definition = case.version.definition
+    transition_def = definition["transitions"].get(code)
+    if transition_def is None:
+        raise InvalidTransition(_("Unknown transition '%(code)s'.") % {"code": code})
+    if case.state not in transition_def["from"]:
+        raise InvalidTransition(
+            _("Transition '%(code)s' is not possible from state '%(state)s'.")
+            % {"code": code, "state": case.state}
+        )
+    if expected_revision is not None and int(expected_revision) != case.revision:
+        raise ConcurrentChange()
+    holders = holders_by_role(case)
+    roles = roles_from_holders(holders, principal_keys(acting_user)) if acting_user is not None else set()
+    _check_roles(transition_def["roles"], roles, acting_user)
+    clean = clean_fields(transition_def["fields"], fields)
+    now = timezone.now()
+    effects = Effects()
+    ctx = Context(
+        case,
+        actor=_system_or(acting_user),
+        definition=definition,
+        now=now,
+        holders=holders,
+        effects=effects,
+        fields=clean,
+        reason=reason or "",
+        transition=code,
+        roles=roles,
+    )
+    run_guards(ctx, transition_def["guards"])
+    from_state, to_state = case.state, transition_def["to"]
+    target = definition["states"][to_state]
+    with transaction.atomic():
+        run_actions(ctx, transition_def["actions"])
+        data = {**case.data, **clean, **ctx.data_updates}
+        revision = case.revision
+        updated = Case.objects.filter(pk=case.pk, revision=revision).update(
+            state=to_state,
+            phase=target["phase"],
+            revision=revision + 1,
+            data=data,
+            updated_at=now,
+            closed_at=now if target["final"] else None,
+        )
+        if updated != 1:
+            raise ConcurrentChange()
+        case.state, case.phase, case.revision, case.data, case.updated_at = (
+            to_state,
+            target["phase"],
+            revision + 1,
+            data,
+            now,
+        )
+        case.closed_at = now if target["final"] else None
+        done = deadlines.on_transition(case, definition, from_state, to_state, now, explicit=ctx.deadline_ops)
+        effects.audit.append(
+            AuditEntry(
+                case=case,
+                actor=ctx.actor,
+                at=now,
+                event="transition",
+                from_state=from_state,
+                to_state=to_state,
+                fields=clean,
+                reason=ctx.reason,
+                data={"transition": code, "revision": case.revision, **({"deadlines": done} if done else {})},
+            )
+        )
+        effects.outbox.append(
+            OutboxEvent(
+                kind="case.transition",
+                case_id=case.pk,
+                payload={
+                    "case": case.pk,
+                    "transition": code,
+                    "from": from_state,
+                    "to": to_state,
+                    "revision": case.revision,
+                    "reference": case.reference,
+                },
+            )
+        )
+        effects.flush()
+    return case
+
+
+def _bump(case, now):
+    """Compare-and-set +1 on the case's revision (ConcurrentChange if someone changed it meanwhile)."""
+    if (
+        Case.objects.filter(pk=case.pk, revision=case.revision).update(
+            revision=F("revision") + 1, updated_at=now
+        )
+        != 1
+    ):
+        raise ConcurrentChange()
+    case.revision += 1
+    case.updated_at = now
+
+
+def do_assign_role(case, role, parties, *, acting_user, reason=""):
+    """Replace the holders of ``role`` on the case by ``parties``.
+
+    Allowed to the system, and to holders of the roles listed for it in the definition's
+    ``assigned_by`` (default: the holders of any role that may fire a transition from the current state).
+    """
+    definition = case.version.definition
+    if role not in definition["roles"]:
+        raise InvalidFields({"role": _("unknown role '%(role)s'") % {"role": role}})
+    parties = list(dict.fromkeys(parties))
+    holders = holders_by_role(case)
+    if acting_user is not None:
+        allowed = sorted(
+            {r for t in definition["transitions"].values() if case.state in t["from"] for r in t["roles"]}
+        )
+        _check_roles(allowed, roles_from_holders(holders, principal_keys(acting_user)), acting_user)
+    before = holders.get(role, [])
+    if before == parties:
+        return case
+    now = timezone.now()
+    with transaction.atomic():
+        _bump(case, now)
+        RoleHolder.objects.filter(case=case, role=role).exclude(party__in=parties).delete()
+        RoleHolder.objects.bulk_create(
+            [
+                RoleHolder(case=case, role=role, party=party, assigned_at=now)
+                for party in parties
+                if party not in before
+            ]
+        )
+        effects = Effects()
+        effects.audit.append(
+            AuditEntry(
+                case=case,
+                actor=_system_or(acting_user),
+                at=now,
+                event="role_assigned",
+                from_state=case.state,
+                to_state=case.state,
+                reason=reason,
+                data={"role": role, "before": before, "after": parties, "revision": case.revision},
+            )
+        )
+        effects.outbox.append(
+            OutboxEvent(
+                kind="case.role_assigned",
+                case_id=case.pk,
+                payload={"case": case.pk, "role": role, "parties": parties, "previous": before},
+            )
+        )
+        effects.flush()
+    return case
+
+
+# --- alerts -----------------------------------------------------------------------------------------
+def do_raise_alert(case, alert_code, *, acting_user, to_role=None, reason=""):
+    definition = case.version.definition
+    if alert_code not in definition.get("alerts", {}):
+        raise InvalidFields({"alert": _("unknown alert '%(code)s'") % {"code": alert_code}})
+    spec = alert_spec(definition, alert_code)
+    if to_role is not None and to_role not in spec["answered_by"]:
+        raise InvalidFields(
+            {"to_role": _("must be one of %(roles)s") % {"roles": ", ".join(spec["answered_by"])}}
+        )
+    holders = holders_by_role(case)
+    if acting_user is not None:
+        _check_roles(spec["raised_by"], roles_from_holders(holders, principal_keys(acting_user)), acting_user)
+    now = timezone.now()
+    effects = Effects()
+    ctx = Context(
+        case, actor=_system_or(acting_user), definition=definition, now=now, holders=holders, effects=effects
+    )
+    with transaction.atomic():
+        alert = ctx.raise_alert(alert_code, to_role, reason)
+        effects.flush()
+    return alert
+
+
+def _alert_roles(alert, acting_user):
+    case = alert.case
+    return (
+        roles_from_holders(holders_by_role(case), principal_keys(acting_user))
+        if acting_user is not None
+        else set()
+    )
+
+
+def _save_alert(alert, event, acting_user, now, reason="", **data):
+    effects = Effects()
+    try:
+        with transaction.atomic():
+            alert.save()
+            effects.audit.append(
+                AuditEntry(
+                    case_id=alert.case_id,
+                    actor=_system_or(acting_user),
+                    at=now,
+                    event=event,
+                    reason=reason,
+                    data={"alert": alert.pk, "code": alert.code, **data},
+                )
+            )
+            effects.outbox.append(alert_event(event.replace("_", "."), alert, **data))
+            effects.flush()
+    except ConcurrentTransition:
+        alert.refresh_from_db()
+        raise ConcurrentChange(
+            _("This alert was changed by someone else meanwhile; reload it and retry.")
+        ) from None
+    return alert
+
+
+def do_answer_alert(alert, *, acting_user, answer):
+    spec = alert_spec(alert.case.version.definition, alert.code)
+    allowed = sorted(set(spec["answered_by"]) | ({alert.to_role} if alert.to_role else set()))
+    _check_roles(allowed, _alert_roles(alert, acting_user), acting_user)
+    if not (answer or "").strip():
+        raise InvalidFields({"answer": _("this field is required")})
+    if alert.state != AlertState.RAISED:
+        raise InvalidTransition(_("This alert is %(state)s: it cannot be answered.") % {"state": alert.state})
+    now = timezone.now()
+    alert.mark_answered(_system_or(acting_user), answer.strip(), now)
+    return _save_alert(alert, "alert_answered", acting_user, now, reason=answer.strip())
+
+
+def do_close_alert(alert, outcome, *, acting_user, note=""):
+    spec = alert_spec(alert.case.version.definition, alert.code)
+    allowed = sorted(set(spec["raised_by"]) or {alert.to_role})
+    _check_roles(allowed, _alert_roles(alert, acting_user), acting_user)
+    if outcome not in spec["outcomes"]:
+        raise InvalidFields(
+            {"outcome": _("must be one of %(outcomes)s") % {"outcomes": ", ".join(spec["outcomes"])}}
+        )
+    if alert.state == AlertState.CLOSED:
+        raise InvalidTransition(_("This alert is already closed."))
+    now = timezone.now()
+    alert.mark_closed(_system_or(acting_user), outcome, note or "", now)
+    return _save_alert(alert, "alert_closed", acting_user, now, reason=note or "", outcome=outcome)
+
+
+# --- comments and attachments -------------------------------------------------------------------------
+def _any_role(case, acting_user):
+    if acting_user is None:
+        return set()
+    roles = roles_from_holders(holders_by_role(case), principal_keys(acting_user))
+    if not roles:
+        raise RoleNotAllowed(case.version.definition["roles"])
+    return roles
+
+
+def do_comment(case, *, acting_user, body, internal=False):
+    """Any role holder of the case may comment; internal comments are not shown to the requester."""
+    _any_role(case, acting_user)
+    body = (body or "").strip()
+    if not body:
+        raise InvalidFields({"body": _("this field is required")})
+    now = timezone.now()
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            case=case, author=_system_or(acting_user), body=body, internal=internal, created_at=now
+        )
+        effects = Effects()
+        effects.audit.append(
+            AuditEntry(
+                case=case,
+                actor=_system_or(acting_user),
+                at=now,
+                event="commented",
+                data={"comment": comment.pk, "internal": internal},
+            )
+        )
+        effects.outbox.append(
+            OutboxEvent(
+                kind="case.commented",
+                case_id=case.pk,
+                payload={"case": case.pk, "comment": comment.pk, "internal": internal},
+            )
+        )
+        effects.flush()
+    return comment
+
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def do_attach(case, *, acting_user, file, description=""):
+    _any_role(case, acting_user)
+    if file is None:
+        raise InvalidFields({"file": _("this field is required")})
+    size = getattr(file, "size", 0) or 0
+    if size > MAX_ATTACHMENT_BYTES:
+        raise InvalidFields({"file": _("the file is larger than 10 MB")})
+    now = timezone.now()
+    name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:255]
+    with transaction.atomic():
+        attachment = Attachment(
+            case=case,
+            author=_system_or(acting_user),
+            name=name,
+            size_bytes=size,
+            description=description,
+            created_at=now,
+        )
+        attachment.file.save(name, file, save=False)
+        attachment.save()
+        effects = Effects()
+        effects.audit.append(
+            AuditEntry(
+                case=case,
+                actor=_system_or(acting_user),
+                at=now,
+                event="attached",
+                data={"attachment": attachment.pk, "name": name, "size_bytes": size},
+            )
+        )
+        effects.outbox.append(
+            OutboxEvent(
+                kind="case.attached", case_id=case.pk, payload={"case": case.pk, "attachment": attachment.pk}
+            )
+        )
+        effects.flush()
+    return attachment
+
+
+# --- versions ---------------------------------------------------------------------------------------
+def do_store_version(text, *, acting_user, publish=False):
+    """Validate YAML text and store it as a new draft (or published) version; DefinitionInvalid otherwise."""
+    from engine.definitions import parse_definition
+    from engine.errors import DefinitionInvalid
+
+    definition = parse_definition(text)
+    code, number = definition["procedure"], definition["version"]
+    with transaction.atomic():
+        procedure, created = Procedure.objects.get_or_create(
+            code=code, defaults={"title": definition["title"].get("fr") or code}
+        )
+        if not created:
+            procedure.title = definition["title"].get("fr") or procedure.title
+            procedure.save(update_fields=["title"])
+        if ProcedureVersion.objects.filter(procedure=procedure, number=number).exists():
+            raise DefinitionInvalid(
+                [
+                    _("version: version %(number)s of '%(code)s' already exists (give a new version number)")
+                    % {"number": number, "code": code}
+                ]
+            )
+        version = ProcedureVersion.objects.create(
+            procedure=procedure, number=number, source=text, definition=definition
+        )
+        if publish:
+            version.publish()
+            version.save()
+    return version
+
+
+def do_publish_version(version, *, acting_user):
+    try:
+        with transaction.atomic():
+            version.publish()
+            version.save()
+    except ConcurrentTransition:
+        raise ConcurrentChange(_("This version was changed meanwhile; reload it.")) from None
+    return version
+
+
+def do_retire_version(version, *, acting_user):
+    try:
+        with transaction.atomic():
+            version.retire()
+            version.save()
+    except ConcurrentTransition:
+        raise ConcurrentChange(_("This version was changed meanwhile; reload it.")) from None
+    return version
+
+
+__all__ = [
+    "VersionStatus",
+    "clean_fields",
+    "do_answer_alert",
+    "do_assign_role",
+    "do_attach",
+    "do_close_alert",
+    "do_comment",
+    "do_fire_transition",
+    "do_open_case",
+    "do_publish_version",
+    "do_raise_alert",
+    "do_retire_version",
+    "do_store_version",
+]

@@ -1,0 +1,211 @@
+"""Deadline clocks on cases: start, pause, resume, stop and void, with their escalation points.
+
+A deadline counts business time on its calendar (or plain elapsed time for plain durations). Its
+escalation points sit at ``duration x (1 + offset)`` from the start: ``-25%`` at three quarters of the
+duration, ``0`` at the due time, ``+100%`` one more duration later. Pausing keeps the elapsed time
+and takes the points out of the sweeper's index (``fire_at`` empty); resuming computes new times
+from the time left.
+"""
+
+import time as _time
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+from engine import calendar as business_calendar
+from engine import durations, registry
+from engine.definitions import REFERENCE_RE
+from engine.errors import EngineError
+from engine.models import BusinessCalendar, Deadline, DeadlineState, EscalationPoint
+
+LIVE = (DeadlineState.RUNNING, DeadlineState.PAUSED)
+_SPEC_CACHE = {}
+SPEC_CACHE_SECONDS = 30
+
+
+def clear_caches():
+    _SPEC_CACHE.clear()
+
+
+def ensure_default_calendar():
+    calendar, _created = BusinessCalendar.objects.get_or_create(
+        code="default",
+        defaults={"name": "Calendrier par défaut (jours ouvrés, fériés de France métropolitaine)"},
+    )
+    return calendar
+
+
+def calendar_spec(code):
+    """The CalendarSpec of a calendar, cached a few seconds per process (and cleared when one is saved)."""
+    cached = _SPEC_CACHE.get(code)
+    if cached and cached[0] > _time.monotonic():
+        return cached[1]
+    calendar = BusinessCalendar.objects.filter(code=code).prefetch_related("closure_days").first()
+    if calendar is None:
+        if code != "default":
+            raise EngineError(_("Unknown business calendar '%(code)s'.") % {"code": code})
+        calendar = ensure_default_calendar()
+    spec = calendar.to_spec()
+    _SPEC_CACHE[code] = (_time.monotonic() + SPEC_CACHE_SECONDS, spec)
+    return spec
+
+
+def resolve_duration(text, case):
+    match = REFERENCE_RE.match(text.strip())
+    if match and match.group(1) in registry.DURATION_RESOLVERS:
+        duration = registry.DURATION_RESOLVERS[match.group(1)](case, match.group(2))
+        if isinstance(duration, str):
+            duration = durations.parse_duration(duration)
+        return duration
+    return durations.parse_duration(text)
+
+
+def add(start, seconds, business, spec):
+    if business:
+        return business_calendar.add_business_seconds(start, max(seconds, 0), spec)
+    return start + timedelta(seconds=seconds)
+
+
+def between(start, end, business, spec):
+    if end <= start:
+        return 0
+    if business:
+        return business_calendar.business_seconds_between(start, end, spec)
+    return int((end - start).total_seconds())
+
+
+def start(case, kind, spec_def, now):
+    """Create a running deadline and its escalation points (not saved points' ids are returned unused)."""
+    duration = resolve_duration(spec_def["duration"], case)
+    calendar_code = spec_def.get("calendar") or "default"
+    spec = calendar_spec(calendar_code)
+    total = business_calendar.duration_seconds(duration, spec) if duration.business else duration.seconds
+    deadline = Deadline.objects.create(
+        case=case,
+        kind=kind,
+        state=DeadlineState.RUNNING,
+        calendar_code=calendar_code,
+        business=duration.business,
+        duration_seconds=total,
+        started_at=now,
+        resumed_at=now,
+        due_at=add(now, total, duration.business, spec),
+    )
+    points = []
+    for index, point in enumerate(spec_def.get("escalations", [])):
+        offset = round(total * (1 + point["offset"]))
+        points.append(
+            EscalationPoint(
+                deadline=deadline,
+                case=case,
+                index=index,
+                offset_seconds=offset,
+                fire_at=add(now, offset, duration.business, spec),
+            )
+        )
+    if points:
+        EscalationPoint.objects.bulk_create(points)
+    return deadline
+
+
+def _silence_points(deadline):
+    EscalationPoint.objects.filter(deadline=deadline, fired_at=None).update(fire_at=None)
+
+
+def pause(deadline, now):
+    spec = calendar_spec(deadline.calendar_code)
+    deadline.elapsed_seconds += between(deadline.resumed_at, now, deadline.business, spec)
+    deadline.remaining_seconds = deadline.duration_seconds - deadline.elapsed_seconds
+    deadline.state = DeadlineState.PAUSED
+    deadline.resumed_at = None
+    deadline.save(update_fields=["elapsed_seconds", "remaining_seconds", "state", "resumed_at"])
+    _silence_points(deadline)
+
+
+def resume(deadline, now):
+    spec = calendar_spec(deadline.calendar_code)
+    remaining = deadline.duration_seconds - deadline.elapsed_seconds
+    deadline.state = DeadlineState.RUNNING
+    deadline.resumed_at = now
+    deadline.remaining_seconds = None
+    if remaining > 0:
+        deadline.due_at = add(now, remaining, deadline.business, spec)
+    deadline.save(update_fields=["state", "resumed_at", "remaining_seconds", "due_at"])
+    points = list(EscalationPoint.objects.filter(deadline=deadline, fired_at=None))
+    for point in points:
+        left = point.offset_seconds - deadline.elapsed_seconds
+        point.fire_at = add(now, left, deadline.business, spec) if left > 0 else now
+    if points:
+        EscalationPoint.objects.bulk_update(points, ["fire_at"])
+
+
+def stop(deadline, now):
+    if deadline.state == DeadlineState.PAUSED:
+        on_time = (deadline.remaining_seconds or 0) >= 0
+    else:
+        on_time = deadline.due_at is None or now <= deadline.due_at
+    deadline.state = DeadlineState.MET if on_time else DeadlineState.BREACHED
+    deadline.stopped_at = now
+    deadline.save(update_fields=["state", "stopped_at"])
+    _silence_points(deadline)
+
+
+def void(deadline, now):
+    deadline.state = DeadlineState.VOID
+    deadline.stopped_at = now
+    deadline.save(update_fields=["state", "stopped_at"])
+    _silence_points(deadline)
+
+
+def on_transition(case, definition, from_state, to_state, now, *, explicit=(), entering=True):
+    """Apply the definition's rules for a case moving from ``from_state`` to ``to_state``.
+
+    ``explicit`` lists ("start" | "stop", kind) requested by start_deadline / stop_deadline actions.
+    Returns the list of (event, kind) done, for the audit entry.
+    """
+    specs = definition.get("deadlines", {})
+    if not specs and not explicit:
+        return []
+    done = []
+    final = definition["states"][to_state]["final"]
+    live = {d.kind: d for d in Deadline.objects.filter(case=case, state__in=LIVE)}
+    stop_kinds = {kind for action, kind in explicit if action == "stop"}
+    for kind, deadline in list(live.items()):
+        spec_def = specs.get(kind, {})
+        stops = spec_def.get("stops", {})
+        stopped_by_rule = entering and (
+            to_state in stops.get("enter", [])
+            or (from_state in stops.get("leave", []) and from_state != to_state)
+        )
+        if kind in stop_kinds or stopped_by_rule:
+            stop(deadline, now)
+            done.append(("stopped", kind))
+            del live[kind]
+        elif not entering:
+            continue
+        elif final:
+            void(deadline, now)
+            done.append(("voided", kind))
+            del live[kind]
+        elif deadline.state == DeadlineState.RUNNING and to_state in spec_def.get("pauses_in", []):
+            pause(deadline, now)
+            done.append(("paused", kind))
+        elif deadline.state == DeadlineState.PAUSED and to_state not in spec_def.get("pauses_in", []):
+            resume(deadline, now)
+            done.append(("resumed", kind))
+    start_kinds = [
+        kind for kind, spec_def in specs.items() if entering and to_state in spec_def["starts"]["enter"]
+    ]
+    start_kinds += [kind for action, kind in explicit if action == "start" and kind not in start_kinds]
+    for kind in start_kinds:
+        if final:
+            continue
+        if kind in live:
+            void(live.pop(kind), now)
+            done.append(("voided", kind))
+        deadline = start(case, kind, specs[kind], now)
+        done.append(("started", kind))
+        if to_state in specs[kind].get("pauses_in", []):
+            pause(deadline, now)
+            done.append(("paused", kind))
+    return done

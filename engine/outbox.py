@@ -1,0 +1,98 @@
+"""Delivery of outbox events to the registered consumers, after commit, at least once, in order of id.
+
+Events are written in the transaction that produced them. After commit the producing process tries to
+deliver them at once (``dispatch_after_commit``); the worker job ``dispatch`` delivers whatever is
+left (crash, consumer failure) on its next tick. Each event remembers which consumers already got it,
+so a retry only calls the others. A failing consumer makes the event wait (backoff) without blocking
+the events after it. Claims use a lease (``locked_until``) taken with a compare-and-set update, so
+two workers never deliver the same event at the same time.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from engine import registry
+from engine.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+LEASE_SECONDS = 120
+MAX_BACKOFF_SECONDS = 3600
+
+
+def _claim(queryset, now, batch):
+    token = uuid.uuid4()
+    ids = list(
+        queryset.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if not ids:
+        return []
+    OutboxEvent.objects.filter(pk__in=ids, delivered_at=None).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    ).update(locked_until=now + timedelta(seconds=LEASE_SECONDS), lock_token=token)
+    return list(OutboxEvent.objects.filter(lock_token=token, delivered_at=None).order_by("pk"))
+
+
+def _deliver(events, now):
+    delivered = 0
+    for event in events:
+        done = list(event.delivered_to)
+        error = None
+        for name, consumer in list(registry.CONSUMERS.items()):
+            if name in done:
+                continue
+            try:
+                consumer(event)
+            except Exception as exc:
+                logger.exception("outbox consumer %s failed on event %s", name, event.pk)
+                error = f"{name}: {type(exc).__name__}: {exc}"
+                continue
+            done.append(name)
+        if error is None:
+            OutboxEvent.objects.filter(pk=event.pk, lock_token=event.lock_token).update(
+                delivered_at=now, delivered_to=done, locked_until=None, lock_token=None
+            )
+            delivered += 1
+        else:
+            attempts = event.attempts + 1
+            OutboxEvent.objects.filter(pk=event.pk, lock_token=event.lock_token).update(
+                delivered_to=done,
+                attempts=attempts,
+                last_error=error[:2000],
+                next_attempt_at=now + timedelta(seconds=min(2**attempts * 10, MAX_BACKOFF_SECONDS)),
+                locked_until=None,
+                lock_token=None,
+            )
+    return delivered
+
+
+def dispatch(batch=500):
+    """Worker job: deliver pending events; returns how many were delivered."""
+    total = 0
+    while True:
+        now = timezone.now()
+        events = _claim(OutboxEvent.objects.filter(delivered_at=None), now, batch)
+        if not events:
+            return total
+        total += _deliver(events, now)
+        if len(events) < batch:
+            return total
+
+
+def dispatch_after_commit(ids):
+    """Called by transaction.on_commit with the events just written: deliver them now, best effort."""
+    if not registry.CONSUMERS or not getattr(settings, "ENGINE_OUTBOX_DISPATCH_ON_COMMIT", True):
+        return 0
+    try:
+        now = timezone.now()
+        return _deliver(_claim(OutboxEvent.objects.filter(pk__in=ids, delivered_at=None), now, len(ids)), now)
+    except Exception:  # the worker will deliver them
+        logger.exception("immediate outbox delivery failed; the worker will retry")
+        return 0
