@@ -231,6 +231,12 @@ SPECTACULAR_SETTINGS.update(
     }
 )
 
+# --- web UI maps -------------------------------------------------------------------------------
+# Empty: maps are vector layers on a plain background (works offline). In production, a tile server
+# URL template such as https://tiles.example.org/{z}/{x}/{y}.png, and the attribution it requires.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+
 # --- security (production profile) -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

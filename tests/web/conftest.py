@@ -1,0 +1,86 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against pytest-django's live server.
+
+Tests marked `@pytest.mark.browser` are skipped, with the reason, when playwright or Chromium is
+missing (`.ci/run` installs Chromium with apt-get; playwright is in the `dev` extra). Never
+`playwright install`: the browser is the system's (GUP_CHROMIUM, default /usr/bin/chromium).
+Screenshots go to artifacts/ (git-ignored); axe-core, vendored under web/static, runs in the page.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = os.environ.get("GUP_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+AXE_JS = Path(settings.BASE_DIR) / "web" / "static" / "web" / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def why_no_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (it is in the dev extra: pip install -e '.[dev]')"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium; never `playwright install`)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = why_no_browser()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make beside it
+    # are still synchronous, so Django's async-safety check is told so.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context in French on a desktop-sized window; JavaScript errors fail the test."""
+    context = chromium.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.base_url = live_server.url
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture
+def browser_world(transactional_db, world):
+    """The test territory, committed so that the live server's thread sees it."""
+    return world
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The test territory creates eight users; the production hasher would spend seconds on them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

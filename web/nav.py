@@ -1,0 +1,69 @@
+"""Who the signed-in user is for the interface (commune, handler, DVQ, administrator) and their menu.
+
+This only chooses which pages to offer; every page still checks access itself (scope filter, engine
+role checks), so a link shown here never grants anything.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import OrganisationKind
+from directory.roles import Role
+
+
+@dataclass(frozen=True)
+class Profile:
+    is_commune: bool
+    is_handler: bool
+    is_supervisor: bool
+    is_dvq: bool
+    is_admin: bool
+
+
+def profile_of(user):
+    cached = getattr(user, "_web_profile", None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated:
+        return Profile(False, False, False, False, False)
+    organisation = user.organisation
+    roles = user.role_codes
+    profile = Profile(
+        is_commune=bool(organisation and organisation.kind == OrganisationKind.COMMUNE),
+        is_handler=bool(roles & {Role.AGENT, Role.SUPERVISOR}),
+        is_supervisor=Role.SUPERVISOR in roles,
+        is_dvq=Role.DVQ_OFFICER in roles,
+        is_admin=user.is_staff or Role.ADMINISTRATOR in roles,
+    )
+    user._web_profile = profile
+    return profile
+
+
+# (url name, label, who sees it): a url name that is not (yet) routed is left out of the menu.
+MENU = [
+    ("home", _("Home"), lambda p: True),
+    ("request-new", _("New request"), lambda p: p.is_commune),
+    ("request-list", _("Requests"), lambda p: p.is_commune or p.is_dvq or p.is_admin),
+    ("queue", _("My queue"), lambda p: p.is_handler),
+    ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
+    ("map", _("Map"), lambda p: True),
+    ("directory-home", _("Directory"), lambda p: True),
+    ("admin:index", _("Administration"), lambda p: p.is_admin),
+]
+
+
+def menu_for(user, current_path=""):
+    profile = profile_of(user)
+    items = []
+    for name, label, visible in MENU:
+        if not visible(profile):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        current = current_path == url or (url != "/" and current_path.startswith(url))
+        items.append({"url": url, "label": label, "current": current})
+    return items

@@ -1,0 +1,119 @@
+"""The territory map: perimeters (communes, QPV, CTC sectors, management zones, sub-sectors) and landlords'
+land, drawn by Leaflet as vector layers on a plain background (or on the tiles of settings.MAP_TILE_URL)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from directory.models import Layer, OrganisationKind, Parcel, Perimeter
+
+LANDLORD_LAND = "landlord_land"
+
+
+def map_config():
+    """What the map script needs, for every page with a map (see web/static/web/map.js)."""
+    return {
+        "tileUrl": getattr(settings, "MAP_TILE_URL", ""),
+        "tileAttribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+    }
+
+
+def _bbox(request):
+    """Optional ?bbox=min_lon,min_lat,max_lon,max_lat; None when absent, ValueError when malformed."""
+    raw = request.GET.get("bbox")
+    if not raw:
+        return None
+    parts = [float(part) for part in raw.split(",")]
+    if len(parts) != 4 or not (parts[0] <= parts[2] and parts[1] <= parts[3]):
+        raise ValueError
+    return parts
+
+
+def _in_bbox(queryset, bbox):
+    if bbox is None:
+        return queryset
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return queryset.filter(
+        max_lon__gte=min_lon, min_lon__lte=max_lon, max_lat__gte=min_lat, min_lat__lte=max_lat
+    )
+
+
+def perimeter_feature(perimeter):
+    properties = {
+        "layer": perimeter.layer,
+        "layerLabel": perimeter.get_layer_display(),
+        "code": perimeter.code,
+        "name": perimeter.name,
+        "commune": perimeter.commune.name if perimeter.commune_id else "",
+        "unit": perimeter.unit.name if perimeter.unit_id else "",
+        "areaHa": round(perimeter.area_m2 / 10_000, 2),
+    }
+    return {"type": "Feature", "geometry": perimeter.geometry, "properties": properties}
+
+
+def parcel_feature(parcel):
+    properties = {
+        "layer": LANDLORD_LAND,
+        "layerLabel": _("Landlords' land"),
+        "code": parcel.ref,
+        "name": parcel.ref,
+        "owner": parcel.owner.name,
+        "domain": parcel.get_domain_display(),
+        "areaHa": round(parcel.area_m2 / 10_000, 2),
+    }
+    return {"type": "Feature", "geometry": parcel.geometry, "properties": properties}
+
+
+def layer_choices():
+    return [*Layer.choices, (LANDLORD_LAND, _("Landlords' land"))]
+
+
+@login_required
+@require_GET
+def map_layers(request):
+    """GeoJSON FeatureCollection of the territory layers (?layer= to pick some, ?bbox= to crop)."""
+    known = dict(layer_choices())
+    wanted = request.GET.getlist("layer") or list(known)
+    unknown = [layer for layer in wanted if layer not in known]
+    if unknown:
+        return JsonResponse(
+            {"detail": _("Unknown layer: %(layers)s.") % {"layers": ", ".join(unknown)}}, status=400
+        )
+    try:
+        bbox = _bbox(request)
+    except ValueError:
+        return JsonResponse(
+            {"detail": _("bbox must be four numbers: min_lon,min_lat,max_lon,max_lat.")}, status=400
+        )
+    features = []
+    perimeter_layers = [layer for layer in wanted if layer != LANDLORD_LAND]
+    if perimeter_layers:
+        perimeters = Perimeter.objects.filter(layer__in=perimeter_layers).select_related("commune", "unit")
+        features += [perimeter_feature(perimeter) for perimeter in _in_bbox(perimeters, bbox)]
+    if LANDLORD_LAND in wanted:
+        parcels = Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).select_related("owner")
+        features += [parcel_feature(parcel) for parcel in _in_bbox(parcels, bbox)]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+@require_GET
+def map_page(request):
+    """The map, with the same data as a table for those who do not use the map."""
+    perimeters = Perimeter.objects.select_related("commune", "unit").defer("geometry")
+    landlord_parcels = (
+        Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).select_related("owner").defer("geometry")
+    )
+    return render(
+        request,
+        "web/map.html",
+        {
+            "map_config": map_config(),
+            "layers": layer_choices(),
+            "perimeters": perimeters,
+            "landlord_parcels": landlord_parcels,
+        },
+    )
