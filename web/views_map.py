@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -51,7 +52,24 @@ def perimeter_feature(perimeter):
         "unit": perimeter.unit.name if perimeter.unit_id else "",
         "areaHa": round(perimeter.area_m2 / 10_000, 2),
     }
+    if perimeter.layer == Layer.SUBSECTORS:
+        manager = perimeter.delegated_manager
+        properties["delegatedManager"] = (
+            _("Delegated manager: %(name)s") % {"name": manager.name}
+            if manager
+            else _("No delegated manager")
+        )
+        properties["shares"] = shares_text(perimeter.land_shares)
     return {"type": "Feature", "geometry": perimeter.geometry, "properties": properties}
+
+
+def shares_text(land_shares):
+    """The owners' shares of a sub-sector's land, as one line ("Landlord 72 %, private owners 28 %")."""
+    parts = []
+    for share in land_shares or []:
+        name = share.get("owner_name") or _("private owners")
+        parts.append(f"{name} {number_format(share.get('share_pct', 0), 1)} %")
+    return ", ".join(parts)
 
 
 def parcel_feature(parcel):
@@ -91,7 +109,9 @@ def map_layers(request):
     features = []
     perimeter_layers = [layer for layer in wanted if layer != LANDLORD_LAND]
     if perimeter_layers:
-        perimeters = Perimeter.objects.filter(layer__in=perimeter_layers).select_related("commune", "unit")
+        perimeters = Perimeter.objects.filter(layer__in=perimeter_layers).select_related(
+            "commune", "unit", "delegated_manager"
+        )
         features += [perimeter_feature(perimeter) for perimeter in _in_bbox(perimeters, bbox)]
     if LANDLORD_LAND in wanted:
         parcels = Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).select_related("owner")
@@ -103,7 +123,7 @@ def map_layers(request):
 @require_GET
 def map_page(request):
     """The map, with the same data as a table for those who do not use the map."""
-    perimeters = Perimeter.objects.select_related("commune", "unit").defer("geometry")
+    perimeters = Perimeter.objects.select_related("commune", "unit", "delegated_manager").defer("geometry")
     landlord_parcels = (
         Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).select_related("owner").defer("geometry")
     )
@@ -115,5 +135,10 @@ def map_page(request):
             "layers": layer_choices(),
             "perimeters": perimeters,
             "landlord_parcels": landlord_parcels,
+            "subsectors": [
+                (perimeter, shares_text(perimeter.land_shares))
+                for perimeter in perimeters
+                if perimeter.layer == Layer.SUBSECTORS
+            ],
         },
     )

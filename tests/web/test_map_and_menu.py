@@ -125,3 +125,23 @@ def test_the_map_uses_no_tile_server_unless_one_is_configured(client, world, set
     settings.MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
     body = client.get(reverse("map")).content.decode()
     assert "tiles.example.org" in body
+
+
+def test_a_subsector_shows_its_delegated_manager_and_the_land_shares(client, world):
+    from directory.delegation import recompute_delegation
+
+    # The sub-sector covers the landlord's parcel (1.705-1.715) plus a private strip, landlord > 60 %.
+    subsector = make_perimeter(
+        Layer.SUBSECTORS, box(1.705, 48.985, 1.717, 48.995), code="sub-1", name="Sub Un"
+    )
+    make_parcel(box(1.715, 48.985, 1.717, 48.995), owner=None, ref="PRIVATE-2")
+    recompute_delegation(subsector)
+    client.force_login(world.ctc_agent)
+    feature = features_of(
+        client.get(reverse("map-layers"), {"layer": "subsectors"}, HTTP_ACCEPT_LANGUAGE="en")
+    )[0]
+    assert feature["properties"]["delegatedManager"] == "Delegated manager: Bailleur"
+    shares = r"Bailleur 83\.\d %, private owners 16\.\d %"
+    assert re.fullmatch(shares, feature["properties"]["shares"])
+    body = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(f"<td>Sub Un</td><td>Bailleur</td><td>60 %</td><td>{shares}</td>", body)
