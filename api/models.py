@@ -70,3 +70,106 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class WebhookEventType(models.TextChoices):
+    REQUEST_CREATED = "request.created", _("Request created")
+    STATE_CHANGED = "request.state_changed", _("State changed")
+    MESSAGE = "request.message", _("Message to the commune")
+    COMMENT = "request.commented", _("Comment")
+    ALERT_RAISED = "alert.raised", _("Alert raised")
+    ALERT_ANSWERED = "alert.answered", _("Alert answered")
+
+
+def new_webhook_secret():
+    return secrets.token_hex(32)
+
+
+class WebhookSubscription(models.Model):
+    """An organisation's endpoint that receives signed events about the requests it may see.
+
+    What it may see is what `created_by` (a member of the organisation) may see through the scope filter.
+    """
+
+    organisation = models.ForeignKey(
+        "directory.Organisation",
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+        verbose_name=_("organisation"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=128, default=new_webhook_secret)
+    event_types = models.JSONField(_("event types"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    disabled_reason = models.CharField(_("why it was disabled"), max_length=300, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["organisation__name", "pk"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self):
+        return f"{self.organisation} → {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Given up")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the body sent, and how its attempts went."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    event_id = models.BigIntegerField(_("event id"))
+    event_type = models.CharField(_("event type"), max_length=40, choices=WebhookEventType.choices)
+    ordering_key = models.CharField(
+        _("ordering key"), max_length=64, help_text=_("Events with the same key are delivered in order.")
+    )
+    body = models.JSONField(_("body"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event_id"], name="unique_delivery_per_event")
+        ]
+        indexes = [
+            models.Index(
+                fields=["subscription", "id"],
+                name="webhook_delivery_pending",
+                condition=models.Q(status="pending"),
+            )
+        ]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self):
+        return f"{self.event_type} #{self.event_id} → {self.subscription_id}"

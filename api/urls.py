@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from api import views_auth, views_directory
+from api import views_auth, views_directory, views_webhooks
 
 app_name = "api"
 
@@ -14,6 +14,8 @@ router.register("units", views_directory.UnitViewSet, basename="unit")
 router.register("referents", views_directory.ReferentViewSet, basename="referent")
 router.register("perimeters", views_directory.PerimeterViewSet, basename="perimeter")
 router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
+router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
+router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -124,4 +124,3 @@ class MeView(ApiView):
                 "is_staff": user.is_staff,
             }
         )
-

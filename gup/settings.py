@@ -230,6 +230,15 @@ SPECTACULAR_SETTINGS.update(
         ],
     }
 )
+# Webhooks: retries with exponential backoff (base, cap) for up to WEBHOOK_MAX_AGE_SECONDS, then given up;
+# a subscription is disabled (and its owner emailed) after WEBHOOK_DISABLE_AFTER_FAILURES failures in a row.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env_int("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", 3600)
+WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 86400)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["api.webhooks.deliver_due", "api.idempotency.purge_expired"]
 
 # --- web UI maps -------------------------------------------------------------------------------
 # Empty: maps are vector layers on a plain background (works offline). In production, a tile server
