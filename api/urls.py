@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from api import views_auth, views_directory, views_webhooks
+from api.routing import ResolveView  # directory helper: routing resolver
 
 app_name = "api"
 
@@ -12,6 +13,7 @@ router.register("categories", views_directory.CategoryViewSet, basename="categor
 router.register("organisations", views_directory.OrganisationViewSet, basename="organisation")
 router.register("units", views_directory.UnitViewSet, basename="unit")
 router.register("referents", views_directory.ReferentViewSet, basename="referent")
+router.register("competences", views_directory.CompetenceViewSet, basename="competence")
 router.register("perimeters", views_directory.PerimeterViewSet, basename="perimeter")
 router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
@@ -22,5 +24,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("auth/token/", views_auth.ObtainTokenView.as_view(), name="obtain-token"),
     path("me/", views_auth.MeView.as_view(), name="me"),
+    path("routing/resolve/", ResolveView.as_view(), name="routing-resolve"),
     *router.urls,
 ]

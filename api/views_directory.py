@@ -11,20 +11,54 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from api.views_base import ReadOnlyViewSet
-from directory.models import Layer, Organisation, Parcel, Perimeter, Unit, User
-from directory.roles import Role
-from procedures.models import Category
+from directory.models import Competence, Layer, Organisation, Parcel, Perimeter, Referent, Unit
+from procedures.models import Category, CategoryAttribute, UrgencyCriterion
 
 # --- categories ----------------------------------------------------------------------------------
+
+
+class CategoryAttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CategoryAttribute
+        fields = [
+            "code",
+            "label",
+            "help_text",
+            "type",
+            "required",
+            "choices",
+            "min_value",
+            "max_value",
+            "max_length",
+        ]
+
+
+class UrgencyCriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UrgencyCriterion
+        fields = ["code", "label"]
 
 
 class CategorySerializer(serializers.ModelSerializer):
     group = serializers.SlugRelatedField(slug_field="code", read_only=True)
     group_name = serializers.CharField(source="group.name", read_only=True)
+    attributes = CategoryAttributeSerializer(many=True, read_only=True)
+    urgency_criteria = UrgencyCriterionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Category
-        fields = ["code", "name", "name_en", "description", "group", "group_name", "keywords", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "description",
+            "group",
+            "group_name",
+            "keywords",
+            "is_active",
+            "attributes",
+            "urgency_criteria",
+        ]
 
 
 class CategoryFilter(filters.FilterSet):
@@ -41,7 +75,17 @@ class CategoryViewSet(ReadOnlyViewSet):
     serializer_class = CategorySerializer
     lookup_field = "code"
     filterset_class = CategoryFilter
-    queryset = Category.objects.select_related("group").order_by("group__position", "name", "pk")
+    queryset = (
+        Category.objects.select_related("group")
+        .prefetch_related(
+            Prefetch("attributes", queryset=CategoryAttribute.objects.order_by("position", "code")),
+            Prefetch(
+                "urgency_criteria",
+                queryset=UrgencyCriterion.objects.filter(is_active=True).order_by("position", "code"),
+            ),
+        )
+        .order_by("group__position", "name", "pk")
+    )
 
 
 # --- directory -----------------------------------------------------------------------------------
@@ -124,28 +168,84 @@ class ReferentSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
-        model = User
-        fields = ["id", "first_name", "last_name", "job_title", "email", "phone", "organisation", "unit"]
+        model = Referent
+        fields = [
+            "id",
+            "organisation",
+            "unit",
+            "first_name",
+            "last_name",
+            "function",
+            "title",
+            "email",
+            "phone",
+            "is_fictional",
+        ]
 
 
 class ReferentFilter(filters.FilterSet):
     organisation = filters.CharFilter(field_name="organisation__code")
-    commune = filters.CharFilter(field_name="organisation__insee")
+    unit = filters.CharFilter(field_name="unit__code")
+    commune = filters.CharFilter(field_name="organisation__insee", label=gettext_lazy("INSEE code"))
 
     class Meta:
-        model = User
-        fields = ["organisation", "commune"]
+        model = Referent
+        fields = ["organisation", "unit", "commune", "function"]
 
 
 class ReferentViewSet(ReadOnlyViewSet):
-    """The GUP referents: who to contact in each organisation."""
+    """Who to contact in each organisation and unit."""
 
     serializer_class = ReferentSerializer
     filterset_class = ReferentFilter
+    queryset = Referent.objects.select_related("organisation", "unit").order_by(
+        "organisation__name", "position", "last_name", "first_name", "pk"
+    )
+
+
+class CompetenceSerializer(serializers.ModelSerializer):
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    communes = serializers.SerializerMethodField(
+        help_text=gettext_lazy("INSEE codes; empty: the unit's own territory.")
+    )
+
+    class Meta:
+        model = Competence
+        fields = [
+            "id",
+            "unit",
+            "category",
+            "communes",
+            "season_start",
+            "season_end",
+            "direct_handling",
+            "note",
+        ]
+
+    def get_communes(self, competence) -> list[str]:
+        return sorted(commune.insee for commune in competence.communes.all() if commune.insee)
+
+
+class CompetenceFilter(filters.FilterSet):
+    unit = filters.CharFilter(field_name="unit__code")
+    category = filters.CharFilter(field_name="category__code")
+    commune = filters.CharFilter(field_name="communes__insee", label=gettext_lazy("INSEE code"))
+
+    class Meta:
+        model = Competence
+        fields = ["unit", "category", "commune", "direct_handling"]
+
+
+class CompetenceViewSet(ReadOnlyViewSet):
+    """Which unit handles which category, where (and in which season)."""
+
+    serializer_class = CompetenceSerializer
+    filterset_class = CompetenceFilter
     queryset = (
-        User.objects.filter(is_active=True, role_assignments__role=Role.REFERENT)
-        .select_related("organisation", "unit")
-        .order_by("organisation__name", "last_name", "first_name", "pk")
+        Competence.objects.select_related("unit", "category")
+        .prefetch_related(Prefetch("communes", queryset=Organisation.objects.only("pk", "insee")))
+        .order_by("category__code", "unit__code", "pk")
         .distinct()
     )
 
@@ -206,12 +306,16 @@ def perimeter_properties(perimeter):
 
 
 def subsector_properties(perimeter):
-    """threshold, shares (owner organisation code -> percent of the land) and delegated_manager."""
-    extra = perimeter.properties or {}
+    """threshold (%), shares (owner organisation code -> percent of the land), delegated_manager (code)."""
+    shares = {}
+    for share in perimeter.land_shares or []:
+        if share.get("owner"):
+            shares[share["owner"]] = share.get("share_pct")
+    threshold = perimeter.delegation_threshold_pct
     return {
-        "threshold": extra.get("threshold"),
-        "shares": extra.get("shares", {}),
-        "delegated_manager": extra.get("delegated_manager"),
+        "threshold": float(threshold) if threshold is not None else None,
+        "shares": shares,
+        "delegated_manager": perimeter.delegated_manager.code if perimeter.delegated_manager_id else None,
     }
 
 
@@ -224,7 +328,9 @@ class PerimeterViewSet(ReadOnlyViewSet):
     lookup_field = "code"
 
     def get_queryset(self):
-        queryset = Perimeter.objects.select_related("commune", "unit").order_by("layer", "code", "pk")
+        queryset = Perimeter.objects.select_related("commune", "unit", "delegated_manager").order_by(
+            "layer", "code", "pk"
+        )
         if self.action == "list":
             layer = self.request.query_params.get("layer")
             if not layer:
