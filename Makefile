@@ -19,6 +19,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_procedures
 	$(PY) manage.py load_demo --if-absent
 	$(PY) manage.py serve $(ADDR)
 

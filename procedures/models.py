@@ -247,6 +247,14 @@ class RequestCounter(models.Model):
 
 class InterventionRequest(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    case = models.OneToOneField(
+        "engine.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="intervention_request",
+        verbose_name=_("case"),
+    )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="requests", verbose_name=_("category")
     )
@@ -430,9 +438,19 @@ class RequestMessage(models.Model):
         verbose_name=_("author"),
     )
     created_at = models.DateTimeField(_("at"), default=timezone.now)
+    notified_at = models.DateTimeField(
+        _("notified at"), null=True, blank=True, help_text=_("When it was sent to the commune's users.")
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["request"],
+                name="request_message_pending",
+                condition=models.Q(notified_at__isnull=True),
+            )
+        ]
         verbose_name = _("request message")
         verbose_name_plural = _("request messages")
 
@@ -502,7 +520,7 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "source_event_id"],
+                fields=["user", "source_event_id", "event"],
                 condition=models.Q(source_event_id__isnull=False),
                 name="unique_notification_per_event",
             )

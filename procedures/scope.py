@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from directory.models import OrganisationKind, Unit
 from directory.roles import Role
+from engine.models import Alert
 from procedures.models import InterventionRequest, RequestFollower
 
 
@@ -49,7 +50,7 @@ def scope_q(user):
         units = _related_units(user.unit)
         q |= Q(handler_unit_id__in=units) | Q(dispatcher_unit_id__in=units)
     if user.has_role(Role.DVQ_OFFICER):
-        q |= Q(in_qpv=True)
+        q |= Q(in_qpv=True) | Exists(Alert.objects.filter(case_id=OuterRef("case_id")))
     return q
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from procedures import conf
@@ -36,3 +37,19 @@ def targets_for(category, *, in_qpv, urgency, day):
         return Targets(conf.get("GUP_DEFAULT_ACKNOWLEDGE_HOURS"), conf.get("GUP_DEFAULT_RESOLVE_HOURS"), None)
     best = max(levels, key=lambda level: (level.specificity, -level.pk))
     return Targets(best.acknowledge_hours, best.resolve_hours, best)
+
+
+def targets_for_request(request):
+    """The targets of a request, from its category, zone, current urgency and filing date."""
+    cached = getattr(request, "_targets", None)
+    key = (request.category_id, request.in_qpv, request.urgency, request.created_at)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    targets = targets_for(
+        request.category,
+        in_qpv=request.in_qpv,
+        urgency=request.urgency,
+        day=timezone.localdate(request.created_at),
+    )
+    request._targets = (key, targets)
+    return targets

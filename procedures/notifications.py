@@ -1,0 +1,191 @@
+"""Email and in-app notifications, sent from the engine's outbox after commit (consumer
+``procedures.notifications``), honouring each user's preferences.
+
+Delivery is at least once: in-app notifications carry the outbox event id and are unique per user and
+event; messages to the commune are claimed with a compare-and-set update on ``notified_at``.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directory.models import Unit, User
+from procedures.models import (
+    InterventionRequest,
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    RequestMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _unit_tree(unit_ids):
+    ids, frontier = set(unit_ids), list(unit_ids)
+    while frontier:
+        children = list(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [pk for pk in children if pk not in ids]
+        ids.update(frontier)
+    return ids
+
+
+def users_for_parties(parties):
+    """Active users matching principal keys (``user:1``, ``org:2#agent``, ``unit:3``, ``role:dvq``)."""
+    q = Q(pk__in=[])
+    for party in parties or ():
+        kind, _sep, rest = str(party).partition(":")
+        ident, _sep, role = rest.partition("#")
+        role_q = Q(role_assignments__role=role) if role else Q()
+        if kind == "user" and ident.isdigit():
+            q |= Q(pk=int(ident))
+        elif kind == "org" and ident.isdigit():
+            q |= Q(organisation_id=int(ident)) & role_q
+        elif kind == "unit" and ident.isdigit():
+            q |= Q(unit_id__in=_unit_tree([int(ident)])) & role_q
+        elif kind == "role" and ident:
+            q |= Q(role_assignments__role=ident)
+    return list(User.objects.filter(q, is_active=True).distinct().order_by("pk"))
+
+
+def commune_users(request):
+    """Users of the requesting organisation and of every organisation following the request."""
+    org_ids = {
+        request.requester_organisation_id,
+        *request.followers.values_list("organisation_id", flat=True),
+    }
+    return list(User.objects.filter(organisation_id__in=org_ids, is_active=True).order_by("pk"))
+
+
+def handler_users(request):
+    units = [pk for pk in (request.handler_unit_id, request.dispatcher_unit_id) if pk]
+    q = Q(unit_id__in=_unit_tree(units)) if units else Q(pk__in=[])
+    if request.handler_organisation_id and not request.handler_unit_id:
+        q |= Q(organisation_id=request.handler_organisation_id)
+    return list(User.objects.filter(q, is_active=True).distinct().order_by("pk"))
+
+
+def _preferences(users, event):
+    rows = NotificationPreference.objects.filter(user__in=users, event=event)
+    return {row.user_id: (row.by_email, row.in_app) for row in rows}
+
+
+def notify(users, event, text, *, request=None, source_event_id=None):
+    """Send ``text`` to ``users`` by email and in the application, as each user chose. Returns the count."""
+    users = [user for user in users if user is not None]
+    if not users:
+        return 0
+    choices = _preferences(users, event)
+    in_app, emails = [], []
+    subject_prefix = f"[GUP] {request.reference} · " if request else "[GUP] "
+    for user in users:
+        by_email, by_app = choices.get(user.pk, (True, True))
+        if by_app:
+            in_app.append(
+                Notification(
+                    user=user, request=request, event=event, text=text[:500], source_event_id=source_event_id
+                )
+            )
+        if by_email and user.email:
+            body = text
+            if request is not None:
+                body += "\n\n" + _("Follow the request at %(url)s") % {
+                    "url": f"{settings.SITE_BASE_URL}/requests/{request.reference}/"
+                }
+            emails.append(EmailMessage(subject_prefix + text.splitlines()[0][:120], body, to=[user.email]))
+    if in_app:
+        Notification.objects.bulk_create(in_app, ignore_conflicts=True)
+    if emails:
+        get_connection(fail_silently=False).send_messages(emails)
+    return len(users)
+
+
+def _send_pending_messages(request, event_id):
+    pending = list(RequestMessage.objects.filter(request=request, notified_at__isnull=True).order_by("pk"))
+    if not pending:
+        return
+    now = timezone.now()
+    claimed = RequestMessage.objects.filter(pk__in=[m.pk for m in pending], notified_at__isnull=True).update(
+        notified_at=now
+    )
+    if not claimed:
+        return  # another delivery got them
+    text = "\n\n".join(message.body for message in pending)
+    notify(commune_users(request), NotificationEvent.MESSAGE, text, request=request, source_event_id=event_id)
+
+
+def consume(event):
+    """Outbox consumer: one engine event about a case."""
+    if not event.case_id:
+        return
+    request = (
+        InterventionRequest.objects.select_related("category", "commune")
+        .filter(case_id=event.case_id)
+        .first()
+    )
+    if request is None:
+        return  # a case of another procedure, or a filing that was rolled back
+    payload = event.payload or {}
+    if event.kind == "case.opened":
+        text = _("New request %(ref)s (%(category)s) in %(commune)s.") % {
+            "ref": request.reference,
+            "category": request.category.name,
+            "commune": request.commune.name,
+        }
+        notify(
+            handler_users(request), NotificationEvent.FILED, text, request=request, source_event_id=event.pk
+        )
+    elif event.kind in ("alert.raised", "alert.answered", "alert.closed"):
+        code = payload.get("code", "")
+        if event.kind == "alert.raised":
+            parties = list(payload.get("parties") or [])
+            if code == "urgency_check":
+                parties.append("role:dvq_officer")  # the DVQ is told of every urgency check
+            users = users_for_parties(parties)
+            text = _("Alert (%(code)s) raised on %(ref)s.") % {"code": code, "ref": request.reference}
+        elif event.kind == "alert.answered":
+            users = (
+                users_for_parties(["role:dvq_officer"]) if code == "urgency_check" else handler_users(request)
+            )
+            text = _("The alert (%(code)s) on %(ref)s was answered.") % {
+                "code": code,
+                "ref": request.reference,
+            }
+        else:
+            users = handler_users(request)
+            text = _("The alert (%(code)s) on %(ref)s was closed: %(outcome)s.") % {
+                "code": code,
+                "ref": request.reference,
+                "outcome": payload.get("outcome", ""),
+            }
+        notify(users, NotificationEvent.ALERT, text, request=request, source_event_id=event.pk)
+    elif event.kind == "case.role_assigned" and payload.get("role") == "handler":
+        text = _("The request %(ref)s (%(category)s, %(commune)s) was handed to you.") % {
+            "ref": request.reference,
+            "category": request.category.name,
+            "commune": request.commune.name,
+        }
+        added = [
+            party for party in payload.get("parties") or [] if party not in (payload.get("previous") or [])
+        ]
+        notify(
+            users_for_parties(added), NotificationEvent.FILED, text, request=request, source_event_id=event.pk
+        )
+    elif event.kind == "notification":
+        users = users_for_parties(payload.get("parties") or [])
+        message = payload.get("message", "")
+        if message == "deadline_near":
+            text = _("A deadline of %(ref)s is near.") % {"ref": request.reference}
+            kind = NotificationEvent.DEADLINE
+        elif message == "reopened":
+            text = _("The commune reopened the request %(ref)s.") % {"ref": request.reference}
+            kind = NotificationEvent.MESSAGE
+        else:
+            text = _("Update on %(ref)s: %(message)s.") % {"ref": request.reference, "message": message}
+            kind = NotificationEvent.MESSAGE
+        notify(users, kind, text, request=request, source_event_id=event.pk)
+    _send_pending_messages(request, event.pk)
