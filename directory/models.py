@@ -1,6 +1,7 @@
 """Organisations, units, people and their roles; perimeters and parcels of the territory."""
 
 import re
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -469,6 +470,9 @@ class LayerVersion(models.Model):
 
     name = models.CharField(max_length=30, unique=True)
     version = models.PositiveBigIntegerField(default=0)
+    # A random token rewritten with every bump: a version number seen again after a rollback (or a
+    # restored database) never passes for the index built from other data.
+    token = models.CharField(max_length=32, default="")
 
     class Meta:
         verbose_name = _("layer version")
@@ -481,10 +485,16 @@ class LayerVersion(models.Model):
 
     @classmethod
     def bump(cls):
-        updated = cls.objects.filter(name=cls.ROUTING).update(version=F("version") + 1)
+        token = uuid.uuid4().hex
+        updated = cls.objects.filter(name=cls.ROUTING).update(version=F("version") + 1, token=token)
         if not updated:
-            cls.objects.get_or_create(name=cls.ROUTING, defaults={"version": 1})
+            cls.objects.get_or_create(name=cls.ROUTING, defaults={"version": 1, "token": token})
 
     @classmethod
     def current(cls):
         return cls.objects.filter(name=cls.ROUTING).values_list("version", flat=True).first() or 0
+
+    @classmethod
+    def stamp(cls):
+        """(version, token) of the routing data, in one query; (0, "") before the first write."""
+        return cls.objects.filter(name=cls.ROUTING).values_list("version", "token").first() or (0, "")

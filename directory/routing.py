@@ -1,0 +1,508 @@
+"""Routing resolver: who handles a category at a point, and why (see docs/routing.md).
+
+`resolve(lon, lat, category, at=None)` tries six rules in order and stops at the first that names a
+unit:
+
+1. the explicit split of the sub-sector the point is in, for the category;
+2. the delegated manager of that sub-sector (not when it is the community itself);
+3. the owner of the parcel under the point (not the community), through its competence for the category;
+4. a direct-handling competence for the category covering the commune (e.g. waste to the waste direction);
+5. a competence for the category covering the commune;
+6. otherwise the CTC of the territory, and the request is flagged "to qualify".
+
+Everything the rules need is held in memory by a `RoutingIndex` (shapely STRtrees over perimeters and
+parcels, plus the competences, splits and units). It is rebuilt lazily when `LayerVersion`, bumped by
+every write to the territory or the rules, has changed: one cheap query per call, so a change made in
+any process is seen by all of them.
+"""
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+import shapely.geometry
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directory.models import (
+    Competence,
+    Layer,
+    LayerVersion,
+    Organisation,
+    OrganisationKind,
+    Parcel,
+    Perimeter,
+    SplitRule,
+    Unit,
+    UnitKind,
+    in_season,
+)
+
+LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
+
+
+class RoutingError(ValueError):
+    """A request the resolver cannot answer, with a message for the user."""
+
+
+class OutsideTerritory(RoutingError):
+    """The point is in none of the community's communes."""
+
+
+class UnknownCategory(RoutingError):
+    pass
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+    insee: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+    organisation: OrgRef
+
+
+@dataclass(frozen=True)
+class PerimeterRef:
+    id: int
+    layer: str
+    code: str
+    name: str
+    commune_id: int | None = None
+    unit_id: int | None = None
+    delegated_manager_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ParcelRef:
+    ref: str
+    owner_id: int | None
+    domain: str
+
+
+@dataclass(frozen=True)
+class CompetenceRec:
+    id: int
+    unit_id: int
+    category_id: int
+    communes: frozenset  # explicit communes; empty means the unit's territory
+    season_start: str = ""
+    season_end: str = ""
+    direct: bool = False
+
+
+@dataclass(frozen=True)
+class RuleStep:
+    rule: int
+    code: str
+    decided: bool
+    detail: str
+
+
+@dataclass
+class Decision:
+    handler: UnitRef | None
+    commune: OrgRef
+    perimeters: list
+    qpv: bool
+    to_qualify: bool
+    decided_by: int | None
+    explanation: list = field(default_factory=list)
+    parcel: ParcelRef | None = None
+    category_id: int | None = None
+
+
+RULES = {
+    1: "subsector_split",
+    2: "delegated_manager",
+    3: "parcel_owner",
+    4: "direct_handling",
+    5: "territorial_competence",
+    6: "ctc_to_qualify",
+}
+
+
+class RoutingIndex:
+    """Immutable snapshot of the routing data with spatial indexes; `decide` does no database query."""
+
+    def __init__(
+        self,
+        *,
+        perimeters,
+        perimeter_shapes,
+        parcels,
+        parcel_shapes,
+        organisations,
+        units,
+        unit_territory,
+        competences,
+        splits,
+        categories=None,
+        stamp=None,
+    ):
+        self.stamp = stamp
+        self.perimeters = list(perimeters)
+        self.perimeter_tree = shapely.STRtree(list(perimeter_shapes))
+        self.parcels = list(parcels)
+        self.parcel_tree = shapely.STRtree(list(parcel_shapes))
+        self.organisations = dict(organisations)
+        self.units = dict(units)
+        self.unit_territory = {unit_id: frozenset(ids) for unit_id, ids in unit_territory.items()}
+        self.competences = {}
+        for competence in competences:
+            self.competences.setdefault(competence.category_id, []).append(competence)
+        self.splits = dict(splits)  # (perimeter id, category id) -> unit id
+        self.categories = dict(categories or {})  # code -> id
+        self.ctcs = {}  # commune id -> CTC unit ids, by code
+        for unit in sorted(self.units.values(), key=lambda u: u.code):
+            if unit.kind == UnitKind.CTC:
+                for commune_id in self.unit_territory.get(unit.id, ()):
+                    self.ctcs.setdefault(commune_id, []).append(unit.id)
+
+    # -- building ---------------------------------------------------------------------------------
+    @classmethod
+    def from_database(cls):
+        stamp = LayerVersion.stamp()
+        organisations = {
+            org.id: OrgRef(org.id, org.code, org.name, org.kind, org.insee)
+            for org in Organisation.objects.all()
+        }
+        units = {
+            unit.id: UnitRef(unit.id, unit.code, unit.name, unit.kind, organisations[unit.organisation_id])
+            for unit in Unit.objects.all()
+        }
+        territory = {}
+        for unit_id, commune_id in Unit.territory.through.objects.values_list("unit_id", "organisation_id"):
+            territory.setdefault(unit_id, set()).add(commune_id)
+        perimeters, perimeter_shapes = [], []
+        for perimeter in Perimeter.objects.order_by("layer", "code"):
+            perimeters.append(
+                PerimeterRef(
+                    perimeter.id,
+                    perimeter.layer,
+                    perimeter.code,
+                    perimeter.name,
+                    perimeter.commune_id,
+                    perimeter.unit_id,
+                    perimeter.delegated_manager_id,
+                )
+            )
+            perimeter_shapes.append(shapely.geometry.shape(perimeter.geometry))
+        parcels, parcel_shapes = [], []
+        for ref, owner_id, domain, geometry in Parcel.objects.order_by("ref").values_list(
+            "ref", "owner_id", "domain", "geometry"
+        ):
+            parcels.append(ParcelRef(ref, owner_id, domain))
+            parcel_shapes.append(shapely.geometry.shape(geometry))
+        communes_of = {}
+        for competence_id, commune_id in Competence.communes.through.objects.values_list(
+            "competence_id", "organisation_id"
+        ):
+            communes_of.setdefault(competence_id, set()).add(commune_id)
+        competences = [
+            CompetenceRec(
+                c.id,
+                c.unit_id,
+                c.category_id,
+                frozenset(communes_of.get(c.id, ())),
+                c.season_start,
+                c.season_end,
+                c.direct_handling,
+            )
+            for c in Competence.objects.order_by("pk")
+        ]
+        splits = {
+            (perimeter_id, category_id): unit_id
+            for perimeter_id, category_id, unit_id in SplitRule.objects.values_list(
+                "perimeter_id", "category_id", "unit_id"
+            )
+        }
+        from procedures.models import Category
+
+        categories = dict(Category.objects.values_list("code", "id"))
+        return cls(
+            perimeters=perimeters,
+            perimeter_shapes=perimeter_shapes,
+            parcels=parcels,
+            parcel_shapes=parcel_shapes,
+            organisations=organisations,
+            units=units,
+            unit_territory=territory,
+            competences=competences,
+            splits=splits,
+            categories=categories,
+            stamp=stamp,
+        )
+
+    # -- queries ----------------------------------------------------------------------------------
+    def perimeters_at(self, point):
+        hits = self.perimeter_tree.query(point, predicate="intersects")
+        found = [self.perimeters[i] for i in np.sort(hits)]
+        found.sort(key=lambda p: (LAYER_ORDER.get(p.layer, 99), p.code))
+        return found
+
+    def parcel_at(self, point):
+        hits = self.parcel_tree.query(point, predicate="intersects")
+        return self.parcels[int(hits.min())] if len(hits) else None  # built in ref order: lowest ref wins
+
+    def covers(self, competence, commune_id):
+        communes = competence.communes or self.unit_territory.get(competence.unit_id, frozenset())
+        return commune_id in communes
+
+    def _anywhere(self, competence):
+        """A land owner's competence without communes and without unit territory: wherever it owns land."""
+        return not competence.communes and not self.unit_territory.get(competence.unit_id)
+
+    def competences_of(self, category_id, month_day):
+        return [
+            c
+            for c in self.competences.get(category_id, ())
+            if in_season(c.season_start, c.season_end, month_day)
+        ]
+
+    @staticmethod
+    def _specific_first(competence, units):
+        return (not competence.season_start, not competence.communes, units[competence.unit_id].code)
+
+    def _unit_label(self, unit_id):
+        unit = self.units[unit_id]
+        return f"{unit.name} ({unit.code})"
+
+    # -- the rules --------------------------------------------------------------------------------
+    def decide(self, lon, lat, category_id, month_day, category_label=""):
+        point = shapely.Point(lon, lat)
+        hit = self.perimeters_at(point)
+        communes = [p for p in hit if p.layer == Layer.COMMUNES and p.commune_id in self.organisations]
+        if not communes:
+            raise OutsideTerritory(
+                _("The point (longitude %(lon)s, latitude %(lat)s) is outside the community's territory.")
+                % {"lon": lon, "lat": lat}
+            )
+        commune = self.organisations[communes[0].commune_id]
+        subsectors = [p for p in hit if p.layer == Layer.SUBSECTORS]
+        steps = []
+        decision = Decision(
+            handler=None,
+            commune=commune,
+            perimeters=hit,
+            qpv=any(p.layer == Layer.QPV for p in hit),
+            to_qualify=False,
+            decided_by=None,
+            explanation=steps,
+            category_id=category_id,
+            parcel=self.parcel_at(point),
+        )
+        what = category_label or str(category_id)
+
+        def done(rule, unit_id, detail, to_qualify=False):
+            steps.append(RuleStep(rule, RULES[rule], True, detail))
+            decision.handler = self.units[unit_id] if unit_id is not None else None
+            decision.decided_by, decision.to_qualify = rule, to_qualify
+            return decision
+
+        def skip(rule, detail):
+            steps.append(RuleStep(rule, RULES[rule], False, detail))
+
+        # 1. explicit split of the sub-sector
+        split = next(
+            ((s, self.splits[s.id, category_id]) for s in subsectors if (s.id, category_id) in self.splits),
+            None,
+        )
+        if split:
+            return done(
+                1,
+                split[1],
+                _("Sub-sector %(sub)s assigns %(what)s to %(unit)s.")
+                % {"sub": split[0].code, "what": what, "unit": self._unit_label(split[1])},
+            )
+        skip(
+            1,
+            _("Sub-sector %(sub)s has no split for %(what)s.")
+            % {"sub": ", ".join(s.code for s in subsectors), "what": what}
+            if subsectors
+            else _("The point is in no sub-sector."),
+        )
+
+        active = self.competences_of(category_id, month_day)
+
+        # 2. delegated manager of the sub-sector
+        managed = [s for s in subsectors if s.delegated_manager_id in self.organisations]
+        if not managed:
+            skip(2, _("No sub-sector here has a delegated manager."))
+        else:
+            subsector = managed[0]
+            manager = self.organisations[subsector.delegated_manager_id]
+            unit_id = self._organisation_unit(manager, active)
+            if manager.kind == OrganisationKind.CU:
+                skip(
+                    2,
+                    _("Sub-sector %(sub)s is managed by the community itself: its own rules apply.")
+                    % {"sub": subsector.code},
+                )
+            elif unit_id is None:
+                skip(2, _("The delegated manager %(org)s has no unit to handle it.") % {"org": manager.name})
+            else:
+                return done(
+                    2,
+                    unit_id,
+                    _("%(org)s owns more than its threshold of sub-sector %(sub)s and manages it: %(unit)s.")
+                    % {"org": manager.name, "sub": subsector.code, "unit": self._unit_label(unit_id)},
+                )
+
+        # 3. owner of the parcel under the point
+        parcel = decision.parcel
+        if parcel is None:
+            skip(3, _("No parcel is known under the point."))
+        elif parcel.owner_id is None or parcel.owner_id not in self.organisations:
+            skip(3, _("Parcel %(ref)s belongs to a private owner.") % {"ref": parcel.ref})
+        else:
+            owner = self.organisations[parcel.owner_id]
+            owned = [c for c in active if self.units[c.unit_id].organisation.id == owner.id]
+            owned = [c for c in owned if self._anywhere(c) or self.covers(c, commune.id)]
+            if owner.kind == OrganisationKind.CU:
+                skip(
+                    3,
+                    _("Parcel %(ref)s belongs to the community: its own rules apply.") % {"ref": parcel.ref},
+                )
+            elif not owned:
+                skip(
+                    3,
+                    _("Parcel %(ref)s belongs to %(org)s, which has no competence for %(what)s.")
+                    % {"ref": parcel.ref, "org": owner.name, "what": what},
+                )
+            else:
+                best = min(owned, key=lambda c: self._specific_first(c, self.units))
+                return done(
+                    3,
+                    best.unit_id,
+                    _("Parcel %(ref)s belongs to %(org)s, whose competence for %(what)s is %(unit)s.")
+                    % {
+                        "ref": parcel.ref,
+                        "org": owner.name,
+                        "what": what,
+                        "unit": self._unit_label(best.unit_id),
+                    },
+                )
+
+        # 4. direct handling
+        direct = [c for c in active if c.direct and self.covers(c, commune.id)]
+        if direct:
+            best = min(direct, key=lambda c: self._specific_first(c, self.units))
+            return done(
+                4,
+                best.unit_id,
+                _("%(what)s goes directly to %(unit)s in %(commune)s.")
+                % {"what": what, "unit": self._unit_label(best.unit_id), "commune": commune.name},
+            )
+        skip(4, _("No direct handling of %(what)s in %(commune)s.") % {"what": what, "commune": commune.name})
+
+        # 5. competence in the commune's territory
+        local = [c for c in active if not c.direct and self.covers(c, commune.id)]
+        if local:
+            best = min(local, key=lambda c: self._specific_first(c, self.units))
+            return done(
+                5,
+                best.unit_id,
+                _("%(unit)s is competent for %(what)s in %(commune)s.")
+                % {"unit": self._unit_label(best.unit_id), "what": what, "commune": commune.name},
+            )
+        skip(
+            5,
+            _("No unit is competent for %(what)s in %(commune)s.") % {"what": what, "commune": commune.name},
+        )
+
+        # 6. the CTC of the territory, to qualify
+        sector_ctc = next(
+            (
+                p.unit_id
+                for p in hit
+                if p.layer == Layer.SECTORS
+                and p.unit_id in self.units
+                and self.units[p.unit_id].kind == UnitKind.CTC
+            ),
+            None,
+        )
+        ctc_id = sector_ctc or next(iter(self.ctcs.get(commune.id, ())), None)
+        if ctc_id is None:
+            return done(
+                6,
+                None,
+                _("No CTC covers %(commune)s: the request must be qualified by hand.")
+                % {"commune": commune.name},
+                True,
+            )
+        return done(
+            6,
+            ctc_id,
+            _("No rule decided: %(unit)s, the CTC of %(commune)s, qualifies the request.")
+            % {"unit": self._unit_label(ctc_id), "commune": commune.name},
+            True,
+        )
+
+    def _organisation_unit(self, organisation, active):
+        """The unit of an organisation that handles the category (its competence), else its main unit."""
+        own = [c for c in active if self.units[c.unit_id].organisation.id == organisation.id]
+        if own:
+            return min(own, key=lambda c: self._specific_first(c, self.units)).unit_id
+        units = sorted(
+            (u for u in self.units.values() if u.organisation.id == organisation.id), key=lambda u: u.code
+        )
+        return units[0].id if units else None
+
+
+_lock = threading.Lock()
+_current = {"index": None}
+
+
+def get_index():
+    """The routing index for the current data: rebuilt when LayerVersion changed (one query per call)."""
+    stamp = LayerVersion.stamp()
+    index = _current["index"]
+    if index is not None and index.stamp == stamp:
+        return index
+    with _lock:
+        index = _current["index"]
+        if index is None or index.stamp != LayerVersion.stamp():
+            index = RoutingIndex.from_database()
+            _current["index"] = index
+    return index
+
+
+def _category(category, index):
+    from procedures.models import Category
+
+    if isinstance(category, Category):
+        return category.pk, category.code
+    code = str(category or "").strip()
+    if not code:
+        raise UnknownCategory(_("A category is required."))
+    if code in index.categories:
+        return index.categories[code], code
+    found = Category.objects.filter(code=code).values_list("pk", flat=True).first()
+    if found is None:
+        raise UnknownCategory(_("Unknown category %(code)s.") % {"code": code})
+    return found, code
+
+
+def resolve(lon, lat, category, at=None):
+    """The Decision for a category (a Category or its code) at a WGS84 point, at a time (default now)."""
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise RoutingError(_("Longitude and latitude must be numbers.")) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise RoutingError(_("Longitude must be between -180 and 180 and latitude between -90 and 90."))
+    index = get_index()
+    category_id, code = _category(category, index)
+    month_day = timezone.localtime(at or timezone.now()).strftime("%m-%d")
+    return index.decide(lon, lat, category_id, month_day, category_label=code)

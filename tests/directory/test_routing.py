@@ -1,0 +1,219 @@
+"""The routing resolver: each of the six rules, their order, and the point outside the territory.
+
+The world (tests/factories.py): commune 1 spans lon 1.70-1.72, commune 2 lon 1.72-1.74 (lat 48.98-49.00);
+a QPV in commune 1 (1.705-1.715 x 48.985-48.995) covered by the landlord's parcel LANDLORD-1.
+"""
+
+import datetime as dt
+
+import pytest
+from shapely.geometry import box
+
+from directory import delegation, routing
+from directory.models import Competence, Layer, LayerVersion, SplitRule
+from tests.factories import (
+    POINT_IN_COMMUNE_1,
+    POINT_IN_COMMUNE_2,
+    POINT_IN_QPV,
+    POINT_OUTSIDE,
+    make_category,
+    make_parcel,
+    make_perimeter,
+    make_unit,
+)
+
+# A sub-sector in commune 2: lon 1.725-1.735, lat 48.982-48.988; the landlord owns 70 % of it.
+SUBSECTOR_BOX = (1.725, 48.982, 1.735, 48.988)
+POINT_IN_SUBSECTOR = (1.734, 48.985)  # on the community's parcel (the east 30 %)
+
+
+@pytest.fixture
+def rules(world):
+    """Categories and competences: waste handled directly, CTCs by territory, the landlord on its land."""
+    cats = {
+        code: make_category(code=code) for code in ("dechets-diffus", "eclairage", "espaces-verts", "tags")
+    }
+    waste_direct = Competence.objects.create(
+        unit=world.waste, category=cats["dechets-diffus"], direct_handling=True
+    )
+    for code in ("dechets-diffus", "eclairage", "espaces-verts"):
+        Competence.objects.create(unit=world.ctc, category=cats[code])
+        Competence.objects.create(unit=world.ctc_2, category=cats[code])
+    Competence.objects.create(unit=world.landlord_agency, category=cats["dechets-diffus"])
+    Competence.objects.create(unit=world.landlord_agency, category=cats["espaces-verts"])
+    return cats, waste_direct
+
+
+@pytest.fixture
+def subsector(world, rules):
+    perimeter = make_perimeter(
+        Layer.SUBSECTORS, box(*SUBSECTOR_BOX), code="ss-1", name="SS", commune=world.commune_2
+    )
+    make_parcel(box(1.725, 48.982, 1.732, 48.988), owner=world.landlord, ref="SS-A")
+    make_parcel(box(1.732, 48.982, 1.735, 48.988), owner=world.cu, domain="public", ref="SS-B")
+    delegation.recompute_delegation(perimeter)
+    perimeter.refresh_from_db()
+    assert perimeter.delegated_manager == world.landlord
+    return perimeter
+
+
+def decided(decision):
+    return decision.decided_by, decision.handler.code if decision.handler else None
+
+
+def considered(decision):
+    return [(step.rule, step.decided) for step in decision.explanation]
+
+
+def test_rule_6_falls_back_to_the_ctc_of_the_territory_flagged_to_qualify(world, rules):
+    decision = routing.resolve(*POINT_IN_COMMUNE_2, "tags")
+    assert decided(decision) == (6, "ctc-2")
+    assert decision.to_qualify is True
+    assert considered(decision) == [(1, False), (2, False), (3, False), (4, False), (5, False), (6, True)]
+    assert decision.commune.insee == "78902" and decision.qpv is False
+    assert "CTC Deux" in decision.explanation[-1].detail
+
+
+def test_rule_6_prefers_the_ctc_of_the_sector_the_point_is_in(world, rules):
+    other_ctc = make_unit(world.cu, "ctc", code="ctc-sector", name="CTC Secteur")
+    make_perimeter(Layer.SECTORS, box(1.725, 48.98, 1.74, 49.0), code="sector-x", unit=other_ctc)
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "tags")) == (6, "ctc-sector")
+
+
+def test_rule_5_picks_the_competence_covering_the_commune(world, rules):
+    decision = routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")
+    assert decided(decision) == (5, "ctc-1") and decision.to_qualify is False
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "eclairage")) == (5, "ctc-2")
+
+
+def test_rule_5_prefers_a_seasonal_competence_in_its_season_only(world, rules):
+    cats, _ = rules
+    mower = make_unit(world.contractor, "agency", code="mower")
+    seasonal = Competence.objects.create(
+        unit=mower, category=cats["eclairage"], season_start="04-01", season_end="10-15"
+    )
+    seasonal.communes.set([world.commune])
+    summer = dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC)
+    winter = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage", at=summer)) == (5, "mower")
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage", at=winter)) == (5, "ctc-1")
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "eclairage", at=summer)) == (5, "ctc-2")
+
+
+def test_the_season_follows_the_clock_when_no_time_is_given(world, rules, time_machine):
+    cats, _ = rules
+    mower = make_unit(world.contractor, "agency", code="mower")
+    Competence.objects.create(
+        unit=mower, category=cats["eclairage"], season_start="11-01", season_end="02-28"
+    )
+    mower.territory.set([world.commune])
+    time_machine.move_to(dt.datetime(2027, 1, 15, 9, tzinfo=dt.UTC))
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "mower")
+    time_machine.move_to(dt.datetime(2027, 3, 15, 9, tzinfo=dt.UTC))
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "ctc-1")
+
+
+def test_rule_4_direct_handling_comes_before_the_territorial_competence(world, rules):
+    decision = routing.resolve(*POINT_IN_COMMUNE_1, "dechets-diffus")
+    assert decided(decision) == (4, "waste")
+    assert considered(decision) == [(1, False), (2, False), (3, False), (4, True)]
+
+
+def test_rule_4_needs_the_commune_in_the_direct_handling_territory(world, rules):
+    _cats, waste_direct = rules
+    waste_direct.communes.set([world.commune_2])
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "dechets-diffus")) == (5, "ctc-1")
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "dechets-diffus")) == (4, "waste")
+
+
+def test_rule_3_the_parcel_owner_competence_comes_before_direct_handling(world, rules):
+    decision = routing.resolve(*POINT_IN_QPV, "dechets-diffus")
+    assert decided(decision) == (3, "landlord-agency")
+    assert decision.parcel.ref == "LANDLORD-1" and decision.qpv is True
+    assert [p.code for p in decision.perimeters] == ["commune-1", "qpv-1"]
+    assert "Bailleur" in decision.explanation[-1].detail
+
+
+def test_rule_3_passes_when_the_owner_has_no_competence_for_the_category(world, rules):
+    decision = routing.resolve(*POINT_IN_QPV, "eclairage")
+    assert decided(decision) == (5, "ctc-1")
+    assert "no competence" in decision.explanation[2].detail
+
+
+def test_rule_3_passes_on_the_community_own_land(world, rules):
+    make_parcel(box(1.700, 48.996, 1.704, 49.0), owner=world.cu, ref="CU-1")
+    decision = routing.resolve(*POINT_IN_COMMUNE_1, "dechets-diffus")
+    assert decided(decision) == (4, "waste") and decision.parcel.ref == "CU-1"
+
+
+def test_rule_2_the_delegated_manager_comes_before_the_parcel_owner(world, subsector):
+    decision = routing.resolve(*POINT_IN_SUBSECTOR, "dechets-diffus")
+    assert decided(decision) == (2, "landlord-agency")
+    assert decision.parcel.ref == "SS-B"  # the community's parcel: rule 3 alone would not give the landlord
+    assert considered(decision) == [(1, False), (2, True)]
+
+
+def test_rule_2_uses_the_manager_main_unit_when_it_has_no_competence_for_the_category(world, subsector):
+    assert decided(routing.resolve(*POINT_IN_SUBSECTOR, "tags")) == (2, "landlord-agency")
+
+
+def test_rule_2_stops_applying_when_the_threshold_is_raised(world, subsector):
+    subsector.delegation_threshold_pct = 80
+    subsector.save()
+    delegation.recompute_delegation(subsector)
+    assert decided(routing.resolve(*POINT_IN_SUBSECTOR, "dechets-diffus")) == (4, "waste")
+
+
+def test_rule_1_the_explicit_split_comes_before_everything(world, subsector, rules):
+    cats, _ = rules
+    regie_unit = make_unit(world.contractor, "agency", code="regie-agency")
+    SplitRule.objects.create(perimeter=subsector, category=cats["dechets-diffus"], unit=regie_unit)
+    decision = routing.resolve(*POINT_IN_SUBSECTOR, "dechets-diffus")
+    assert decided(decision) == (1, "regie-agency")
+    assert considered(decision) == [(1, True)]
+    assert decision.handler.organisation.code == "regie"
+    # the split is per category: another category goes on to rule 2
+    assert decided(routing.resolve(*POINT_IN_SUBSECTOR, "espaces-verts")) == (2, "landlord-agency")
+
+
+def test_a_point_outside_the_territory_is_refused(world, rules):
+    with pytest.raises(routing.OutsideTerritory, match="outside the community's territory"):
+        routing.resolve(*POINT_OUTSIDE, "tags")
+
+
+def test_an_unknown_category_or_bad_coordinates_are_refused(world, rules):
+    with pytest.raises(routing.UnknownCategory, match="Unknown category nope"):
+        routing.resolve(*POINT_IN_COMMUNE_1, "nope")
+    with pytest.raises(routing.RoutingError, match="must be numbers"):
+        routing.resolve("x", 48.9, "tags")
+    with pytest.raises(routing.RoutingError, match="between -180 and 180"):
+        routing.resolve(200, 48.9, "tags")
+
+
+def test_a_category_instance_is_accepted(world, rules):
+    cats, _ = rules
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, cats["eclairage"])) == (5, "ctc-1")
+
+
+def test_the_index_costs_one_query_per_call_and_is_rebuilt_after_a_write(
+    world, rules, django_assert_num_queries
+):
+    cats, _ = rules
+    routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")  # builds the index
+    with django_assert_num_queries(1):
+        assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "ctc-1")
+    version = LayerVersion.current()
+    Competence.objects.create(unit=world.waste, category=cats["eclairage"], direct_handling=True)
+    assert LayerVersion.current() == version + 1
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (4, "waste")
+
+
+def test_a_change_from_another_process_is_seen_through_the_version_row(world, rules):
+    routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")
+    built = routing.get_index()
+    # another process writes with a queryset update (no signal here) and bumps the version row
+    Competence.objects.filter(unit=world.ctc, category__code="eclairage").update(direct_handling=True)
+    assert routing.get_index() is built
+    LayerVersion.bump()
+    assert routing.get_index() is not built
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (4, "ctc-1")
