@@ -246,6 +246,13 @@ if env_str("WORKER_JOBS") is None:
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 
+# --- intervention requests (procedures/conf.py lists the GUP_* settings and their defaults) ------
+GUP_REOPEN_WINDOW_DAYS = env_int("GUP_REOPEN_WINDOW_DAYS", 15)
+GUP_AUTO_CLOSE_DAYS = env_int("GUP_AUTO_CLOSE_DAYS", 10)
+GUP_UPLOAD_MAX_BYTES = env_int("GUP_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["procedures.actions.auto_close_done_requests"]
+
 # --- security (production profile) -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
