@@ -33,3 +33,31 @@ def as_user(world):
         return client
 
     return make
+
+
+@pytest.fixture
+def procedure(db):
+    """The intervention-request procedure, published as `make run` does it."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("setup_procedures", stdout=StringIO())
+
+
+@pytest.fixture
+def potholes(world, procedure):
+    """A category with an urgency criterion and a number attribute, handled by the commune's CTC."""
+    from directory.models import Competence
+    from procedures.models import CategoryAttribute, CategoryGroup, UrgencyCriterion
+    from tests.factories import make_category
+
+    group = CategoryGroup.objects.create(code="roads", name="Voirie")
+    category = make_category("potholes", group=group, name="Nids-de-poule")
+    UrgencyCriterion.objects.create(category=category, code="danger", label="Danger pour les personnes")
+    CategoryAttribute.objects.create(
+        category=category, code="depth", label="Profondeur (cm)", type="number", min_value=0, max_value=100
+    )
+    Competence.objects.create(unit=world.ctc, category=category)
+    Competence.objects.create(unit=world.ctc_2, category=category)
+    return category
