@@ -153,7 +153,12 @@ class RoutingIndex:
         self.stamp = stamp
         self.perimeters = list(perimeters)
         self.perimeter_tree = shapely.STRtree(list(perimeter_shapes))
-        self.parcels = list(parcels)
+        # Parcels as flat columns (strings and numbers, not one object each): nothing for the cyclic
+        # garbage collector to walk through, which keeps the tail latency low with 200,000 parcels.
+        parcels = list(parcels)
+        self.parcel_refs = [parcel.ref for parcel in parcels]
+        self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
+        self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
         self.parcel_tree = shapely.STRtree(list(parcel_shapes))
         self.organisations = dict(organisations)
         self.units = dict(units)
@@ -253,7 +258,11 @@ class RoutingIndex:
 
     def parcel_at(self, point):
         hits = self.parcel_tree.query(point, predicate="intersects")
-        return self.parcels[int(hits.min())] if len(hits) else None  # built in ref order: lowest ref wins
+        if not len(hits):
+            return None
+        i = int(hits.min())  # built in ref order: the lowest ref wins
+        owner = int(self.parcel_owners[i])
+        return ParcelRef(self.parcel_refs[i], owner or None, "public" if self.parcel_public[i] else "private")
 
     def covers(self, competence, commune_id):
         communes = competence.communes or self.unit_territory.get(competence.unit_id, frozenset())
