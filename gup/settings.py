@@ -239,6 +239,8 @@ WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 86400)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["api.webhooks.deliver_due", "api.idempotency.purge_expired"]
+# Open311: GET without api_key shows every request without personal data; true requires a key (and scopes).
+OPEN311_GET_REQUIRES_KEY = env_bool("OPEN311_GET_REQUIRES_KEY", False)
 
 # --- web UI maps -------------------------------------------------------------------------------
 # Empty: maps are vector layers on a plain background (works offline). In production, a tile server
