@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
-from web import views, views_map
+from web import views_map, views_requests, views_work
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views_work.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -16,6 +16,35 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),
+    path("requests/", views_requests.request_list, name="request-list"),
+    path("requests/points.geojson", views_requests.request_points, name="request-points"),
+    path("requests/new/", views_requests.request_new, name="request-new"),
+    path(
+        "requests/new/category-fields/",
+        views_requests.request_new_category_fields,
+        name="request-new-category-fields",
+    ),
+    path("requests/new/duplicates/", views_requests.request_new_duplicates, name="request-new-duplicates"),
+    path("requests/<str:reference>/", views_requests.request_detail, name="request-detail"),
+    path("requests/<str:reference>/follow/", views_requests.request_follow, name="request-follow"),
+    path(
+        "requests/<str:reference>/steps/<slug:code>/",
+        views_requests.request_transition,
+        name="request-transition",
+    ),
+    path("requests/<str:reference>/comments/", views_requests.request_comment, name="request-comment"),
+    path("requests/<str:reference>/files/", views_requests.request_attach, name="request-attach"),
+    path(
+        "requests/<str:reference>/files/<int:attachment_id>/",
+        views_requests.request_attachment,
+        name="request-attachment",
+    ),
+    path("requests/<str:reference>/alert/raise/", views_requests.alert_raise, name="request-alert-raise"),
+    path("requests/<str:reference>/alert/answer/", views_requests.alert_answer, name="request-alert-answer"),
+    path("requests/<str:reference>/alert/close/", views_requests.alert_close, name="request-alert-close"),
+    path("queue/", views_work.queue, name="queue"),
+    path("queue/points.geojson", views_work.queue_points, name="queue-points"),
+    path("dvq/", views_work.dvq_dashboard, name="dvq-dashboard"),
     path("directory/", views_directory.directory_home, name="directory-home"),
     path("directory/organisations/<slug:code>/", views_directory.organisation_chart, name="directory-org"),
     path("directory/referents/<int:pk>/", views_directory.referent_card, name="directory-referent"),

@@ -84,3 +84,39 @@ def browser_world(transactional_db, world):
 def fast_password_hashing(settings):
     """The test territory creates eight users; the production hasher would spend seconds on them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def procedure(db):
+    """The intervention-request procedure, published as `make run` does it."""
+    from importlib import import_module
+    from io import StringIO
+
+    from django.apps import apps
+    from django.core.management import call_command
+
+    # Browser tests run on a flushed database: put back the default calendar that a migration creates.
+    import_module("engine.migrations.0002_default_calendar").create_default_calendar(apps, None)
+    call_command("setup_procedures", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.fixture
+def category(db):
+    """A category with an urgency criterion and two attributes (one required)."""
+    from procedures.models import AttributeType, CategoryAttribute, UrgencyCriterion
+    from tests.factories import make_category
+
+    category = make_category("encombrants", name="Encombrants")
+    UrgencyCriterion.objects.create(category=category, code="danger", label="Danger for passers-by")
+    CategoryAttribute.objects.create(
+        category=category, code="volume", label="Volume (m3)", type=AttributeType.NUMBER, min_value=0
+    )
+    CategoryAttribute.objects.create(
+        category=category,
+        code="access",
+        label="Access blocked",
+        type=AttributeType.SINGLE_CHOICE,
+        choices=["pavement", "road", "none"],
+        required=True,
+    )
+    return category

@@ -4,7 +4,8 @@
    <div class="map" data-map
         data-config="ID of a json_script with {tileUrl, tileAttribution}"
         data-layers-url="GeoJSON of territory layers (optional)"
-        data-points-url="GeoJSON of points, properties {label, url, kind} (optional)"
+        data-points-url="GeoJSON of points, properties {label, url, urgent} (optional)"
+        data-points="ID of a script element holding such GeoJSON inline (optional)"
         data-pick-lon="ID of the longitude input" data-pick-lat="ID of the latitude input" (optional)>
    Everything a map shows is also given as text on the page; the map is an extra, never the only way. */
 (function () {
@@ -81,12 +82,14 @@
     if (el.dataset.mapReady) return;
     el.dataset.mapReady = "1";
     var config = readConfig(el);
+    var picking = Boolean(el.dataset.pickLon);
     var map = L.map(el, { attributionControl: Boolean(config.tileUrl) }).setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
     if (config.tileUrl) {
       L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }
     var overlays = {};
     var bounds = L.latLngBounds([]);
+    var pointBounds = null;  // when there are points, the view fits them (the shapes are context)
     var pending = [];
     if (el.dataset.layersUrl) {
       pending.push(fetchJson(el.dataset.layersUrl).then(function (collection) {
@@ -99,6 +102,7 @@
         Object.keys(groups).forEach(function (key) {
           var layer = L.geoJSON({ type: "FeatureCollection", features: groups[key].features }, {
             style: STYLES[key] || { color: "#333", weight: 1 },
+            interactive: !picking,  // when placing a point, a click on a shape places the point
             onEachFeature: function (feature, item) { item.bindPopup(popupFor(feature.properties)); }
           }).addTo(map);
           overlays[groups[key].label] = layer;
@@ -106,8 +110,11 @@
         });
       }));
     }
-    if (el.dataset.pointsUrl) {
-      pending.push(fetchJson(el.dataset.pointsUrl).then(function (collection) {
+    var inlinePoints = el.dataset.points && document.getElementById(el.dataset.points);
+    var points = inlinePoints ? Promise.resolve(JSON.parse(inlinePoints.textContent))
+      : el.dataset.pointsUrl ? fetchJson(el.dataset.pointsUrl) : null;
+    if (points) {
+      pending.push(points.then(function (collection) {
         var layer = L.geoJSON(collection, {
           pointToLayer: function (feature, latlng) {
             var urgent = feature.properties.urgent;
@@ -118,12 +125,13 @@
           onEachFeature: function (feature, item) { item.bindPopup(popupFor(feature.properties)); }
         }).addTo(map);
         overlays[el.dataset.pointsLabel || "Points"] = layer;
-        if (collection.features.length) bounds = layer.getBounds().extend(bounds);
+        if (collection.features.length) pointBounds = layer.getBounds();
       }));
     }
     Promise.all(pending).then(function () {
       if (Object.keys(overlays).length > 1) L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-      if (bounds.isValid() && !el.dataset.pickLon) map.fitBounds(bounds, { padding: [10, 10] });
+      var target = pointBounds && pointBounds.isValid() ? pointBounds : bounds;
+      if (target.isValid() && !el.dataset.pickLon) map.fitBounds(target, { padding: [20, 20], maxZoom: 16 });
       if (el.dataset.pickLon && !document.getElementById(el.dataset.pickLon).value && bounds.isValid()) {
         map.fitBounds(bounds, { padding: [10, 10] });
       }

@@ -1,0 +1,323 @@
+"""Forms of the interface. They collect and present input; the checks that matter (and every rule about
+what a request may become) are made by procedures.actions and the engine, whose errors are put back on
+the fields here (``add_engine_errors``)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from directory.models import Organisation, OrganisationKind, Unit, User
+from directory.roles import Role
+from engine.errors import GuardFailed, InvalidFields
+from procedures.models import AttributeType, Category, Urgency
+from web.labels import localized
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+def add_engine_errors(form, error, prefix_map=None):
+    """Put an engine/action error on the form's fields (unknown fields become form-wide errors)."""
+    prefix_map = prefix_map or {}
+    if isinstance(error, InvalidFields):
+        items = error.errors.items()
+    elif isinstance(error, GuardFailed):
+        items = [(error.field, str(error))]
+    else:
+        items = [(None, str(error))]
+    for field, message in items:
+        name = prefix_map.get(field, field)
+        if name and name.startswith("attributes."):
+            name = "attr_" + name.split(".", 1)[1]
+        if name == "location":
+            name = "lat"
+        if name in form.fields:
+            form.add_error(name, str(message))
+        else:
+            form.add_error(None, str(message))
+    return form
+
+
+# --- filing ----------------------------------------------------------------------------------------------
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, category):
+        return category.name
+
+
+def category_choices():
+    """Active categories grouped by their group, as <optgroup>s."""
+    groups = {}
+    for category in (
+        Category.objects.filter(is_active=True)
+        .select_related("group")
+        .order_by("group__position", "group__name", "name")
+    ):
+        groups.setdefault(category.group.name, []).append((category.code, category.name))
+    return [("", "---------"), *groups.items()]
+
+
+class FileRequestForm(forms.Form):
+    """File a request. The category's own attributes and urgency criteria are added for the chosen one."""
+
+    category = forms.ChoiceField(label=_("Category"))
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What is wrong, and where exactly (landmarks)."),
+        max_length=5000,
+    )
+    address = forms.CharField(label=_("Address or landmark"), required=False, max_length=300)
+    lat = forms.FloatField(
+        label=_("Latitude"),
+        help_text=_("Click the map to place the point, or type the coordinates (WGS84 degrees)."),
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    lon = forms.FloatField(label=_("Longitude"), widget=forms.NumberInput(attrs={"step": "any"}))
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
+    )
+    photos = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+        help_text=_("JPEG, PNG, GIF, WebP or PDF."),
+        widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+    def __init__(self, *args, category=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = category_choices()
+        self.category = category
+        self.attribute_names = []
+        if category is None:
+            return
+        criteria = [(c.code, c.label) for c in category.urgency_criteria.filter(is_active=True)]
+        if criteria:
+            self.fields["urgency_criteria"] = forms.MultipleChoiceField(
+                label=_("Urgency criteria"),
+                choices=criteria,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=_("An urgent request needs at least one of these objective reasons."),
+            )
+        for attribute in category.attributes.all():
+            name = f"attr_{attribute.code}"
+            self.fields[name] = attribute_field(attribute)
+            self.attribute_names.append((name, attribute.code))
+
+    def attribute_fields(self):
+        return [self[name] for name, _code in self.attribute_names]
+
+    def attribute_values(self):
+        values = {}
+        for name, code in self.attribute_names:
+            value = self.cleaned_data.get(name)
+            if value not in (None, "", []):
+                values[code] = value.isoformat() if hasattr(value, "isoformat") else value
+        return values
+
+
+def attribute_field(attribute):
+    common = {"label": attribute.label, "required": attribute.required, "help_text": attribute.help_text}
+    kind = attribute.type
+    if kind == AttributeType.TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind == AttributeType.NUMBER:
+        return forms.FloatField(
+            min_value=attribute.min_value,
+            max_value=attribute.max_value,
+            widget=forms.NumberInput(attrs={"step": "any"}),
+            **common,
+        )
+    if kind == AttributeType.DATETIME:
+        return forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+            **common,
+        )
+    if kind == AttributeType.SINGLE_CHOICE:
+        return forms.ChoiceField(choices=[("", "---------"), *((c, c) for c in attribute.choices)], **common)
+    if kind == AttributeType.MULTIPLE_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in attribute.choices], widget=forms.CheckboxSelectMultiple, **common
+        )
+    return forms.CharField(max_length=attribute.max_length or 200, **common)
+
+
+# --- lists -----------------------------------------------------------------------------------------------
+STATUS_CHOICES = [("open", _("Open")), ("closed", _("Closed")), ("all", _("All"))]
+
+
+class RequestFilterForm(forms.Form):
+    q = forms.CharField(label=_("Reference or text"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    state = forms.ChoiceField(label=_("Step"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=[("", _("Any")), *Urgency.choices], required=False
+    )
+    commune = forms.ModelChoiceField(
+        label=_("Commune"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.COMMUNE),
+        required=False,
+        empty_label=_("Any"),
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    unjustified = forms.BooleanField(label=_("Unjustified urgencies"), required=False)
+    alert = forms.ChoiceField(
+        label=_("Urgency check"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("raised", _("Waiting for the commune")),
+            ("answered", _("Answered, waiting for the DVQ")),
+            ("open", _("Open")),
+        ],
+    )
+
+    def __init__(self, *args, states=(), show_commune=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("Any")), *states]
+        self.fields["category"].choices = category_choices()
+        self.fields["category"].choices[0] = ("", _("Any"))
+        if not show_commune:
+            del self.fields["commune"]
+
+
+# --- transitions and the other actions on a request --------------------------------------------------------
+class TransitionForm(forms.Form):
+    """The fields a transition asks for (from the procedure definition), plus a comment."""
+
+    reason = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+    def __init__(self, *args, transition=None, request_obj=None, **kwargs):
+        self.code = transition.code
+        kwargs.setdefault("prefix", f"t-{self.code}")
+        super().__init__(*args, **kwargs)
+        needs_comment = any(f.get("guard") == "comment_required" for f in transition.guard_failures)
+        self.fields["reason"].required = needs_comment
+        if needs_comment:
+            self.fields["reason"].help_text = _("Required for this step.")
+        for name, spec in transition.fields.items():
+            self.fields[name] = definition_field(name, spec)
+        if self.code == "qualify" and request_obj is not None:
+            add_qualify_fields(self, request_obj)
+        if self.code == "redirect":
+            units = Unit.objects.select_related("organisation").order_by("organisation__name", "name")
+            self.fields["target"] = forms.ModelChoiceField(
+                label=self.fields["target"].label, queryset=units, required=False,
+                empty_label=_("The unit the routing finds now"),
+            )  # fmt: skip
+        self.order_fields([name for name in self.fields if name != "reason"] + ["reason"])
+
+    def action_fields(self):
+        data = {name: value for name, value in self.cleaned_data.items() if name != "reason"}
+        for name, value in list(data.items()):
+            if value in (None, "") and not self.fields[name].required:
+                data.pop(name)
+            elif hasattr(value, "isoformat"):
+                data[name] = value.isoformat()
+        return data
+
+
+def definition_field(name, spec):
+    label = localized(spec.get("label"), name)
+    required = bool(spec.get("required"))
+    kind = spec.get("type", "string")
+    if kind == "text":
+        return forms.CharField(label=label, required=required, widget=forms.Textarea(attrs={"rows": 2}))
+    if kind == "date":
+        return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    if kind == "datetime":
+        return forms.DateTimeField(
+            label=label, required=required, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        )
+    if kind == "number":
+        return forms.FloatField(label=label, required=required)
+    if kind == "boolean":
+        return forms.BooleanField(label=label, required=False)
+    if kind == "choice":
+        choices = [(c, localized(spec.get("choice_labels", {}).get(c), c)) for c in spec.get("choices", [])]
+        return forms.ChoiceField(label=label, required=required, choices=[("", "---------"), *choices])
+    return forms.CharField(label=label, required=required, max_length=500)
+
+
+def add_qualify_fields(form, request_obj):
+    """Qualifying confirms or corrects the category, the urgency and who handles it (unit and agent)."""
+    form.fields["category"] = forms.ChoiceField(
+        label=_("Category"), choices=category_choices()[1:], initial=request_obj.category.code
+    )
+    form.fields["urgency"] = forms.ChoiceField(
+        label=_("Urgency"), choices=Urgency.choices, initial=request_obj.urgency
+    )
+    units = Unit.objects.select_related("organisation").order_by("organisation__name", "name")
+    form.fields["handler_unit"] = forms.ModelChoiceField(
+        label=_("Handler unit"), queryset=units, initial=request_obj.handler_unit_id, required=False
+    )
+    agents = User.objects.filter(is_active=True, role_assignments__role__in=[Role.AGENT, Role.SUPERVISOR])
+    if request_obj.handler_unit_id:
+        agents = agents.filter(unit_id=request_obj.handler_unit_id)
+    form.fields["handler_agent"] = forms.ModelChoiceField(
+        label=_("Agent in charge"),
+        queryset=agents.distinct().order_by("last_name", "username"),
+        initial=request_obj.handler_agent_id,
+        required=False,
+        empty_label=_("Nobody yet"),
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    internal = forms.BooleanField(
+        label=_("Internal (not shown to the commune)"), required=False, initial=False
+    )
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("JPEG, PNG, GIF, WebP or PDF."))
+    description = forms.CharField(label=_("Description"), required=False, max_length=500)
+
+
+class AlertRaiseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What the commune must justify"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class AlertAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Your justification"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class AlertCloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("upheld", _("Uphold: the urgency is not justified (it is removed)")),
+            ("dismissed", _("Dismiss: the urgency is justified")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BulkAssignForm(forms.Form):
+    requests = forms.ModelMultipleChoiceField(queryset=None, label=_("Requests"))
+    agent = forms.ModelChoiceField(queryset=None, label=_("Assign to"))
+
+    def __init__(self, *args, requests=None, agents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requests"].queryset = requests
+        self.fields["agent"].queryset = agents

@@ -1,0 +1,133 @@
+"""The lists the interface shows, all built on THE scope filter (procedures.scope.requests_visible_to).
+
+These are read-only selections (queues, overdue, urgencies, alerts); no rule about what a request may
+become lives here: that is the engine's and procedures.actions'.
+"""
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from directory.models import Unit
+from engine.models import Alert, AlertState, Deadline, DeadlineState, Procedure
+from procedures.actions import PROCEDURE, URGENCY_CHECK
+from procedures.models import InterventionRequest, Urgency
+from procedures.scope import requests_visible_to
+
+LIST_RELATED = ("category", "commune", "case", "handler_unit", "handler_organisation", "handler_agent")
+
+
+def visible(user):
+    return requests_visible_to(user, InterventionRequest.objects.select_related(*LIST_RELATED))
+
+
+def open_requests(user):
+    return visible(user).filter(closed_at__isnull=True)
+
+
+def unit_and_below(unit):
+    """The unit and every unit below it (a team lead's queue covers the sub-teams)."""
+    ids, frontier = {unit.pk}, [unit.pk]
+    while frontier:
+        frontier = [
+            pk
+            for pk in Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            if pk not in ids
+        ]
+        ids.update(frontier)
+    return ids
+
+
+def overdue_q(now=None):
+    """Requests with a running deadline already past (acknowledgement or resolution)."""
+    now = now or timezone.now()
+    late = Deadline.objects.filter(case_id=OuterRef("case_id"), state=DeadlineState.RUNNING, due_at__lt=now)
+    return Exists(late)
+
+
+def open_alert_q(states=(AlertState.RAISED, AlertState.ANSWERED), code=URGENCY_CHECK):
+    alerts = Alert.objects.filter(case_id=OuterRef("case_id"), state__in=list(states))
+    if code:
+        alerts = alerts.filter(code=code)
+    return Exists(alerts)
+
+
+def published_version():
+    procedure = Procedure.objects.filter(code=PROCEDURE).first()
+    return procedure.latest_published() if procedure else None
+
+
+def states_where(transition_code):
+    """The states from which a transition of the published intervention-request procedure starts."""
+    version = published_version()
+    if version is None:
+        return []
+    spec = version.definition["transitions"].get(transition_code)
+    return list(spec["from"]) if spec else []
+
+
+def queue(user, name, now=None):
+    """A handler's queue: ``mine``, ``team``, ``to_qualify`` or ``overdue`` (open requests only)."""
+    requests = open_requests(user)
+    if name == "mine":
+        return requests.filter(handler_agent=user)
+    units = unit_and_below(user.unit) if user.unit_id else set()
+    if name == "team":
+        return requests.filter(handler_unit_id__in=units)
+    if name == "to_qualify":
+        mine = Q(handler_unit_id__in=units) | Q(dispatcher_unit_id__in=units)
+        return requests.filter(mine, case__state__in=states_where("qualify"))
+    if name == "overdue":
+        return requests.filter(overdue_q(now))
+    raise ValueError(name)
+
+
+QUEUES = ("mine", "team", "to_qualify", "overdue")
+
+
+def urgent_requests(user):
+    return open_requests(user).filter(urgency=Urgency.URGENT)
+
+
+def unjustified_urgencies(user):
+    """Filed urgent without a justified urgency: no criterion (check open) or the DVQ upheld its alert."""
+    return visible(user).filter(urgency_requested=Urgency.URGENT, urgency_justified=False)
+
+
+def alerts_by_state(user):
+    """Urgency checks on visible requests, counted by state."""
+    alerts = Alert.objects.filter(
+        code=URGENCY_CHECK, case__intervention_request__in=requests_visible_to(user).values("pk")
+    )
+    counts = dict(alerts.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    return [(state, label, counts.get(state, 0)) for state, label in AlertState.choices]
+
+
+def overdue_by_handler(user, now=None):
+    rows = (
+        requests_visible_to(user)
+        .filter(closed_at__isnull=True)
+        .filter(overdue_q(now))
+        .values("handler_unit__name", "handler_organisation__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "handler_unit__name")
+    )
+    return [
+        {"handler": row["handler_unit__name"] or row["handler_organisation__name"] or "—", "count": row["n"]}
+        for row in rows
+    ]
+
+
+def counts_per_commune(user, now=None):
+    now = now or timezone.now()
+    return list(
+        requests_visible_to(user)
+        .values("commune__name")
+        .annotate(
+            open=Count("pk", filter=Q(closed_at__isnull=True)),
+            urgent=Count("pk", filter=Q(closed_at__isnull=True, urgency=Urgency.URGENT)),
+            unjustified=Count("pk", filter=Q(urgency_requested=Urgency.URGENT, urgency_justified=False)),
+            overdue=Count("pk", filter=Q(closed_at__isnull=True) & overdue_q(now)),
+            total=Count("pk"),
+        )
+        .order_by("commune__name")
+    )

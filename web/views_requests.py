@@ -1,0 +1,583 @@
+"""Intervention requests in the browser: file, list (and map), read, and act on one.
+
+Every list and detail starts from THE scope filter (procedures.scope via web.queries): a request out
+of scope is a 404. Every change calls procedures.actions or the engine's actions, which check the
+roles and write the audit trail; their errors are shown on the form that was sent (status 400, 403 or
+409, the page re-rendered with what was typed). Pages work without JavaScript; htmx only swaps parts.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from directory.models import Unit
+from engine import actions as engine_actions
+from engine.errors import ConcurrentChange, EngineError, InvalidFields, RoleNotAllowed
+from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, DeadlineState
+from engine.queries import available_transitions
+from procedures import actions
+from procedures.duplicates import duplicate_candidates
+from procedures.models import Category, Urgency
+from procedures.uploads import check_uploads
+from web import queries
+from web.forms import (
+    AlertAnswerForm,
+    AlertCloseForm,
+    AlertRaiseForm,
+    AttachForm,
+    CommentForm,
+    FileRequestForm,
+    RequestFilterForm,
+    TransitionForm,
+    add_engine_errors,
+)
+from web.labels import annotate_states, definition, is_final, localized, state_label
+from web.nav import profile_of
+from web.views_map import map_config
+
+PAGE_SIZE = 50
+MAX_POINTS = 2000
+
+
+def error_status(error):
+    if isinstance(error, RoleNotAllowed):
+        return 403
+    if isinstance(error, ConcurrentChange):
+        return 409
+    return 400
+
+
+def is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+def state_choices():
+    version = queries.published_version()
+    if version is None:
+        return []
+    return [(code, localized(spec.get("label"), code)) for code, spec in version.definition["states"].items()]
+
+
+def filtered_requests(request):
+    """The visible requests filtered by the query string; returns (form, queryset)."""
+    user = request.user
+    profile = profile_of(user)
+    form = RequestFilterForm(request.GET or None, states=state_choices(), show_commune=not profile.is_commune)
+    requests = queries.visible(user)
+    data = form.cleaned_data if form.is_valid() else {}
+    status = data.get("status") or "open"
+    if status == "open":
+        requests = requests.filter(closed_at__isnull=True)
+    elif status == "closed":
+        requests = requests.filter(closed_at__isnull=False)
+    if data.get("q"):
+        text = data["q"].strip()
+        requests = requests.filter(
+            Q(reference__iexact=text) | Q(description__icontains=text) | Q(address__icontains=text)
+        )
+    if data.get("state"):
+        requests = requests.filter(case__state=data["state"])
+    if data.get("category"):
+        requests = requests.filter(category__code=data["category"])
+    if data.get("urgency"):
+        requests = requests.filter(urgency=data["urgency"])
+    if data.get("commune"):
+        requests = requests.filter(commune=data["commune"])
+    if data.get("overdue"):
+        requests = requests.filter(queries.overdue_q())
+    if data.get("unjustified"):
+        requests = requests.filter(urgency_requested=Urgency.URGENT, urgency_justified=False)
+    if data.get("alert"):
+        states = {
+            "raised": [AlertState.RAISED],
+            "answered": [AlertState.ANSWERED],
+            "open": [AlertState.RAISED, AlertState.ANSWERED],
+        }[data["alert"]]
+        requests = requests.filter(queries.open_alert_q(states))
+    return form, requests
+
+
+def page_of(request, queryset):
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    annotate_states(page.object_list)
+    return page
+
+
+def query_without_page(request):
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def request_list(request):
+    form, requests = filtered_requests(request)
+    page = page_of(request, requests.order_by("-created_at", "-id"))
+    context = {
+        "form": form,
+        "page": page,
+        "query": query_without_page(request),
+        "map_config": map_config(),
+        "points_url": reverse("request-points") + ("?" + request.GET.urlencode() if request.GET else ""),
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "request-results":
+        return render(request, "web/requests/_results.html", context)
+    return render(request, "web/requests/list.html", context)
+
+
+@login_required
+@require_GET
+def request_points(request):
+    """The same filtered requests as GeoJSON points (at most MAX_POINTS, newest first)."""
+    _form, requests = filtered_requests(request)
+    rows = requests.order_by("-created_at", "-id").values_list(
+        "reference", "lon", "lat", "urgency", "category__name", "description"
+    )[:MAX_POINTS]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "label": f"{reference} · {category}",
+                "name": f"{reference} · {category}",
+                "status": description[:80],
+                "urgent": urgency == Urgency.URGENT,
+                "url": reverse("request-detail", args=[reference]),
+                "linkText": _("Open the request"),
+            },
+        }
+        for reference, lon, lat, urgency, category, description in rows
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+# --- filing --------------------------------------------------------------------------------------------
+def chosen_category(code):
+    if not code:
+        return None
+    return Category.objects.filter(code=code, is_active=True).select_related("group").first()
+
+
+def candidates_for(user, category, lon, lat):
+    """Duplicate candidates the user may see (the scope filter applies here too)."""
+    if category is None or lon is None or lat is None:
+        return []
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return []
+    found = duplicate_candidates(category, lon, lat, queryset=queries.visible(user))[:5]
+    return annotate_states(list(found))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request):
+    """File a request. Without JavaScript, "Show the fields of this category" reloads the form with the
+    category's attributes and urgency criteria; with htmx, choosing the category does it in place."""
+    data = request.POST if request.method == "POST" else request.GET
+    category = chosen_category(data.get("category"))
+    filing = request.method == "POST" and "file" in request.POST
+    form = FileRequestForm(
+        request.POST if filing else None,
+        request.FILES if filing else None,
+        category=category,
+        initial={key: value for key, value in data.items() if key != "csrfmiddlewaretoken"},
+    )
+    status = 200
+    if filing and form.is_valid():
+        try:
+            filed = actions.do_file_request(
+                acting_user=request.user,
+                category=category,
+                description=form.cleaned_data["description"],
+                lon=form.cleaned_data["lon"],
+                lat=form.cleaned_data["lat"],
+                address=form.cleaned_data["address"],
+                urgency=form.cleaned_data["urgency"],
+                urgency_criteria=form.cleaned_data.get("urgency_criteria", []),
+                attributes=form.attribute_values(),
+                files=form.cleaned_data["photos"],
+            )
+        except EngineError as error:
+            add_engine_errors(form, error)
+            status = error_status(error)
+        else:
+            messages.success(request, _("Your request %(ref)s was filed.") % {"ref": filed.reference})
+            return redirect("request-detail", filed.reference)
+    elif filing:
+        status = 400
+    if filing and category is None and not form.has_error("category"):
+        form.add_error("category", _("Choose a category."))
+    context = {
+        "form": form,
+        "category": category,
+        "map_config": map_config(),
+        "candidates": candidates_for(request.user, category, data.get("lon"), data.get("lat")),
+    }
+    return render(request, "web/requests/new.html", context, status=status)
+
+
+@login_required
+@require_GET
+def request_new_category_fields(request):
+    """htmx: the chosen category's attributes and urgency criteria, for the filing form."""
+    form = FileRequestForm(category=chosen_category(request.GET.get("category")))
+    return render(request, "web/requests/_category_fields.html", {"form": form, "category": form.category})
+
+
+@login_required
+@require_GET
+def request_new_duplicates(request):
+    """htmx: possible duplicates near the point, shown before filing."""
+    category = chosen_category(request.GET.get("category"))
+    candidates = candidates_for(request.user, category, request.GET.get("lon"), request.GET.get("lat"))
+    return render(request, "web/requests/_duplicates.html", {"candidates": candidates, "category": category})
+
+
+@login_required
+@require_POST
+def request_follow(request, reference):
+    """Follow an existing request instead of filing a new one."""
+    target = get_object_or_404(queries.visible(request.user), reference=reference)
+    try:
+        actions.do_follow_request(target, acting_user=request.user)
+    except EngineError as error:
+        messages.error(request, str(error))
+        return redirect("request-new")
+    messages.success(
+        request,
+        _("Your commune now follows %(ref)s: you will receive its messages.") % {"ref": target.reference},
+    )
+    return redirect("request-detail", target.reference)
+
+
+# --- detail ----------------------------------------------------------------------------------------------
+def scoped_request(user, reference):
+    return get_object_or_404(
+        queries.visible(user).select_related(
+            "case__version",
+            "category__group",
+            "requester_organisation",
+            "requester",
+            "dispatcher_unit",
+            "duplicate_of",
+        ),
+        reference=reference,
+    )
+
+
+def requester_side(user, obj):
+    profile = profile_of(user)
+    return profile.is_commune or user.organisation_id == obj.requester_organisation_id
+
+
+def detail_context(request, obj, forms=None):
+    user = request.user
+    forms = forms or {}
+    case = obj.case
+    requester_view = requester_side(user, obj)
+    transitions = available_transitions(case, user) if case else []
+    transition_forms = []
+    for transition in transitions:
+        form = forms.get(f"t-{transition.code}") or TransitionForm(transition=transition, request_obj=obj)
+        transition_forms.append(
+            {"info": transition, "label": localized(transition.label, transition.code), "form": form}
+        )
+    now = timezone.now()
+    deadlines = []
+    if case:
+        spec = definition(case.version_id).get("deadlines", {})
+        for deadline in Deadline.objects.filter(case=case).order_by("started_at"):
+            deadlines.append(
+                {
+                    "label": localized(spec.get(deadline.kind, {}).get("label"), deadline.kind),
+                    "deadline": deadline,
+                    "overdue": deadline.state == DeadlineState.RUNNING
+                    and deadline.due_at
+                    and deadline.due_at < now,
+                }
+            )
+    alerts = (
+        list(Alert.objects.filter(case=case).select_related("raised_by").order_by("-raised_at"))
+        if case
+        else []
+    )
+    open_alert = next((alert for alert in alerts if alert.state != AlertState.CLOSED), None)
+    profile = profile_of(user)
+    comments = (
+        Comment.objects.filter(case=case).select_related("author").order_by("created_at") if case else []
+    )
+    if requester_view and case:
+        comments = comments.filter(internal=False)
+    audit = []
+    if case and not requester_view:
+        audit = label_audit(
+            case, AuditEntry.objects.filter(case=case).select_related("actor").order_by("at", "id")
+        )
+    candidates = []
+    if not requester_view and obj.closed_at is None:
+        candidates = [c for c in candidates_for(user, obj.category, obj.lon, obj.lat) if c.pk != obj.pk]
+    return {
+        "obj": obj,
+        "state_label": state_label(case),
+        "final": is_final(case),
+        "requester_view": requester_view,
+        "transitions": transition_forms,
+        "deadlines": deadlines,
+        "alerts": alerts,
+        "open_alert": open_alert,
+        "can_raise_alert": profile.is_dvq and obj.urgency == Urgency.URGENT and open_alert is None and case,
+        "can_answer_alert": open_alert is not None
+        and requester_view
+        and open_alert.state == AlertState.RAISED,
+        "can_close_alert": open_alert is not None and profile.is_dvq,
+        "alert_raise_form": forms.get("alert-raise") or AlertRaiseForm(),
+        "alert_answer_form": forms.get("alert-answer") or AlertAnswerForm(),
+        "alert_close_form": forms.get("alert-close") or AlertCloseForm(),
+        "messages_to_commune": obj.messages.select_related("author").order_by("created_at", "id"),
+        "comments": comments,
+        "comment_form": forms.get("comment") or CommentForm(),
+        "attachments": Attachment.objects.filter(case=case).order_by("created_at") if case else [],
+        "attach_form": forms.get("attach") or AttachForm(),
+        "audit": audit,
+        "candidates": candidates,
+        "criteria": obj.urgency_criteria.all(),
+        "attributes": attribute_rows(obj),
+        "followers": obj.followers.select_related("organisation"),
+        "map_config": map_config(),
+        "bbox": f"{obj.lon - 0.01},{obj.lat - 0.01},{obj.lon + 0.01},{obj.lat + 0.01}",
+        "qualified": bool(case) and case.state not in queries.states_where("qualify"),
+    }
+
+
+AUDIT_EVENTS = {
+    "opened": gettext_lazy("Filed"),
+    "transition": gettext_lazy("Step"),
+    "role_assigned": gettext_lazy("Handler changed"),
+    "commented": gettext_lazy("Comment"),
+    "attached": gettext_lazy("File attached"),
+    "alert_raised": gettext_lazy("Urgency check raised"),
+    "alert_answered": gettext_lazy("Urgency check answered"),
+    "alert_closed": gettext_lazy("Urgency check closed"),
+}
+
+
+def label_audit(case, entries):
+    """Audit entries with readable labels: the event, and the states in the current language."""
+    states = definition(case.version_id)["states"]
+    entries = list(entries)
+    for entry in entries:
+        entry.event_label = AUDIT_EVENTS.get(entry.event, entry.event)
+        entry.from_label = localized(states.get(entry.from_state, {}).get("label"), entry.from_state)
+        entry.to_label = localized(states.get(entry.to_state, {}).get("label"), entry.to_state)
+    return entries
+
+
+def attribute_rows(obj):
+    """The request's attribute values with their labels, in the category's order."""
+    labels = {attribute.code: attribute.label for attribute in obj.category.attributes.all()}
+    rows = []
+    for code, value in (obj.attributes or {}).items():
+        shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+        rows.append((labels.get(code, code), shown))
+    return rows
+
+
+@login_required
+@require_GET
+def request_detail(request, reference):
+    obj = scoped_request(request.user, reference)
+    return render(request, "web/requests/detail.html", detail_context(request, obj))
+
+
+def rerender_with_error(request, obj, key, form, error):
+    add_engine_errors(form, error)
+    messages.error(
+        request, str(error) if not isinstance(error, InvalidFields) else _("Please correct the form.")
+    )
+    return render(
+        request,
+        "web/requests/detail.html",
+        detail_context(request, obj, {key: form}),
+        status=error_status(error),
+    )
+
+
+def done(request, obj, message):
+    messages.success(request, message)
+    return redirect("request-detail", obj.reference)
+
+
+@login_required
+@require_POST
+def request_transition(request, reference, code):
+    obj = scoped_request(request.user, reference)
+    transition = next((t for t in available_transitions(obj.case, request.user) if t.code == code), None)
+    if transition is None:
+        messages.error(request, _("This step is not possible now (the request may have changed meanwhile)."))
+        return render(request, "web/requests/detail.html", detail_context(request, obj), status=400)
+    form = TransitionForm(request.POST, transition=transition, request_obj=obj)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form."))
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj, {f"t-{code}": form}), status=400
+        )
+    fields = form.action_fields()
+    reason = form.cleaned_data.get("reason", "")
+    try:
+        if code == "redirect":
+            target = fields.pop("target", None)
+            actions.do_redirect_request(
+                obj, acting_user=request.user, reason=reason, target=target, turn_to=fields.get("turn_to", "")
+            )
+        else:
+            if isinstance(fields.get("handler_unit"), Unit):
+                fields["handler_unit"] = fields["handler_unit"].pk
+            if "handler_agent" in fields and hasattr(fields["handler_agent"], "pk"):
+                fields["handler_agent"] = fields["handler_agent"].pk
+            expected = request.POST.get("revision")
+            actions.do_transition_request(
+                obj,
+                code,
+                acting_user=request.user,
+                fields=fields,
+                reason=reason,
+                expected_revision=int(expected) if expected and expected.isdigit() else None,
+            )
+    except EngineError as error:
+        return rerender_with_error(request, obj, f"t-{code}", form, error)
+    return done(request, obj, _("Done: %(step)s.") % {"step": localized(transition.label, code)})
+
+
+@login_required
+@require_POST
+def request_comment(request, reference):
+    obj = scoped_request(request.user, reference)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj, {"comment": form}), status=400
+        )
+    internal = form.cleaned_data["internal"] and not requester_side(request.user, obj)
+    try:
+        engine_actions.do_comment(
+            obj.case, acting_user=request.user, body=form.cleaned_data["body"], internal=internal
+        )
+    except EngineError as error:
+        return rerender_with_error(request, obj, "comment", form, error)
+    return done(request, obj, _("Your comment was added."))
+
+
+@login_required
+@require_POST
+def request_attach(request, reference):
+    obj = scoped_request(request.user, reference)
+    form = AttachForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj, {"attach": form}), status=400
+        )
+    try:
+        [checked] = check_uploads([form.cleaned_data["file"]])
+        engine_actions.do_attach(
+            obj.case,
+            acting_user=request.user,
+            file=form.cleaned_data["file"],
+            description=form.cleaned_data["description"] or checked.content_type,
+        )
+    except EngineError as error:
+        return rerender_with_error(request, obj, "attach", form, error)
+    except ValidationError as error:  # from check_uploads: not an image or a PDF, too large...
+        form.add_error("file", " ".join(error.messages))
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj, {"attach": form}), status=400
+        )
+    return done(request, obj, _("The file was attached."))
+
+
+@login_required
+@require_GET
+def request_attachment(request, reference, attachment_id):
+    obj = scoped_request(request.user, reference)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, case_id=obj.case_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing.")) from None
+    return FileResponse(handle, filename=attachment.name, as_attachment=False)
+
+
+# --- the DVQ's urgency check -------------------------------------------------------------------------------
+@login_required
+@require_POST
+def alert_raise(request, reference):
+    obj = scoped_request(request.user, reference)
+    form = AlertRaiseForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "web/requests/detail.html",
+            detail_context(request, obj, {"alert-raise": form}),
+            status=400,
+        )
+    try:
+        actions.do_raise_urgency_alert(obj, acting_user=request.user, reason=form.cleaned_data["reason"])
+    except EngineError as error:
+        return rerender_with_error(request, obj, "alert-raise", form, error)
+    return done(request, obj, _("The urgency check was sent to the commune."))
+
+
+@login_required
+@require_POST
+def alert_answer(request, reference):
+    obj = scoped_request(request.user, reference)
+    form = AlertAnswerForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "web/requests/detail.html",
+            detail_context(request, obj, {"alert-answer": form}),
+            status=400,
+        )
+    try:
+        actions.do_justify_urgency(obj, acting_user=request.user, answer=form.cleaned_data["answer"])
+    except EngineError as error:
+        return rerender_with_error(request, obj, "alert-answer", form, error)
+    return done(request, obj, _("Your justification was sent to the DVQ."))
+
+
+@login_required
+@require_POST
+def alert_close(request, reference):
+    obj = scoped_request(request.user, reference)
+    form = AlertCloseForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "web/requests/detail.html",
+            detail_context(request, obj, {"alert-close": form}),
+            status=400,
+        )
+    close = (
+        actions.do_uphold_urgency_alert
+        if form.cleaned_data["outcome"] == "upheld"
+        else actions.do_dismiss_urgency_alert
+    )
+    try:
+        close(obj, acting_user=request.user, note=form.cleaned_data["note"])
+    except EngineError as error:
+        return rerender_with_error(request, obj, "alert-close", form, error)
+    return done(request, obj, _("The urgency check is closed."))

@@ -1,0 +1,213 @@
+"""Work pages: the role home ("what needs my attention now"), handlers' queues, the DVQ's dashboard.
+
+All counts and lists are built on THE scope filter (web.queries)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from engine.models import AlertState
+from web import queries
+from web.labels import annotate_states
+from web.nav import profile_of
+from web.views_map import map_config
+from web.views_requests import page_of
+
+QUEUE_LABELS = {
+    "mine": gettext_lazy("Assigned to me"),
+    "team": gettext_lazy("My team's"),
+    "to_qualify": gettext_lazy("To qualify"),
+    "overdue": gettext_lazy("Overdue"),
+}
+
+
+def list_url(**params):
+    return reverse("request-list") + "?" + urlencode(params)
+
+
+def attention(user):
+    """(label, count, url, is_alarm) items for the home page of this user."""
+    profile = profile_of(user)
+    items = []
+    if profile.is_commune:
+        mine = queries.open_requests(user).filter(requester_organisation_id=user.organisation_id)
+        items.append(
+            (
+                _("Open requests of my commune"),
+                queries.open_requests(user).count(),
+                list_url(status="open"),
+                False,
+            )
+        )
+        done_states = queries.states_where("confirm")
+        items.append(
+            (
+                _("Done, waiting for my confirmation"),
+                mine.filter(case__state__in=done_states).count(),
+                list_url(status="open", state=done_states[0] if done_states else ""),
+                False,
+            )
+        )
+        items.append(
+            (
+                _("Urgency checks to answer"),
+                mine.filter(queries.open_alert_q([AlertState.RAISED])).count(),
+                list_url(status="all", alert="raised"),
+                True,
+            )
+        )
+    if profile.is_handler:
+        for name in queries.QUEUES:
+            items.append(
+                (
+                    str(QUEUE_LABELS[name]),
+                    queries.queue(user, name).count(),
+                    reverse("queue") + "?" + urlencode({"queue": name}),
+                    name == "overdue",
+                )
+            )
+    if profile.is_dvq:
+        items += [
+            (
+                _("Urgent open requests"),
+                queries.urgent_requests(user).count(),
+                list_url(urgency="urgent"),
+                False,
+            ),
+            (
+                _("Answers to decide on"),
+                queries.visible(user).filter(queries.open_alert_q([AlertState.ANSWERED])).count(),
+                list_url(status="all", alert="answered"),
+                True,
+            ),
+            (
+                _("Unjustified urgencies"),
+                queries.unjustified_urgencies(user).count(),
+                list_url(status="all", unjustified="on"),
+                False,
+            ),
+            (
+                _("Overdue requests"),
+                queries.open_requests(user).filter(queries.overdue_q()).count(),
+                list_url(overdue="on"),
+                True,
+            ),
+        ]
+    return items
+
+
+@login_required
+@require_GET
+def home(request):
+    user = request.user
+    return render(
+        request,
+        "web/home.html",
+        {
+            "organisation": user.organisation,
+            "unit": user.unit,
+            "roles": [assignment.get_role_display() for assignment in user.role_assignments.all()],
+            "attention": attention(user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def queue(request):
+    user = request.user
+    if not profile_of(user).is_handler:
+        raise PermissionDenied(_("The queues are for agents handling requests."))
+    name = request.GET.get("queue") or "team"
+    if name not in queries.QUEUES:
+        name = "team"
+    requests = queries.queue(user, name).order_by("created_at", "id")
+    page = page_of(request, requests)
+    tabs = [
+        {
+            "name": key,
+            "label": QUEUE_LABELS[key],
+            "count": queries.queue(user, key).count(),
+            "current": key == name,
+        }
+        for key in queries.QUEUES
+    ]
+    return render(
+        request,
+        "web/queue.html",
+        {
+            "tabs": tabs,
+            "name": name,
+            "label": QUEUE_LABELS[name],
+            "page": page,
+            "query": urlencode({"queue": name}),
+            "map_config": map_config(),
+            "points_url": reverse("queue-points") + "?" + urlencode({"queue": name}),
+        },
+    )
+
+
+@login_required
+@require_GET
+def queue_points(request):
+    user = request.user
+    if not profile_of(user).is_handler:
+        raise PermissionDenied
+    name = request.GET.get("queue") if request.GET.get("queue") in queries.QUEUES else "team"
+    rows = (
+        queries.queue(user, name)
+        .order_by("created_at", "id")
+        .values_list("reference", "lon", "lat", "urgency", "category__name")[:2000]
+    )
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {
+                        "name": f"{reference} · {category}",
+                        "urgent": urgency == "urgent",
+                        "url": reverse("request-detail", args=[reference]),
+                        "linkText": _("Open the request"),
+                    },
+                }
+                for reference, lon, lat, urgency, category in rows
+            ],
+        }
+    )
+
+
+@login_required
+@require_GET
+def dvq_dashboard(request):
+    user = request.user
+    if not profile_of(user).is_dvq:
+        raise PermissionDenied(_("This page is for the DVQ."))
+    urgent = annotate_states(list(queries.urgent_requests(user).order_by("created_at", "id")[:20]))
+    return render(
+        request,
+        "web/dvq.html",
+        {
+            "urgent": urgent,
+            "urgent_count": queries.urgent_requests(user).count(),
+            "unjustified_count": queries.unjustified_urgencies(user).count(),
+            "alerts": [
+                {
+                    "label": label,
+                    "count": count,
+                    "url": list_url(status="all", alert=state) if state != AlertState.CLOSED else "",
+                }
+                for state, label, count in queries.alerts_by_state(user)
+            ],
+            "overdue_by_handler": queries.overdue_by_handler(user),
+            "per_commune": queries.counts_per_commune(user),
+        },
+    )
