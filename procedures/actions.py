@@ -24,7 +24,7 @@ from directory.roles import Role
 from engine import actions as engine
 from engine.errors import ConcurrentChange, InvalidFields, InvalidTransition, RoleNotAllowed
 from engine.models import Alert, AlertState, Deadline, DeadlineState
-from procedures import conf
+from procedures import conf, engine_hooks
 from procedures.attributes import validate_attributes
 from procedures.models import (
     Category,
@@ -303,13 +303,14 @@ def do_file_request(
         )
         if criteria:
             request.urgency_criteria.set(criteria)
-        case = engine.do_open_case(
-            PROCEDURE,
-            acting_user=acting_user,
-            role_holders=role_holders_for(request),
-            data={"request_id": request.pk, "category": category.code, "urgency": urgency},
-            reference=request.reference,
-        )
+        with engine_hooks.filing(request):
+            case = engine.do_open_case(
+                PROCEDURE,
+                acting_user=acting_user,
+                role_holders=role_holders_for(request),
+                data={"request_id": request.pk, "category": category.code, "urgency": urgency},
+                reference=request.reference,
+            )
         request.case = case
         request.save(update_fields=["case"])
         for upload, checked in zip(files, checked_files, strict=True):

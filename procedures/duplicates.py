@@ -6,7 +6,7 @@ at) pair and on a square around the point, then keeps the disc; nearest first.
 
 from datetime import timedelta
 
-from django.db.models import ExpressionWrapper, F, FloatField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from directory import geo
@@ -21,8 +21,8 @@ def duplicate_candidates(category, lon, lat, *, at=None, distance_m=None, window
     x, y = geo.point_lambert93(lon, lat)
     queryset = InterventionRequest.objects.all() if queryset is None else queryset
     square = (x - distance_m, x + distance_m, y - distance_m, y + distance_m)
-    dx = F("x_l93") - x
-    dy = F("y_l93") - y
+    # One raw expression: cheaper to build than nested F() arithmetic, the same SQL on SQLite and PostgreSQL.
+    distance2 = RawSQL("(x_l93 - %s) * (x_l93 - %s) + (y_l93 - %s) * (y_l93 - %s)", (x, x, y, y))
     return (
         queryset.filter(
             category_group_id=category.group_id,
@@ -32,8 +32,7 @@ def duplicate_candidates(category, lon, lat, *, at=None, distance_m=None, window
             x_l93__range=square[:2],
             y_l93__range=square[2:],
         )
-        .alias(distance2=ExpressionWrapper(dx * dx + dy * dy, output_field=FloatField()))
-        .filter(distance2__lte=float(distance_m) ** 2)
-        .annotate(distance2_m2=F("distance2"))
-        .order_by("distance2", "-created_at")
+        .annotate(distance2_m2=distance2)
+        .filter(distance2_m2__lte=float(distance_m) ** 2)
+        .order_by("distance2_m2", "-created_at")
     )

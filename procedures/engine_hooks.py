@@ -2,6 +2,8 @@
 service-level duration resolver and the notifications outbox consumer. Imported from
 ProceduresConfig.ready()."""
 
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.utils import timezone
@@ -13,6 +15,18 @@ from engine.errors import GuardFailed, InvalidFields
 from engine.registry import guard, register_consumer, register_duration_resolver
 from procedures import conf
 
+_being_filed = threading.local()
+
+
+@contextmanager
+def filing(request):
+    """While a request's case is being opened, guards and resolvers use this object (no re-read)."""
+    _being_filed.request = request
+    try:
+        yield
+    finally:
+        _being_filed.request = None
+
 
 def request_of(case):
     from procedures.models import InterventionRequest
@@ -21,6 +35,10 @@ def request_of(case):
     if cached is not None:
         return cached
     request_id = (case.data or {}).get("request_id")
+    filed = getattr(_being_filed, "request", None)
+    if filed is not None and request_id == filed.pk:
+        case._intervention_request = filed
+        return filed
     queryset = InterventionRequest.objects.select_related("category")
     request = queryset.filter(pk=request_id).first() if request_id else queryset.filter(case=case).first()
     if request is None:

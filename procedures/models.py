@@ -354,7 +354,12 @@ class InterventionRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["category_group", "created_at"], name="request_duplicate_lookup"),
+            # Duplicate candidates: open requests only (most are closed), by group and position.
+            models.Index(
+                fields=["category_group", "x_l93", "y_l93"],
+                name="request_open_by_place",
+                condition=models.Q(closed_at__isnull=True),
+            ),
             models.Index(fields=["commune", "created_at"], name="request_commune"),
             models.Index(fields=["handler_unit", "closed_at"], name="request_handler"),
             models.Index(fields=["dispatcher_unit", "closed_at"], name="request_dispatcher"),
