@@ -388,9 +388,11 @@ REFERENTS = [
 ]  # fmt: skip
 
 WASTE_CATEGORIES = ("encombrants", "depot-sauvage", "dechets-diffus")
+# "vehicule-ventouse" (abandoned vehicles) has no competence on purpose: the resolver's last rule sends
+# it to the CTC of the territory, flagged "to qualify".
 CTC_CATEGORIES = (
     "tags", "eclairage", "chaussee", "signalisation", "assainissement", "espaces-verts", "aire-de-jeux",
-    "vehicule-ventouse", "nuisibles",
+    "nuisibles",
 )  # fmt: skip
 # What landlords and communes handle on their own land (rule 3 of the routing).
 LANDLORD_CATEGORIES = ("espaces-verts", "aire-de-jeux", "tags", "dechets-diffus")

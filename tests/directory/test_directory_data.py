@@ -154,3 +154,46 @@ def test_the_admin_refuses_an_invalid_perimeter_geometry(admin_client_logged, wo
     assert response.status_code == 200
     assert "invalid geometry" in response.content.decode()
     assert Perimeter.objects.count() == count
+
+
+def test_the_resolver_reaches_each_of_the_six_rules_on_the_demo_territory(db):
+    import datetime as dt
+
+    from shapely.geometry import shape
+
+    from directory import routing
+
+    call_command("load_demo", stdout=StringIO())
+    winter = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+
+    def centre(perimeter_code):
+        point = shape(Perimeter.objects.get(code=perimeter_code).geometry).representative_point()
+        return point.x, point.y
+
+    def run(point, category):
+        decision = routing.resolve(*point, category, at=winter)
+        return decision.decided_by, decision.handler.code, decision.to_qualify
+
+    split = centre("ss-cinq-quartiers-molieres")
+    delegated = centre("ss-val-fourre-peintres")
+    subsectors = [shape(p.geometry) for p in Perimeter.objects.filter(layer=Layer.SUBSECTORS)]
+    landlord_parcel = next(
+        shape(p.geometry).representative_point()
+        for p in Parcel.objects.filter(owner__code="residences-mantois").order_by("ref")
+        if not any(s.intersects(shape(p.geometry)) for s in subsectors)
+    )
+    private_parcel = next(
+        shape(p.geometry).representative_point()
+        for p in Parcel.objects.filter(owner=None, ref__startswith="VAL-FOURRE").order_by("ref")
+        if not any(s.intersects(shape(p.geometry)) for s in subsectors)
+    )
+    assert run(split, "dechets-diffus") == (1, "regie-quartier-val-agence", False)
+    assert run(delegated, "tags") == (2, "residences-mantois-agence", False)
+    assert run((landlord_parcel.x, landlord_parcel.y), "espaces-verts") == (
+        3,
+        "residences-mantois-agence",
+        False,
+    )
+    assert run((private_parcel.x, private_parcel.y), "encombrants") == (4, "dir-dechets", False)
+    assert run((private_parcel.x, private_parcel.y), "eclairage") == (5, "ctc-mantois", False)
+    assert run((private_parcel.x, private_parcel.y), "vehicule-ventouse") == (6, "ctc-mantois", True)
