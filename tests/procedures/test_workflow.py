@@ -323,3 +323,20 @@ def test_urgency_counts_follow_the_dvq_decisions(requests_world, bulky):
     assert row["month"] == timezone.localdate().replace(day=1)
     assert InterventionRequest.objects.count() == 3
     assert timedelta(0) <= timezone.now() - upheld.created_at
+
+
+def test_a_closed_request_can_be_reopened_within_the_window(requests_world, bulky, time_machine):
+    world = requests_world
+    time_machine.move_to(paris(2026, 6, 1, 9, 0), tick=False)
+    request = to_done(file(world, bulky), world)
+    actions.do_confirm_request(request, acting_user=world.commune_user)
+    time_machine.move_to(paris(2026, 6, 3, 9, 0), tick=False)
+    actions.do_reopen_request(request, acting_user=world.commune_user, reason="Ce n'est pas fini.")
+    request.refresh_from_db()
+    assert (request.case.state, request.case.closed_at, request.closed_at) == ("qualified", None, None)
+    assert request in duplicate_candidates(bulky, LON, LAT)  # open again
+    assert [e[1] for e in audit_events(request)][-2:] == ["closed", "qualified"]
+    with pytest.raises(RoleNotAllowed):  # the commune does not close it itself: the handler finishes
+        actions.do_transition_request(
+            request, "finish", acting_user=world.commune_user, fields={"resolution_note": "Fait"}
+        )
