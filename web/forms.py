@@ -313,9 +313,18 @@ class AlertCloseForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.username
+
+
 class BulkAssignForm(forms.Form):
-    requests = forms.ModelMultipleChoiceField(queryset=None, label=_("Requests"))
-    agent = forms.ModelChoiceField(queryset=None, label=_("Assign to"))
+    requests = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Requests"),
+        error_messages={"required": _("Select at least one request.")},
+    )
+    agent = AgentChoiceField(queryset=None, label=_("Qualify and assign to"))
 
     def __init__(self, *args, requests=None, agents=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -44,6 +44,7 @@ urlpatterns = [
     path("requests/<str:reference>/alert/close/", views_requests.alert_close, name="request-alert-close"),
     path("queue/", views_work.queue, name="queue"),
     path("queue/points.geojson", views_work.queue_points, name="queue-points"),
+    path("queue/assign/", views_work.queue_assign, name="queue-assign"),
     path("dvq/", views_work.dvq_dashboard, name="dvq-dashboard"),
     path("directory/", views_directory.directory_home, name="directory-home"),
     path("directory/organisations/<slug:code>/", views_directory.organisation_chart, name="directory-org"),

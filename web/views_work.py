@@ -2,18 +2,24 @@
 
 All counts and lists are built on THE scope filter (web.queries)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from directory.models import User
+from directory.roles import Role
+from engine.errors import EngineError
 from engine.models import AlertState
+from procedures import actions
 from web import queries
+from web.forms import BulkAssignForm
 from web.labels import annotate_states
 from web.nav import profile_of
 from web.views_map import map_config
@@ -129,6 +135,9 @@ def queue(request):
         name = "team"
     requests = queries.queue(user, name).order_by("created_at", "id")
     page = page_of(request, requests)
+    assign_form = None
+    if name == "to_qualify" and user.unit_id:
+        assign_form = BulkAssignForm(requests=requests, agents=assignable_agents(user))
     tabs = [
         {
             "name": key,
@@ -146,6 +155,8 @@ def queue(request):
             "name": name,
             "label": QUEUE_LABELS[name],
             "page": page,
+            "assign_form": assign_form,
+            "assign_form_id": "bulk-assign" if assign_form else "",
             "query": urlencode({"queue": name}),
             "map_config": map_config(),
             "points_url": reverse("queue-points") + "?" + urlencode({"queue": name}),
@@ -211,3 +222,55 @@ def dvq_dashboard(request):
             "per_commune": queries.counts_per_commune(user),
         },
     )
+
+
+def assignable_agents(user):
+    """Agents and supervisors of the user's unit and the units below it."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            unit_id__in=queries.unit_and_below(user.unit),
+            role_assignments__role__in=[Role.AGENT, Role.SUPERVISOR],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+@login_required
+@require_POST
+def queue_assign(request):
+    """Bulk assignment from the "to qualify" queue: each selected request is qualified with the chosen
+    agent in charge, through the action layer, one request at a time (each all or nothing)."""
+    user = request.user
+    if not profile_of(user).is_handler or not user.unit_id:
+        raise PermissionDenied(_("The queues are for agents handling requests."))
+    form = BulkAssignForm(
+        request.POST, requests=queries.queue(user, "to_qualify"), agents=assignable_agents(user)
+    )
+    back = reverse("queue") + "?" + urlencode({"queue": "to_qualify"})
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect(back)
+    agent = form.cleaned_data["agent"]
+    done, refused = [], []
+    for item in sorted(form.cleaned_data["requests"], key=lambda item: (item.created_at, item.pk)):
+        try:
+            actions.do_transition_request(
+                item, "qualify", acting_user=user, fields={"handler_agent": agent.pk}
+            )
+        except EngineError as error:
+            refused.append(f"{item.reference}: {error}")
+        else:
+            done.append(item.reference)
+    if done:
+        messages.success(
+            request,
+            _("Assigned to %(agent)s: %(refs)s.")
+            % {"agent": agent.get_full_name() or agent.username, "refs": ", ".join(done)},
+        )
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)

@@ -116,13 +116,9 @@ def test_the_category_questions_come_without_javascript_and_file_nothing(client,
     assert 'name="attr_volume"' in body_of(fragment) and "<html" not in body_of(fragment)
 
 
-def test_duplicates_are_shown_before_filing_and_the_commune_can_follow_one_instead(client, setup):
+def test_duplicates_are_shown_before_filing_and_the_commune_can_follow_one_instead(client, setup, category):
     other = make_request_row(
-        setup.category
-        if hasattr(setup, "category")
-        else InterventionRequest._meta.apps.get_model("procedures", "Category").objects.get(
-            code="encombrants"
-        ),
+        category,
         lon=POINT_IN_QPV[0] + 0.0001,
         lat=POINT_IN_QPV[1],
         commune=setup.commune,
@@ -141,9 +137,9 @@ def test_duplicates_are_shown_before_filing_and_the_commune_can_follow_one_inste
     assert InterventionRequest.objects.count() == 1
 
 
-def test_a_commune_does_not_see_the_duplicates_of_another_commune(client, setup):
+def test_a_commune_does_not_see_the_duplicates_of_another_commune(client, setup, category):
     make_request_row(
-        InterventionRequest._meta.apps.get_model("procedures", "Category").objects.get(code="encombrants"),
+        category,
         lon=POINT_IN_COMMUNE_2[0],
         lat=POINT_IN_COMMUNE_2[1],
         commune=setup.commune_2,
@@ -377,7 +373,7 @@ def test_the_queues_count_and_list_the_agents_work(client, setup):
     assert "To qualify (0)" in page and "Assigned to me (1)" in page and filed.reference in page
     points = client.get(reverse("queue-points"), {"queue": "mine"}).json()["features"]
     assert len(points) == 1
-    client.force_login(setup.ctc_2_user if hasattr(setup, "ctc_2_user") else setup.waste_agent)
+    client.force_login(setup.waste_agent)
     assert filed.reference not in body_of(client.get(reverse("queue"), {"queue": "team"}))
     client.force_login(setup.commune_user)
     assert client.get(reverse("queue")).status_code == 403
@@ -416,3 +412,41 @@ def test_the_home_page_tells_each_role_what_needs_attention(client, setup):
     assert '<span class="count">1</span> To qualify' in page
     client.force_login(setup.dvq_officer)
     assert '<span class="count">1</span> Urgent open requests' in body_of(client.get(reverse("home"), **EN))
+
+
+def test_a_team_lead_qualifies_and_assigns_several_requests_at_once(client, setup):
+    first = file_request(client, setup.commune_user, description="un")
+    second = file_request(client, setup.commune_user, description="deux")
+    third = file_request(client, setup.commune_user, description="trois")
+    client.force_login(setup.ctc_lead)
+    page = body_of(client.get(reverse("queue"), {"queue": "to_qualify"}, **EN))
+    assert 'form="bulk-assign"' in page and "Qualify and assign to" in page
+    response = client.post(
+        reverse("queue-assign"), {"requests": [first.pk, second.pk], "agent": setup.ctc_agent.pk}, **EN
+    )
+    assert response.status_code == 302
+    for item in (first, second, third):
+        item.refresh_from_db()
+    assert [(i.case.state, i.handler_agent) for i in (first, second, third)] == [
+        ("qualified", setup.ctc_agent),
+        ("qualified", setup.ctc_agent),
+        ("submitted", None),
+    ]
+    assert AuditEntry.objects.filter(event="transition", to_state="qualified").count() == 2
+    page = body_of(client.get(response["Location"], **EN))
+    assert f"Assigned to ctc: {first.reference}, {second.reference}." in page, page[
+        page.find("messages") - 100 : page.find("messages") + 400
+    ]
+
+
+def test_bulk_assignment_refuses_a_request_outside_the_queue_and_changes_nothing(client, setup):
+    filed = file_request(client, setup.commune_user)
+    client.force_login(setup.ctc_lead)
+    other_agent = setup.waste_agent
+    response = client.post(reverse("queue-assign"), {"requests": [filed.pk], "agent": other_agent.pk}, **EN)
+    assert response.status_code == 302
+    assert "Select a valid choice" in body_of(client.get(response["Location"], **EN))
+    filed.refresh_from_db()
+    assert filed.case.state == "submitted" and filed.handler_agent is None
+    client.force_login(setup.commune_user)
+    assert client.post(reverse("queue-assign"), {"requests": [filed.pk]}).status_code == 403
