@@ -25,6 +25,7 @@ from directory.models import (
     Perimeter,
     Unit,
 )
+from directory.signals import one_bump
 
 PARCELS = "parcels"
 LAYERS = [*Layer.values, PARCELS]
@@ -284,11 +285,11 @@ def import_layer(layer, raw, *, replace=False, stream=None):
     features = read_collection(raw)
     rows = validate(layer, features, replace=replace, stream=stream)
     result = ImportResult(layer=layer)
-    with transaction.atomic():
+    with transaction.atomic(), one_bump():
         _write(layer, rows, replace, result, stream)
         if layer in (PARCELS, Layer.SUBSECTORS):
             result.delegations_changed = delegation.recompute_delegations()
-        LayerVersion.bump()
+        LayerVersion.bump(LayerVersion.TERRITORY)  # bulk writes send no signal
     return result
 
 

@@ -462,11 +462,17 @@ class SplitRule(models.Model):
 
 
 class LayerVersion(models.Model):
-    """A counter bumped on every write to the territory or the routing rules (one row).
+    """Counters bumped on every write to the territory or the routing rules (two rows).
 
-    The routing index compares it with the version it was built from (one cheap query per call), so a
+    `territory` covers perimeters and parcels (the spatial index, expensive to rebuild); `rules` covers
+    organisations, units, competences and split rules (cheap). The routing index compares both with the
+    versions it was built from (one cheap query per call) and rebuilds only the part that changed, so a
     change made by any process (import, admin, another worker) is seen by all of them.
     """
+
+    TERRITORY = "territory"
+    RULES = "rules"
+    NAMES = (TERRITORY, RULES)
 
     name = models.CharField(max_length=30, unique=True)
     version = models.PositiveBigIntegerField(default=0)
@@ -481,26 +487,27 @@ class LayerVersion(models.Model):
     def __str__(self):
         return f"{self.name}={self.version}"
 
-    ROUTING = "routing"
-
     @classmethod
-    def bump(cls):
-        token = uuid.uuid4().hex
-        updated = cls.objects.filter(name=cls.ROUTING).update(version=F("version") + 1, token=token)
-        if not updated:
-            cls.objects.get_or_create(name=cls.ROUTING, defaults={"version": 1, "token": token})
+    def bump(cls, *names):
+        """Bump the given counters (default: both, for code that cannot tell what it changed)."""
+        for name in names or cls.NAMES:
+            token = uuid.uuid4().hex
+            updated = cls.objects.filter(name=name).update(version=F("version") + 1, token=token)
+            if not updated:
+                cls.objects.get_or_create(name=name, defaults={"version": 1, "token": token})
 
     @classmethod
     def current(cls):
-        return cls.objects.filter(name=cls.ROUTING).values_list("version", flat=True).first() or 0
+        """The sum of the counters: grows by one with every single bump."""
+        return sum(cls.objects.values_list("version", flat=True))
 
     @classmethod
     def stamp(cls):
-        """(version, token) of the routing data, in one query; (0, "") before the first write."""
+        """((territory version, token), (rules version, token)) in one query; (0, "") before any write."""
         from django.db import connection
 
         # A plain cursor: the ORM's own overhead would be most of the routing resolver's time.
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT version, token FROM {cls._meta.db_table} WHERE name = %s", [cls.ROUTING])
-            row = cursor.fetchone()
-        return tuple(row) if row else (0, "")
+            cursor.execute(f"SELECT name, version, token FROM {cls._meta.db_table}")
+            rows = {name: (version, token) for name, version, token in cursor.fetchall()}
+        return tuple(rows.get(name, (0, "")) for name in cls.NAMES)

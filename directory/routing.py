@@ -13,7 +13,7 @@ unit:
 Everything the rules need is held in memory by a `RoutingIndex` (shapely STRtrees over perimeters and
 parcels, plus the competences, splits and units). It is rebuilt lazily when `LayerVersion`, bumped by
 every write to the territory or the rules, has changed: one cheap query per call, so a change made in
-any process is seen by all of them.
+any process is seen by all of them. A change to the rules only rebuilds the (cheap) rules part.
 """
 
 import threading
@@ -151,6 +151,20 @@ class RoutingIndex:
         stamp=None,
     ):
         self.stamp = stamp
+        self._set_spatial(perimeters, perimeter_shapes, parcels, parcel_shapes)
+        self._set_rules(organisations, units, unit_territory, competences, splits, categories)
+
+    SPATIAL_ATTRS = (
+        "perimeters",
+        "perimeter_tree",
+        "parcel_refs",
+        "parcel_owners",
+        "parcel_public",
+        "parcel_tree",
+    )
+    RULES_ATTRS = ("organisations", "units", "unit_territory", "competences", "splits", "categories", "ctcs")
+
+    def _set_spatial(self, perimeters, perimeter_shapes, parcels, parcel_shapes):
         self.perimeters = list(perimeters)
         self.perimeter_tree = shapely.STRtree(list(perimeter_shapes))
         # Parcels as flat columns (strings and numbers, not one object each): nothing for the cyclic
@@ -160,6 +174,8 @@ class RoutingIndex:
         self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
         self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
         self.parcel_tree = shapely.STRtree(list(parcel_shapes))
+
+    def _set_rules(self, organisations, units, unit_territory, competences, splits, categories=None):
         self.organisations = dict(organisations)
         self.units = dict(units)
         self.unit_territory = {unit_id: frozenset(ids) for unit_id, ids in unit_territory.items()}
@@ -176,19 +192,27 @@ class RoutingIndex:
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
-    def from_database(cls):
+    def from_database(cls, previous=None):
+        """Build from the database, reusing the spatial or the rules part of `previous` if unchanged."""
         stamp = LayerVersion.stamp()
-        organisations = {
-            org.id: OrgRef(org.id, org.code, org.name, org.kind, org.insee)
-            for org in Organisation.objects.all()
-        }
-        units = {
-            unit.id: UnitRef(unit.id, unit.code, unit.name, unit.kind, organisations[unit.organisation_id])
-            for unit in Unit.objects.all()
-        }
-        territory = {}
-        for unit_id, commune_id in Unit.territory.through.objects.values_list("unit_id", "organisation_id"):
-            territory.setdefault(unit_id, set()).add(commune_id)
+        index = cls.__new__(cls)
+        index.stamp = stamp
+        reuse = previous is not None and isinstance(previous.stamp, tuple) and len(previous.stamp) == 2
+        for position, (attrs, load, setter) in enumerate(
+            [
+                (cls.SPATIAL_ATTRS, cls._spatial_from_database, index._set_spatial),
+                (cls.RULES_ATTRS, cls._rules_from_database, index._set_rules),
+            ]
+        ):
+            if reuse and previous.stamp[position] == stamp[position]:
+                for attr in attrs:
+                    setattr(index, attr, getattr(previous, attr))
+            else:
+                setter(**load())
+        return index
+
+    @staticmethod
+    def _spatial_from_database():
         perimeters, perimeter_shapes = [], []
         for perimeter in Perimeter.objects.order_by("layer", "code"):
             perimeters.append(
@@ -209,6 +233,28 @@ class RoutingIndex:
         ):
             parcels.append(ParcelRef(ref, owner_id, domain))
             parcel_shapes.append(shapely.geometry.shape(geometry))
+        return {
+            "perimeters": perimeters,
+            "perimeter_shapes": perimeter_shapes,
+            "parcels": parcels,
+            "parcel_shapes": parcel_shapes,
+        }
+
+    @staticmethod
+    def _rules_from_database():
+        from procedures.models import Category
+
+        organisations = {
+            org.id: OrgRef(org.id, org.code, org.name, org.kind, org.insee)
+            for org in Organisation.objects.all()
+        }
+        units = {
+            unit.id: UnitRef(unit.id, unit.code, unit.name, unit.kind, organisations[unit.organisation_id])
+            for unit in Unit.objects.all()
+        }
+        territory = {}
+        for unit_id, commune_id in Unit.territory.through.objects.values_list("unit_id", "organisation_id"):
+            territory.setdefault(unit_id, set()).add(commune_id)
         communes_of = {}
         for competence_id, commune_id in Competence.communes.through.objects.values_list(
             "competence_id", "organisation_id"
@@ -232,22 +278,14 @@ class RoutingIndex:
                 "perimeter_id", "category_id", "unit_id"
             )
         }
-        from procedures.models import Category
-
-        categories = dict(Category.objects.values_list("code", "id"))
-        return cls(
-            perimeters=perimeters,
-            perimeter_shapes=perimeter_shapes,
-            parcels=parcels,
-            parcel_shapes=parcel_shapes,
-            organisations=organisations,
-            units=units,
-            unit_territory=territory,
-            competences=competences,
-            splits=splits,
-            categories=categories,
-            stamp=stamp,
-        )
+        return {
+            "organisations": organisations,
+            "units": units,
+            "unit_territory": territory,
+            "competences": competences,
+            "splits": splits,
+            "categories": dict(Category.objects.values_list("code", "id")),
+        }
 
     # -- queries ----------------------------------------------------------------------------------
     def perimeters_at(self, point):
@@ -474,7 +512,10 @@ _current = {"index": None}
 
 
 def get_index():
-    """The routing index for the current data: rebuilt when LayerVersion changed (one query per call)."""
+    """The routing index for the current data: rebuilt when LayerVersion changed (one query per call).
+
+    Only the part that changed is rebuilt: the spatial part (perimeters, parcels) or the rules part.
+    """
     stamp = LayerVersion.stamp()
     index = _current["index"]
     if index is not None and index.stamp == stamp:
@@ -482,7 +523,7 @@ def get_index():
     with _lock:
         index = _current["index"]
         if index is None or index.stamp != LayerVersion.stamp():
-            index = RoutingIndex.from_database()
+            index = RoutingIndex.from_database(previous=index)
             _current["index"] = index
     return index
 

@@ -16,30 +16,36 @@ _state = threading.local()
 WATCHED = (Perimeter, Parcel, Competence, SplitRule, Unit, Organisation)
 
 
+SPATIAL = (Perimeter, Parcel)
+
+
 @contextmanager
 def one_bump():
-    """Suspend per-row bumps inside the block and bump once at the end (bulk writes)."""
+    """Suspend per-row bumps inside the block and bump each touched counter once at the end (bulk writes)."""
     depth = getattr(_state, "depth", 0)
+    if depth == 0:
+        _state.dirty = set()
     _state.depth = depth + 1
     try:
         yield
     finally:
         _state.depth = depth
-    if depth == 0 and getattr(_state, "dirty", False):
-        _state.dirty = False
-        LayerVersion.bump()
+    if depth == 0 and _state.dirty:
+        names, _state.dirty = sorted(_state.dirty), set()
+        LayerVersion.bump(*names)
 
 
-def _bump(**kwargs):
+def _bump(sender, **kwargs):
+    name = LayerVersion.TERRITORY if sender in SPATIAL else LayerVersion.RULES
     if getattr(_state, "depth", 0):
-        _state.dirty = True
+        _state.dirty.add(name)
     else:
-        LayerVersion.bump()
+        LayerVersion.bump(name)
 
 
-def _bump_on_m2m(action, pk_set=None, **kwargs):
+def _bump_on_m2m(sender, action, pk_set=None, **kwargs):
     if (action in ("post_add", "post_remove") and pk_set) or action == "post_clear":
-        _bump()
+        _bump(sender)  # through tables of units and competences: rules
 
 
 def connect():
