@@ -61,13 +61,9 @@ def clean_fields(specs, given):
                     raise ValueError(_("must be text"))
                 value = value.strip()
             elif kind == "integer":
-                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                    raise ValueError(_("must be a whole number"))
-                value = int(value)
+                value = _convert(value, int, _("must be a whole number"))
             elif kind == "number":
-                if isinstance(value, bool):
-                    raise ValueError(_("must be a number"))
-                value = float(value)
+                value = _convert(value, float, _("must be a number"))
             elif kind == "boolean":
                 if not isinstance(value, bool):
                     raise ValueError(_("must be true or false"))
@@ -88,6 +84,20 @@ def clean_fields(specs, given):
     if errors:
         raise InvalidFields(errors)
     return clean
+
+
+def _convert(value, kind, message):
+    if isinstance(value, bool):
+        raise ValueError(message)
+    try:
+        converted = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(message)
+    if kind is float and converted != converted:  # NaN
+        raise ValueError(message)
+    return converted
 
 
 def run_guards(ctx, guards):

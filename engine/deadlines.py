@@ -193,11 +193,15 @@ def on_transition(case, definition, from_state, to_state, now, *, explicit=(), e
         elif deadline.state == DeadlineState.PAUSED and to_state not in spec_def.get("pauses_in", []):
             resume(deadline, now)
             done.append(("resumed", kind))
+    # Entering a start state starts the deadline unless it is already live (it was resumed above);
+    # a start_deadline action restarts it (the live one is voided).
     start_kinds = [
-        kind for kind, spec_def in specs.items() if entering and to_state in spec_def["starts"]["enter"]
+        kind
+        for kind, spec_def in specs.items()
+        if entering and to_state in spec_def["starts"]["enter"] and kind not in live
     ]
-    start_kinds += [kind for action, kind in explicit if action == "start" and kind not in start_kinds]
-    for kind in start_kinds:
+    restart = [kind for action, kind in explicit if action == "start" and kind not in start_kinds]
+    for kind in [*start_kinds, *restart]:
         if final:
             continue
         if kind in live:

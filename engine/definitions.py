@@ -460,7 +460,8 @@ class _Validator:
             elif self.check_calendars:
                 from engine.models import BusinessCalendar
 
-                if not BusinessCalendar.objects.filter(code=calendar).exists():
+                # "default" always exists: created by a migration, and again on first use if deleted.
+                if calendar != "default" and not BusinessCalendar.objects.filter(code=calendar).exists():
                     self.problem(f"{key}.calendar", _("unknown calendar '%(code)s'"), code=calendar)
             pauses = self.string_list(f"{key}.pauses_in", spec.get("pauses_in"))
             self.check_states(f"{key}.pauses_in", pauses)

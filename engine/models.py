@@ -4,7 +4,10 @@ business calendars, deadlines with their escalation points, alerts, comments and
 Writers are the functions of engine.actions (and the sweeper); nothing else changes these rows.
 """
 
+import json
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +15,25 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from engine.errors import ImmutableVersion
+
+
+class OrderedJSONField(models.TextField):
+    """JSON kept as text, so that the order of keys (states, transitions, fields) survives PostgreSQL
+    (jsonb reorders keys). Reads give back plain dicts and lists."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    def get_prep_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
 
 
 # --- procedures ------------------------------------------------------------------------------------
@@ -49,7 +71,7 @@ class ProcedureVersion(ConcurrentTransitionMixin, models.Model):
         _("status"), default=VersionStatus.DRAFT, choices=VersionStatus.choices, protected=True, max_length=16
     )
     source = models.TextField(_("YAML source"))
-    definition = models.JSONField(_("definition"))
+    definition = OrderedJSONField(_("definition"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
