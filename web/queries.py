@@ -8,16 +8,30 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from directory.models import Unit
-from engine.models import Alert, AlertState, Deadline, DeadlineState, Procedure
+from engine.models import Alert, AlertState, Deadline, DeadlineState, Procedure, VersionStatus
 from procedures.actions import PROCEDURE, URGENCY_CHECK
 from procedures.models import InterventionRequest, Urgency
 from procedures.scope import requests_visible_to
+from web.labels import definition
 
 LIST_RELATED = ("category", "commune", "case", "handler_unit", "handler_organisation", "handler_agent")
 
 
+def _memo(user, key, compute):
+    """A value computed once per request (the user object lives as long as the request)."""
+    memo = user.__dict__.setdefault("_web_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def visible(user):
-    return requests_visible_to(user, InterventionRequest.objects.select_related(*LIST_RELATED))
+    """The requests the user may see (built once per request: the scope filter reads the user's units)."""
+    return _memo(
+        user,
+        "visible",
+        lambda: requests_visible_to(user, InterventionRequest.objects.select_related(*LIST_RELATED)),
+    ).all()
 
 
 def open_requests(user):
@@ -58,10 +72,15 @@ def published_version():
 
 def states_where(transition_code):
     """The states from which a transition of the published intervention-request procedure starts."""
-    version = published_version()
-    if version is None:
+    version_id = (
+        Procedure.objects.filter(code=PROCEDURE, versions__status=VersionStatus.PUBLISHED)
+        .order_by("-versions__number")
+        .values_list("versions__pk", flat=True)
+        .first()
+    )
+    if version_id is None:
         return []
-    spec = version.definition["transitions"].get(transition_code)
+    spec = definition(version_id)["transitions"].get(transition_code)
     return list(spec["from"]) if spec else []
 
 
@@ -70,12 +89,13 @@ def queue(user, name, now=None):
     requests = open_requests(user)
     if name == "mine":
         return requests.filter(handler_agent=user)
-    units = unit_and_below(user.unit) if user.unit_id else set()
+    units = _memo(user, "units", lambda: unit_and_below(user.unit) if user.unit_id else set())
     if name == "team":
         return requests.filter(handler_unit_id__in=units)
     if name == "to_qualify":
         mine = Q(handler_unit_id__in=units) | Q(dispatcher_unit_id__in=units)
-        return requests.filter(mine, case__state__in=states_where("qualify"))
+        states = _memo(user, "qualify_states", lambda: states_where("qualify"))
+        return requests.filter(mine, case__state__in=states)
     if name == "overdue":
         return requests.filter(overdue_q(now))
     raise ValueError(name)
