@@ -292,6 +292,9 @@ class FeatureSerializer(serializers.Serializer):
     properties = serializers.JSONField()
 
 
+feature_schema = extend_schema(responses={200: FeatureSerializer})
+
+
 def perimeter_properties(perimeter):
     props = {"code": perimeter.code, "name": perimeter.name, "layer": perimeter.layer}
     if perimeter.layer == Layer.COMMUNES:
@@ -364,12 +367,19 @@ class PerimeterViewSet(ReadOnlyViewSet):
         return matches[0]
 
     def get_serializer(self, instance=None, *args, **kwargs):
+        if getattr(self, "swagger_fake_view", False):
+            return FeatureSerializer(instance, *args, **kwargs)
         return _FeatureList(instance, feature=perimeter_feature, many=kwargs.get("many", False))
+
+    @feature_schema
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[
             OpenApiParameter("layer", OpenApiTypes.STR, enum=Layer.values, required=True),
-        ]
+        ],
+        responses={200: FeatureSerializer(many=True)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -453,13 +463,20 @@ class ParcelViewSet(ReadOnlyViewSet):
         return queryset.filter(ref__in=refs)
 
     def get_serializer(self, instance=None, *args, **kwargs):
+        if getattr(self, "swagger_fake_view", False):
+            return FeatureSerializer(instance, *args, **kwargs)
         return _FeatureList(instance, feature=parcel_feature, many=kwargs.get("many", False))
+
+    @feature_schema
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[
             OpenApiParameter("perimeter", OpenApiTypes.STR, required=True),
             OpenApiParameter("layer", OpenApiTypes.STR, enum=Layer.values),
-        ]
+        ],
+        responses={200: FeatureSerializer(many=True)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -97,7 +97,8 @@ class RequestSummarySerializer(serializers.ModelSerializer):
     def get_commune(self, request) -> CommuneRef:
         return {"insee": request.commune.insee, "name": request.commune.name}
 
-    def get_handler(self, request) -> HandlerRef | None:
+    @extend_schema_field(HandlerRef(allow_null=True))
+    def get_handler(self, request):
         return handler_of(request)
 
 
@@ -600,7 +601,9 @@ class RequestViewSet(GenericApiViewSet):
 
 class AlertFilter(filters.FilterSet):
     state = filters.CharFilter(method="filter_in", field_name="state", help_text="Comma-separated.")
-    request = filters.NumberFilter(field_name="case__intervention_request")
+    request = filters.NumberFilter(
+        field_name="case__intervention_request", min_value=1, max_value=2**63 - 1, help_text="Request id."
+    )
 
     class Meta:
         model = Alert

@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS.update(
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
+        "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "api.models.WebhookEventType"},
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
             "api.schema.add_error_responses",
