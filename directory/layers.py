@@ -82,14 +82,17 @@ class Progress:
     def __init__(self, label, total, stream=None, width=30):
         self.label, self.total, self.width = label, total, width
         self.stream = stream if stream is not None else sys.stderr
-        self.step = max(1, total // 100)
+        # On a terminal the bar is redrawn in place every 1 %; in a log, one line every 10 %.
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.step = max(1, total // (100 if self.tty else 10))
 
     def update(self, done):
         if self.total and (done % self.step == 0 or done == self.total):
             filled = int(self.width * done / self.total)
             bar = "#" * filled + "-" * (self.width - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}")
-            if done == self.total:
+            start = "\r" if self.tty else ""
+            self.stream.write(f"{start}{self.label} [{bar}] {done}/{self.total}")
+            if done == self.total or not self.tty:
                 self.stream.write("\n")
             self.stream.flush()
 
