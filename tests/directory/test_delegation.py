@@ -163,3 +163,50 @@ def _json(value):
     import json
 
     return json.dumps(value)
+
+
+def test_the_admin_recomputes_when_the_threshold_of_a_sub_sector_changes(client, world, subsector):
+    import json
+
+    a, b = owners(2)
+    for i in range(7):
+        make_parcel(cell(i), owner=a)
+    for i in range(7, 10):
+        make_parcel(cell(i), owner=b)
+    delegation.recompute_delegations()
+    client.force_login(world.admin_user)
+    response = client.post(
+        f"/admin/directory/perimeter/{subsector.pk}/change/",
+        {
+            "layer": "subsectors",
+            "code": subsector.code,
+            "name": subsector.name,
+            "commune": world.commune_2.pk,
+            "unit": "",
+            "geometry": json.dumps(subsector.geometry),
+            "properties": "{}",
+            "delegation_threshold_pct": "75",
+            "split_rules-TOTAL_FORMS": "0",
+            "split_rules-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    subsector.refresh_from_db()
+    assert subsector.delegation_threshold_pct == 75 and subsector.delegated_manager is None
+
+
+def test_the_admin_action_recomputes_the_selected_sub_sectors(client, world, subsector):
+    (a,) = owners(1)
+    make_parcel(cell(0), owner=a)
+    client.force_login(world.admin_user)
+    response = client.post(
+        "/admin/directory/perimeter/",
+        {"action": "recompute_delegation", "_selected_action": [subsector.pk, world.qpv.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    subsector.refresh_from_db()
+    assert subsector.delegated_manager == a
+    assert (
+        "1 sub-sector changed" in response.content.decode() or "1 sous-secteur" in response.content.decode()
+    )
