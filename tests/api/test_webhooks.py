@@ -256,3 +256,25 @@ def test_an_organisation_manages_its_subscriptions_and_reads_its_delivery_log(as
     log = client.get(f"/api/v1/webhooks/deliveries/?subscription={subscription.pk}").json()
     assert [d["event_id"] for d in log["results"]] == [1]
     assert other.get("/api/v1/webhooks/deliveries/").json()["count"] == 0
+
+
+def test_a_commune_subscription_gets_only_events_of_requests_its_creator_may_see(world, receiver, potholes):
+    from procedures.actions import do_file_request
+    from tests.factories import POINT_IN_COMMUNE_1
+
+    mine = subscribe(world, receiver.url, organisation=world.commune, user=world.commune_user)
+    theirs = subscribe(world, receiver.url, organisation=world.commune_2, user=world.commune_2_user)
+    request = do_file_request(
+        acting_user=world.commune_user,
+        category="potholes",
+        description="Trou",
+        lon=POINT_IN_COMMUNE_1[0],
+        lat=POINT_IN_COMMUNE_1[1],
+    )
+    outbox.dispatch()
+    assert WebhookDelivery.objects.filter(subscription=theirs).count() == 0
+    delivery = WebhookDelivery.objects.get(subscription=mine)
+    assert delivery.event_type == "request.created" and delivery.body["reference"] == request.reference
+    assert webhooks.deliver_due() == 1
+    (event,) = receiver.events(mine.secret)
+    assert event["case"] == request.case_id and event["type"] == "request.created"
