@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from directory import access, geo
@@ -453,12 +454,12 @@ def _after_transition(request, case, code, acting_user, reason):
             "handler": _name_of(request),
         }
     elif code == "plan":
-        planned = data.get("planned_date")
+        planned = parse_date(data["planned_date"])
         updates["planned_date"] = planned
         kind = MessageKind.PLANNED
         body = _("The intervention for %(ref)s is planned on %(date)s.") % {
             "ref": ref,
-            "date": formats.date_format(timezone.datetime.fromisoformat(planned).date(), "DATE_FORMAT"),
+            "date": formats.date_format(planned, "DATE_FORMAT"),
         }
     elif code == "start_work":
         kind = MessageKind.IN_PROGRESS
