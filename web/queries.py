@@ -104,6 +104,19 @@ def queue(user, name, now=None):
 QUEUES = ("mine", "team", "to_qualify", "overdue")
 
 
+def queue_counts(user, now=None):
+    """The size of each queue, in one aggregate query over the user's open requests."""
+    units = _memo(user, "units", lambda: unit_and_below(user.unit) if user.unit_id else set())
+    states = _memo(user, "qualify_states", lambda: states_where("qualify"))
+    mine = Q(handler_unit_id__in=units) | Q(dispatcher_unit_id__in=units)
+    return open_requests(user).aggregate(
+        mine=Count("pk", filter=Q(handler_agent=user)),
+        team=Count("pk", filter=Q(handler_unit_id__in=units)),
+        to_qualify=Count("pk", filter=mine & Q(case__state__in=states)),
+        overdue=Count("pk", filter=overdue_q(now)),
+    )
+
+
 def urgent_requests(user):
     return open_requests(user).filter(urgency=Urgency.URGENT)
 

@@ -107,8 +107,11 @@ def filtered_requests(request):
     return form, requests
 
 
-def page_of(request, queryset):
+def page_of(request, queryset, count=None):
+    """One page of the queryset (``count``: the total when already known, saving a COUNT query)."""
     paginator = Paginator(queryset, PAGE_SIZE)
+    if count is not None:
+        paginator.__dict__["count"] = count
     page = paginator.get_page(request.GET.get("page"))
     annotate_states(page.object_list)
     return page

@@ -69,11 +69,12 @@ def attention(user):
             )
         )
     if profile.is_handler:
+        counts = queries.queue_counts(user)
         for name in queries.QUEUES:
             items.append(
                 (
                     str(QUEUE_LABELS[name]),
-                    queries.queue(user, name).count(),
+                    counts[name],
                     reverse("queue") + "?" + urlencode({"queue": name}),
                     name == "overdue",
                 )
@@ -133,18 +134,14 @@ def queue(request):
     name = request.GET.get("queue") or "team"
     if name not in queries.QUEUES:
         name = "team"
+    counts = queries.queue_counts(user)
     requests = queries.queue(user, name).order_by("created_at", "id")
-    page = page_of(request, requests)
+    page = page_of(request, requests, count=counts[name])
     assign_form = None
     if name == "to_qualify" and user.unit_id:
         assign_form = BulkAssignForm(requests=requests, agents=assignable_agents(user))
     tabs = [
-        {
-            "name": key,
-            "label": QUEUE_LABELS[key],
-            "count": queries.queue(user, key).count(),
-            "current": key == name,
-        }
+        {"name": key, "label": QUEUE_LABELS[key], "count": counts[key], "current": key == name}
         for key in queries.QUEUES
     ]
     return render(

@@ -145,3 +145,11 @@ def test_a_subsector_shows_its_delegated_manager_and_the_land_shares(client, wor
     assert re.fullmatch(shares, feature["properties"]["shares"])
     body = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert re.search(f"<td>Sub Un</td><td>Bailleur</td><td>60 %</td><td>{shares}</td>", body)
+
+
+def test_the_interface_speaks_french_by_default_and_english_on_request(client, world):
+    client.force_login(world.commune_user)
+    french = client.get(reverse("map")).content.decode()
+    assert 'lang="fr"' in french and "Carte du territoire" in french and "Aller au contenu" in french
+    english = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Map of the territory" in english and "Carte du territoire" not in english
