@@ -77,6 +77,16 @@ def test_a_commune_files_an_urgent_request_with_a_photo_and_sees_the_duplicate_s
     screenshot(page, "request-detail-commune")
     assert_accessible(page)
 
+    page.click(f"nav >> a[href='{reverse('request-list')}']")
+    page.wait_for_selector("[data-map][data-map-loaded]")
+    assert page.locator(".leaflet-interactive").count() >= 2  # the requests' points among the shapes
+    page.select_option("#id_urgency", "urgent")  # htmx refreshes the results in place
+    page.wait_for_function("!document.querySelector('#request-results').textContent.includes('000777')")
+    assert filed.reference in page.locator("#request-results").inner_text()
+    assert "urgency=urgent" in page.url
+    screenshot(page, "request-list")
+    assert_accessible(page)
+
 
 def test_the_ctc_agent_qualifies_plans_and_completes_and_the_commune_confirms(
     page, browser_world, procedure, category

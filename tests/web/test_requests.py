@@ -450,3 +450,16 @@ def test_bulk_assignment_refuses_a_request_outside_the_queue_and_changes_nothing
     assert filed.case.state == "submitted" and filed.handler_agent is None
     client.force_login(setup.commune_user)
     assert client.post(reverse("queue-assign"), {"requests": [filed.pk]}).status_code == 403
+
+
+def test_the_history_shows_automatic_steps_and_a_request_without_handler_is_listed(client, setup, category):
+    filed = file_request(client, setup.commune_user, urgency="urgent")  # the system raises the check
+    assert AuditEntry.objects.filter(case=filed.case, event="alert_raised", actor=None).exists()
+    make_request_row(category, lon=POINT_IN_QPV[0], lat=POINT_IN_QPV[1], commune=setup.commune)
+    client.force_login(setup.ctc_agent)
+    page = body_of(client.get(reverse("request-detail", args=[filed.reference]), **EN))
+    assert "system · Urgency check raised" in page
+    client.force_login(setup.admin_user)
+    response = client.get(reverse("request-list"), **EN)
+    assert response.status_code == 200
+    assert "DI-TEST-" in body_of(response) and "<td>—" in body_of(response)

@@ -19,3 +19,13 @@ def hectares(area_m2):
     if area_m2 in (None, ""):
         return ""
     return number_format(float(area_m2) / 10_000, 2)
+
+
+@register.filter
+def person(user):
+    """A user's full name, else their username; the system when there is none (automatic steps)."""
+    from django.utils.translation import gettext
+
+    if user is None:
+        return gettext("system")
+    return user.get_full_name() or user.username
