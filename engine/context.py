@@ -6,7 +6,9 @@ transaction (in bulk, so the sweeper can fire thousands of points per second).
 """
 
 from django.db import transaction
+from django.utils import timezone
 
+from engine.bulk import as_row, insert_rows
 from engine.definitions import DEFAULT_ALERT, alert_spec
 from engine.models import Alert, AuditEntry, OutboxEvent
 
@@ -19,7 +21,9 @@ class Effects:
         self.outbox = []
         self.alerts = []  # (Alert, actor)
 
-    def flush(self):
+    def flush(self, dispatch=True):
+        """Write the buffered rows; with ``dispatch``, deliver the new outbox events right after commit
+        (the sweeper leaves them to the worker's outbox job, which runs next)."""
         if self.alerts:
             Alert.objects.bulk_create([alert for alert, _definition in self.alerts])
             for alert, _spec in self.alerts:
@@ -35,11 +39,12 @@ class Effects:
                 )
                 self.outbox.append(alert_event("alert.raised", alert, parties=getattr(alert, "parties", [])))
         if self.audit:
-            AuditEntry.objects.bulk_create(self.audit)
+            insert_rows(AuditEntry, [row if isinstance(row, dict) else as_row(row) for row in self.audit])
         if self.outbox:
-            events = OutboxEvent.objects.bulk_create(self.outbox)
-            ids = [event.pk for event in events if event.pk is not None]
-            if ids:
+            rows = [row if isinstance(row, dict) else as_row(row) for row in self.outbox]
+            events = insert_rows(OutboxEvent, rows, need_ids=dispatch)
+            ids = [event.pk for event in events or () if event.pk is not None]
+            if ids and dispatch:
                 from engine import outbox
 
                 transaction.on_commit(lambda: outbox.dispatch_after_commit(ids))
@@ -103,7 +108,12 @@ class Context:
     # effects
     def emit(self, kind, payload):
         self.effects.outbox.append(
-            OutboxEvent(kind=kind, case_id=self.case.pk, payload={"case": self.case.pk, **payload})
+            {
+                "kind": kind,
+                "case_id": self.case.pk,
+                "payload": {"case": self.case.pk, **payload},
+                "created_at": self.now or timezone.now(),
+            }
         )
 
     def set_field(self, name, value):

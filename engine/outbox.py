@@ -24,24 +24,28 @@ LEASE_SECONDS = 120
 MAX_BACKOFF_SECONDS = 3600
 
 
-def _claim(queryset, now, batch):
+def _claim(queryset, now, batch, ids=None):
+    """Lease up to ``batch`` pending events with a compare-and-set update; return those leased, by id."""
     token = uuid.uuid4()
-    ids = list(
-        queryset.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:batch]
+    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    if ids is None:
+        ids = list(
+            queryset.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(free)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return []
+    OutboxEvent.objects.filter(pk__in=ids, delivered_at=None).filter(free).update(
+        locked_until=now + timedelta(seconds=LEASE_SECONDS), lock_token=token
     )
-    if not ids:
-        return []
-    OutboxEvent.objects.filter(pk__in=ids, delivered_at=None).filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    ).update(locked_until=now + timedelta(seconds=LEASE_SECONDS), lock_token=token)
     return list(OutboxEvent.objects.filter(lock_token=token, delivered_at=None).order_by("pk"))
 
 
 def _deliver(events, now):
-    delivered = 0
+    delivered = []
+    everyone = list(registry.CONSUMERS)
     for event in events:
         done = list(event.delivered_to)
         error = None
@@ -56,10 +60,7 @@ def _deliver(events, now):
                 continue
             done.append(name)
         if error is None:
-            OutboxEvent.objects.filter(pk=event.pk, lock_token=event.lock_token).update(
-                delivered_at=now, delivered_to=done, locked_until=None, lock_token=None
-            )
-            delivered += 1
+            delivered.append(event)
         else:
             attempts = event.attempts + 1
             OutboxEvent.objects.filter(pk=event.pk, lock_token=event.lock_token).update(
@@ -70,7 +71,15 @@ def _deliver(events, now):
                 locked_until=None,
                 lock_token=None,
             )
-    return delivered
+    # one update for every event delivered to all the consumers of its claim
+    by_token = {}
+    for event in delivered:
+        by_token.setdefault(event.lock_token, []).append(event.pk)
+    for token, ids in by_token.items():
+        OutboxEvent.objects.filter(pk__in=ids, lock_token=token).update(
+            delivered_at=now, delivered_to=everyone, locked_until=None, lock_token=None
+        )
+    return len(delivered)
 
 
 def dispatch(batch=500):
@@ -92,7 +101,7 @@ def dispatch_after_commit(ids):
         return 0
     try:
         now = timezone.now()
-        return _deliver(_claim(OutboxEvent.objects.filter(pk__in=ids, delivered_at=None), now, len(ids)), now)
+        return _deliver(_claim(None, now, len(ids), ids=ids), now)
     except Exception:  # the worker will deliver them
         logger.exception("immediate outbox delivery failed; the worker will retry")
         return 0

@@ -27,7 +27,7 @@ from django.utils import timezone
 from engine import deadlines
 from engine.actions import run_actions
 from engine.context import Context, Effects
-from engine.models import AuditEntry, Case, EscalationPoint, RoleHolder
+from engine.models import AuditEntry, Case, EscalationPoint, ProcedureVersion, RoleHolder
 
 logger = logging.getLogger(__name__)
 
@@ -49,30 +49,65 @@ def sweep(now=None, batch=2000, max_batches=None):
     return fired
 
 
+CLAIM_SQL = """
+UPDATE engine_escalationpoint AS point SET fired_at = %(now)s, claim_token = %(token)s
+FROM engine_deadline AS deadline
+WHERE point.id IN (
+    SELECT id FROM engine_escalationpoint
+    WHERE fired_at IS NULL AND fire_at IS NOT NULL AND fire_at <= %(now)s
+    ORDER BY fire_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+)
+AND point.fired_at IS NULL AND deadline.id = point.deadline_id
+RETURNING point.id, point.case_id, point.index, deadline.kind, point.fire_at
+"""
+
+
+def claim(now, batch, token):
+    """Claim up to ``batch`` due points; returns [(point id, case id, index, deadline kind)] by due time.
+
+    The update only takes rows still unfired (compare-and-set), so a point is claimed by exactly one
+    sweeper. PostgreSQL does it in one statement (SKIP LOCKED lets two sweepers share the work);
+    other databases select the ids, update them and read back the rows carrying this claim's token.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, {"now": now, "token": token, "batch": batch})
+            rows = cursor.fetchall()
+        rows.sort(key=lambda row: (row[4], row[0]))
+        return [row[:4] for row in rows]
+    ids = list(due_points(now).order_by("fire_at").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return []
+    EscalationPoint.objects.filter(pk__in=ids, fired_at=None).update(fired_at=now, claim_token=token)
+    return list(
+        EscalationPoint.objects.filter(pk__in=ids, claim_token=token)
+        .order_by("fire_at", "pk")
+        .values_list("pk", "case_id", "index", "deadline__kind")
+    )
+
+
 def sweep_batch(now, batch):
-    token = uuid.uuid4()
     with transaction.atomic():
-        candidates = due_points(now).order_by("fire_at")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("pk", flat=True)[:batch])
-        if not ids:
-            return 0
-        EscalationPoint.objects.filter(pk__in=ids, fired_at=None).update(fired_at=now, claim_token=token)
-        points = list(
-            EscalationPoint.objects.filter(claim_token=token)
-            .select_related("deadline")
-            .order_by("fire_at", "pk")
-        )
-        if not points:
-            return 0
-        fire(points, now)
+        points = claim(now, batch, uuid.uuid4())
+        if points:
+            fire(points, now)
     return len(points)
 
 
 def fire(points, now):
-    case_ids = {point.case_id for point in points}
-    cases = {case.pk: case for case in Case.objects.filter(pk__in=case_ids).select_related("version")}
+    """Run the actions of claimed points, given as (point id, case id, index, deadline kind)."""
+    case_ids = {case_id for _pk, case_id, _index, _kind in points}
+    cases = {
+        case.pk: case
+        for case in Case.objects.filter(pk__in=case_ids).only(
+            "id", "version_id", "state", "data", "reference", "revision"
+        )
+    }
+    versions = {
+        v.pk: v for v in ProcedureVersion.objects.filter(pk__in={c.version_id for c in cases.values()})
+    }
+    for case in cases.values():
+        case.version = versions[case.version_id]
     holders = {}
     for case_id, role, party in RoleHolder.objects.filter(case_id__in=case_ids).values_list(
         "case_id", "role", "party"
@@ -80,22 +115,20 @@ def fire(points, now):
         holders.setdefault(case_id, {}).setdefault(role, []).append(party)
     effects = Effects()
     failed = []
-    for point in points:
-        case = cases[point.case_id]
+    for pk, case_id, index, kind in points:
+        case = cases[case_id]
         definition = case.version.definition
-        deadline = point.deadline
-        spec = definition.get("deadlines", {}).get(deadline.kind, {})
-        escalations = spec.get("escalations", [])
-        if point.index >= len(escalations):
-            failed.append((point, "escalation point missing from the definition"))
+        escalations = definition.get("deadlines", {}).get(kind, {}).get("escalations", [])
+        if index >= len(escalations):
+            failed.append((pk, "escalation point missing from the definition"))
             continue
-        escalation = escalations[point.index]
+        escalation = escalations[index]
         ctx = Context(
             case,
             actor=None,
             definition=definition,
             now=now,
-            holders=holders.get(case.pk, {}),
+            holders=holders.get(case_id, {}),
             effects=Effects(),
         )
         try:
@@ -103,26 +136,26 @@ def fire(points, now):
             if ctx.data_updates or ctx.deadline_ops:
                 _apply_case_changes(ctx, now)
         except Exception as error:
-            logger.exception("escalation point %s failed", point.pk)
-            failed.append((point, f"{type(error).__name__}: {error}"))
+            logger.exception("escalation point %s failed", pk)
+            failed.append((pk, f"{type(error).__name__}: {error}"))
             continue
         effects.audit.extend(ctx.effects.audit)
         effects.outbox.extend(ctx.effects.outbox)
         effects.alerts.extend(ctx.effects.alerts)
         effects.audit.append(
-            AuditEntry(
-                case_id=case.pk,
-                actor=None,
-                at=now,
-                event="escalation",
-                from_state=case.state,
-                to_state=case.state,
-                data={"deadline": deadline.kind, "at": escalation["at"], "point": point.pk},
-            )
+            {
+                "case_id": case_id,
+                "actor_id": None,
+                "at": now,
+                "event": "escalation",
+                "from_state": case.state,
+                "to_state": case.state,
+                "data": {"deadline": kind, "at": escalation["at"], "point": pk},
+            }
         )
-    for point, message in failed:
-        EscalationPoint.objects.filter(pk=point.pk).update(error=message[:2000])
-    effects.flush()
+    for pk, message in failed:
+        EscalationPoint.objects.filter(pk=pk).update(error=message[:2000])
+    effects.flush(dispatch=False)
 
 
 def _apply_case_changes(ctx, now):
