@@ -239,6 +239,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN); not dropped")
     args = parser.parse_args()
     parts = create_database()
     import django
@@ -285,7 +286,8 @@ def main():
         verdict = "under" if worst < 300 else "OVER"
         print(f"slowest median {worst:.1f} ms: {verdict} the 300 ms target")
     finally:
-        drop_database(parts)
+        if not args.keep:
+            drop_database(parts)
 
 
 if __name__ == "__main__":
