@@ -167,3 +167,30 @@ def test_the_dvq_raises_an_alert_the_commune_answers_and_the_dvq_closes_it(
     assert (alert.state, alert.outcome) == (AlertState.CLOSED, "dismissed")
     screenshot(page, "request-alert-closed")
     assert_accessible(page)
+
+
+def test_a_commune_files_and_reads_a_request_with_javascript_turned_off(
+    chromium, live_server, browser_world, procedure, category
+):
+    context = chromium.new_context(java_script_enabled=False, locale="fr-FR")
+    page = context.new_page()
+    page.base_url = live_server.url
+    try:
+        login(page, "commune")
+        page.goto(page.base_url + reverse("request-new"))
+        page.select_option("#id_category", "encombrants")
+        page.click("button[name=pick]")  # without htmx, the page reloads with the category's questions
+        page.wait_for_selector("#id_attr_access")
+        page.fill("#id_description", "Un frigo abandonné")
+        page.fill("#id_lat", str(POINT_IN_QPV[1]))
+        page.fill("#id_lon", str(POINT_IN_QPV[0]))
+        page.select_option("#id_attr_access", "none")
+        page.click("button[name=file]")
+        page.wait_for_url("**/requests/DI-*/")
+        filed = InterventionRequest.objects.get()
+        assert filed.description == "Un frigo abandonné" and filed.attributes == {"access": "none"}
+        page.goto(page.base_url + reverse("request-list"))
+        assert filed.reference in page.locator("table").inner_text()
+        screenshot(page, "request-list-without-javascript")
+    finally:
+        context.close()
