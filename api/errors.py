@@ -38,6 +38,10 @@ def engine_exception_to_api(exc):
     if isinstance(exc, engine_errors.GuardFailed):
         field = getattr(exc, "field", None) or "non_field_errors"
         return exceptions.ValidationError({field: [getattr(exc, "message", message)]}, code="guard_failed")
+    if isinstance(exc, engine_errors.DefinitionInvalid):
+        return exceptions.ValidationError(
+            {"source": [str(p) for p in exc.problems]}, code="definition_invalid"
+        )
     if isinstance(exc, engine_errors.InvalidFields):
         return exceptions.ValidationError(
             {field: [str(msg)] for field, msg in exc.errors.items()}, code="invalid_fields"
@@ -87,6 +91,19 @@ def _flatten_list(value):
     return [str(value)]
 
 
+def _first_message(value):
+    """The first message found in a (possibly nested) list or dict of messages."""
+    if isinstance(value, dict):
+        for item in value.values():
+            return _first_message(item)
+        return ""
+    if isinstance(value, list | tuple):
+        for item in value:
+            return _first_message(item)
+        return ""
+    return str(value)
+
+
 def error_body(status_code, code, detail, errors=None):
     body = {"status": status_code, "code": code, "detail": str(detail)}
     if errors:
@@ -95,6 +112,10 @@ def error_body(status_code, code, detail, errors=None):
 
 
 def exception_handler(exc, context):
+    from django_fsm import TransitionNotAllowed
+
+    if isinstance(exc, TransitionNotAllowed):  # a state change the object's current state does not allow
+        exc = exceptions.ValidationError({"non_field_errors": [str(exc)]}, code="invalid_transition")
     mapped = engine_exception_to_api(exc)
     if mapped is not None:
         exc = mapped
@@ -111,7 +132,7 @@ def exception_handler(exc, context):
         detail = _("Invalid input.")
         if first:
             field, messages = first
-            message = messages[0] if messages and isinstance(messages[0], str) else ""
+            message = _first_message(messages)
             detail = (
                 message
                 if field == "non_field_errors"

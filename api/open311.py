@@ -116,6 +116,12 @@ def open311_view(methods):
         @require_http_methods(methods)
         def wrapper(request, fmt, **kwargs):
             try:
+                for params in (request.GET, request.POST):
+                    for name, values in params.lists():
+                        if any("\x00" in value for value in [name, *values]):
+                            raise Open311Error(
+                                400, _("%(name)s: NUL characters are not allowed.") % {"name": name}
+                            )
                 return view(request, fmt, **kwargs)
             except Open311Error as error:
                 return error_response(error, fmt)
@@ -297,11 +303,16 @@ def _create(request, fmt):
 
 
 def _parse_when(raw, name):
-    moment = parse_datetime(raw.strip()) if raw and raw.strip() else None
+    try:
+        moment = parse_datetime(raw.strip()) if raw and raw.strip() else None
+    except ValueError:
+        moment = None
     if raw and raw.strip() and moment is None:
         raise Open311Error(400, _("%(name)s must be a W3C datetime.") % {"name": name})
     if moment is not None and timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    if moment is not None and abs(moment.utcoffset()) > timedelta(hours=14):
+        raise Open311Error(400, _("%(name)s has an impossible UTC offset.") % {"name": name})
     return moment
 
 

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from api import views_auth, views_directory, views_requests, views_webhooks
+from api import views_auth, views_directory, views_procedures, views_requests, views_webhooks
 from api.routing import ResolveView  # directory helper: routing resolver
 
 app_name = "api"
@@ -11,6 +11,7 @@ router = SimpleRouter()
 router.register("auth/tokens", views_auth.TokenViewSet, basename="token")
 router.register("requests", views_requests.RequestViewSet, basename="request")
 router.register("alerts", views_requests.AlertViewSet, basename="alert")
+router.register("procedures", views_procedures.ProcedureViewSet, basename="procedure")
 router.register("categories", views_directory.CategoryViewSet, basename="category")
 router.register("organisations", views_directory.OrganisationViewSet, basename="organisation")
 router.register("units", views_directory.UnitViewSet, basename="unit")

@@ -1,6 +1,8 @@
 """Intervention requests: file, read, list with filters, history, comments, attachments, transitions,
 duplicate candidates, and the urgency alerts. Every write calls the procedures' or the engine's actions."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef
 from django.http import FileResponse
@@ -8,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -185,6 +188,21 @@ class FileRequestSerializer(serializers.Serializer):
 # --- filters -------------------------------------------------------------------------------------
 
 
+class AwareDateTimeField(IsoDateTimeField):
+    """An ISO 8601 datetime whose UTC offset is a real one (at most 14 hours)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None and abs(offset) > timedelta(hours=14):
+            raise DjangoValidationError(_("The UTC offset must be at most 14 hours."), code="invalid")
+        return value
+
+
+class AwareDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = AwareDateTimeField
+
+
 class RequestFilter(filters.FilterSet):
     state = filters.CharFilter(method="filter_in", field_name="case__state", help_text="Comma-separated.")
     phase = filters.CharFilter(method="filter_in", field_name="case__phase", help_text="Comma-separated.")
@@ -193,10 +211,10 @@ class RequestFilter(filters.FilterSet):
     handler = filters.CharFilter(method="filter_in", field_name="handler_unit__code", help_text="Unit codes.")
     urgency = filters.ChoiceFilter(choices=Urgency.choices)
     overdue = filters.BooleanFilter(method="filter_overdue", help_text="A running deadline is past due.")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    created_after = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = AwareDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = AwareDateTimeFilter(field_name="updated_at", lookup_expr="lt")
     near = filters.CharFilter(method="filter_near", help_text="`lon,lat` (WGS84); with `radius` in metres.")
     radius = filters.NumberFilter(method="filter_noop", help_text="Metres around `near` (default 500).")
     ordering = filters.OrderingFilter(fields=["created_at", "updated_at", "reference"])

@@ -306,3 +306,14 @@ def test_11_a_setting_requires_a_key_for_reading_and_then_scopes(open311, commun
     assert parse(open311.get(f"/open311/v2/requests.{fmt}?api_key={other_key}"), fmt) == []
     reference = InterventionRequest.objects.get().reference
     assert open311.get(f"/open311/v2/requests/{reference}.{fmt}?api_key={other_key}").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_12_impossible_input_is_400_not_a_server_error(open311, commune_key, fmt):
+    assert open311.get(f"/open311/v2/requests.{fmt}?service_code=a%00b").status_code == 400
+    assert (
+        open311.get(f"/open311/v2/requests.{fmt}?start_date=2026-01-01T00:00:00%2B19:27").status_code == 400
+    )
+    assert open311.get(f"/open311/v2/requests.{fmt}?start_date=2026-13-45T00:00:00Z").status_code == 400
+    assert post_request(open311, fmt, commune_key, description="a\x00b").status_code == 400
+    assert InterventionRequest.objects.count() == 0

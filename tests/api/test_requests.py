@@ -336,3 +336,23 @@ def test_list_query_counts_stay_the_same_as_rows_grow(
         for url in endpoints:
             with django_assert_num_queries(counts[(id(client), url)]):
                 assert client.get(url).json()["count"] == 5
+
+
+def test_nested_field_errors_keep_the_error_format(as_user, world, potholes):
+    response = as_user(world.commune_user).post(
+        "/api/v1/requests/", file_body(urgency_criteria=["danger", ""]), format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"]["urgency_criteria"] == {"1": [body["errors"]["urgency_criteria"]["1"][0]]}
+    assert body["detail"].startswith("urgency_criteria: ")
+    assert InterventionRequest.objects.count() == 0
+
+
+def test_impossible_query_values_are_400_naming_the_parameter(as_user, world, potholes):
+    client = as_user(world.commune_user)
+    nul = client.get("/api/v1/requests/?category=a%00b")
+    assert nul.status_code == 400 and "category" in nul.json()["errors"]
+    offset = client.get("/api/v1/requests/?created_after=2026-01-01T00:00:00%2B19:27")
+    assert offset.status_code == 400 and "created_after" in offset.json()["errors"]
+    assert client.get("/api/v1/parcels/?perimeter=f%00").status_code == 400
