@@ -140,6 +140,9 @@ class WebhookDelivery(models.Model):
         verbose_name=_("subscription"),
     )
     event_id = models.BigIntegerField(_("event id"))
+    message_id = models.BigIntegerField(
+        _("message id"), null=True, blank=True, help_text=_("For request.message: the message sent.")
+    )
     event_type = models.CharField(_("event type"), max_length=40, choices=WebhookEventType.choices)
     ordering_key = models.CharField(
         _("ordering key"), max_length=64, help_text=_("Events with the same key are delivered in order.")
@@ -159,7 +162,16 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "event_id"], name="unique_delivery_per_event")
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"],
+                condition=models.Q(message_id__isnull=True),
+                name="unique_delivery_per_event",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "message_id"],
+                condition=models.Q(message_id__isnull=False),
+                name="unique_delivery_per_message",
+            ),
         ]
         indexes = [
             models.Index(

@@ -41,7 +41,6 @@ EVENT_TYPES = {
     "case.opened": WebhookEventType.REQUEST_CREATED,
     "case.transition": WebhookEventType.STATE_CHANGED,
     "case.commented": WebhookEventType.COMMENT,
-    "request.message": WebhookEventType.MESSAGE,
     "alert.raised": WebhookEventType.ALERT_RAISED,
     "alert.answered": WebhookEventType.ALERT_ANSWERED,
 }
@@ -96,31 +95,77 @@ def _body(event, event_type):
     }
 
 
+def _message_deliveries(subscription, event, case_id, messages):
+    """request.message: the messages to the commune not yet sent to this subscription.
+
+    The procedures write them in the transaction of the event that goes with them (filing, a
+    transition, an urgency check), so they are there when that event is consumed after commit.
+    """
+    if not messages:
+        return []
+    sent = set(
+        WebhookDelivery.objects.filter(
+            subscription=subscription, message_id__in=[m.pk for m in messages]
+        ).values_list("message_id", flat=True)
+    )
+    return [
+        WebhookDelivery(
+            subscription=subscription,
+            event_id=event.pk,
+            message_id=message.pk,
+            event_type=WebhookEventType.MESSAGE,
+            ordering_key=f"case:{case_id}",
+            body={
+                "id": f"message-{message.pk}",
+                "type": str(WebhookEventType.MESSAGE),
+                "occurred_at": message.created_at.isoformat(),
+                "case": case_id,
+                "reference": message.request.reference,
+                "data": {"kind": message.kind, "body": message.body},
+            },
+            next_attempt_at=timezone.now(),
+        )
+        for message in messages
+        if message.pk not in sent
+    ]
+
+
 def consume(event):
     """Outbox consumer: one pending delivery per interested subscription (idempotent)."""
     event_type = EVENT_TYPES.get(event.kind)
-    if event_type is None:
-        return 0
     if event_type == WebhookEventType.COMMENT and (event.payload or {}).get("internal"):
-        return 0
+        event_type = None
     subscriptions = WebhookSubscription.objects.filter(is_active=True).select_related("created_by")
     cache, deliveries = {}, []
     case_id = _case_id(event)
+    messages = None
     for subscription in subscriptions:
-        if str(event_type) not in subscription.event_types:
-            continue
         if not _visible(subscription, case_id, cache):
             continue
-        deliveries.append(
-            WebhookDelivery(
-                subscription=subscription,
-                event_id=event.pk,
-                event_type=event_type,
-                ordering_key=f"case:{case_id}" if case_id else f"event:{event.pk}",
-                body=_body(event, event_type),
-                next_attempt_at=timezone.now(),
+        if case_id and str(WebhookEventType.MESSAGE) in subscription.event_types:
+            if messages is None:
+                from procedures.models import RequestMessage
+
+                messages = list(
+                    RequestMessage.objects.filter(request__case_id=case_id)
+                    .select_related("request")
+                    .order_by("created_at", "pk")
+                )
+            message_deliveries = _message_deliveries(subscription, event, case_id, messages)
+        else:
+            message_deliveries = []
+        if event_type is not None and str(event_type) in subscription.event_types:
+            deliveries.append(
+                WebhookDelivery(
+                    subscription=subscription,
+                    event_id=event.pk,
+                    event_type=event_type,
+                    ordering_key=f"case:{case_id}" if case_id else f"event:{event.pk}",
+                    body=_body(event, event_type),
+                    next_attempt_at=timezone.now(),
+                )
             )
-        )
+        deliveries.extend(message_deliveries)
     WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(deliveries)
 
@@ -145,7 +190,7 @@ def post(subscription, delivery):
             "Content-Type": "application/json",
             "User-Agent": "GUP-Webhooks/1",
             "X-GUP-Event": delivery.event_type,
-            "X-GUP-Event-Id": str(delivery.event_id),
+            "X-GUP-Event-Id": str(delivery.body.get("id", delivery.event_id)),
             SIGNATURE_HEADER: sign(subscription.secret, raw),
         },
     )

@@ -262,7 +262,9 @@ def test_a_commune_subscription_gets_only_events_of_requests_its_creator_may_see
     from procedures.actions import do_file_request
     from tests.factories import POINT_IN_COMMUNE_1
 
-    mine = subscribe(world, receiver.url, organisation=world.commune, user=world.commune_user)
+    mine = subscribe(
+        world, receiver.url, types=["request.created"], organisation=world.commune, user=world.commune_user
+    )
     theirs = subscribe(world, receiver.url, organisation=world.commune_2, user=world.commune_2_user)
     request = do_file_request(
         acting_user=world.commune_user,
@@ -278,3 +280,37 @@ def test_a_commune_subscription_gets_only_events_of_requests_its_creator_may_see
     assert webhooks.deliver_due() == 1
     (event,) = receiver.events(mine.secret)
     assert event["case"] == request.case_id and event["type"] == "request.created"
+
+
+def test_messages_to_the_commune_are_delivered_once_each_after_their_event(world, receiver, potholes):
+    from procedures.actions import do_file_request, do_transition_request
+    from procedures.models import RequestMessage
+    from tests.factories import POINT_IN_COMMUNE_1
+
+    subscription = subscribe(
+        world,
+        receiver.url,
+        types=["request.state_changed", "request.message"],
+        organisation=world.commune,
+        user=world.commune_user,
+    )
+    request = do_file_request(
+        acting_user=world.commune_user,
+        category="potholes",
+        description="Trou",
+        lon=POINT_IN_COMMUNE_1[0],
+        lat=POINT_IN_COMMUNE_1[1],
+    )
+    outbox.dispatch()
+    do_transition_request(request, "acknowledge", acting_user=world.ctc_agent)
+    outbox.dispatch()
+    outbox.dispatch()  # nothing new: the consumer is idempotent
+    messages = list(RequestMessage.objects.filter(request=request).order_by("pk"))
+    assert len(messages) >= 2
+    assert webhooks.deliver_due() == len(messages) + 1
+    events = receiver.events(subscription.secret)
+    assert [e["id"] for e in events if e["type"] == "request.message"] == [
+        f"message-{m.pk}" for m in messages
+    ]
+    assert [e["type"] for e in events][-2:] == ["request.state_changed", "request.message"]
+    assert events[-1]["data"] == {"kind": messages[-1].kind, "body": messages[-1].body}
