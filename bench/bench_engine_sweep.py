@@ -1,7 +1,7 @@
 """Benchmark of the sweeper on PostgreSQL: 1,000,000 open escalation points of which 100,000 are due.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/bench_engine_sweep.py
-        [--cases 100000] [--points-per-case 10] [--batch 5000]
+        [--cases 100000] [--batch 5000] [--sweepers 1]
 
 It creates a throwaway database ``gup_bench_engine`` on the PostgreSQL server of DATABASE_URL, migrates
 it, bulk-loads the data with COPY, and drops it at the end (also on failure).
@@ -159,6 +159,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--sweepers", type=int, default=1, help="sweepers running at once (threads)")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
     parts = urlsplit(base)
@@ -189,7 +190,21 @@ def main():
         )
 
         started, cpu_started = time.perf_counter(), time.process_time()
-        fired = sweeper.sweep(batch=args.batch)
+        if args.sweepers == 1:
+            fired = sweeper.sweep(batch=args.batch)
+        else:  # several sweepers at once (threads, each with its own connection), as several workers would
+            from concurrent.futures import ThreadPoolExecutor
+
+            def one_sweeper():
+                try:
+                    return sweeper.sweep(batch=args.batch)
+                finally:
+                    connection.close()
+
+            with ThreadPoolExecutor(args.sweepers) as pool:
+                counts = list(pool.map(lambda _: one_sweeper(), range(args.sweepers)))
+            fired = sum(counts)
+            print(f"{args.sweepers} sweepers at once fired {', '.join(f'{n:,}' for n in counts)} points")
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         print(
             f"fired {fired:,} due points in {elapsed:.2f} s ({fired / elapsed:,.0f} points/s, "

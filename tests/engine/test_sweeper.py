@@ -254,3 +254,24 @@ def test_two_actors_firing_conflicting_transitions_at_once_exactly_one_wins(worl
         assert OutboxEvent.objects.filter(case=case, kind="case.transition").count() == 1
         # start again on a fresh case for the next round
         case = open_case(world)
+
+
+@pytest.mark.django_db
+def test_an_escalation_can_set_a_field_of_the_case(world, time_machine):
+    from engine.models import Case
+    from tests.engine.conftest import FULL_YAML
+
+    time_machine.move_to(MONDAY_9, tick=False)
+    publish(
+        FULL_YAML.replace(
+            '- {at: "0", actions: [{raise_alert: {to: supervisor}}]}',
+            '- {at: "0", actions: [{set_field: {field: overdue, value: true}}]}',
+        )
+    )
+    case = open_case(world, data={"kept": 1})
+    assert sweeper.sweep(now=WEDNESDAY_9) == 2
+    case.refresh_from_db()
+    assert case.data == {"kept": 1, "overdue": True}
+    assert case.revision == 2
+    assert AuditEntry.objects.filter(case=case, event="escalation_changes").get().fields == {"overdue": True}
+    assert Case.objects.get(pk=case.pk).state == "submitted"
