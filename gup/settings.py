@@ -224,7 +224,11 @@ SPECTACULAR_SETTINGS.update(
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
-        "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "api.models.WebhookEventType"},
+        "ENUM_NAME_OVERRIDES": {
+            "WebhookEventTypeEnum": "api.models.WebhookEventType",
+            "DeliveryStatusEnum": "api.models.DeliveryStatus",
+            "VersionStatusEnum": "engine.models.VersionStatus",
+        },
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
             "api.schema.add_error_responses",

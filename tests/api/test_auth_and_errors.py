@@ -174,3 +174,11 @@ def test_the_interactive_docs_load_their_assets_from_this_server_not_a_cdn(api, 
 @pytest.mark.parametrize("url", ["/api/v1/me/", "/api/v1/categories/", "/api/v1/perimeters/?layer=qpv"])
 def test_reads_need_authentication(api, db, url):
     assert api.get(url).status_code == 401
+
+
+def test_the_schema_generates_without_any_warning(db, tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    assert "/api/v1/requests/{id}/transitions/{code}/" in target.read_text()
