@@ -317,3 +317,16 @@ def test_12_impossible_input_is_400_not_a_server_error(open311, commune_key, fmt
     assert open311.get(f"/open311/v2/requests.{fmt}?start_date=2026-13-45T00:00:00Z").status_code == 400
     assert post_request(open311, fmt, commune_key, description="a\x00b").status_code == 400
     assert InterventionRequest.objects.count() == 0
+
+
+def test_13_the_request_list_costs_the_same_queries_as_rows_grow(
+    open311, commune_key, django_assert_num_queries, django_assert_max_num_queries
+):
+    post_request(open311, "json", commune_key)
+    with django_assert_max_num_queries(10) as first:
+        open311.get("/open311/v2/requests.json?extensions=true")
+        count = len(first.captured_queries)
+    for _ in range(4):
+        post_request(open311, "json", commune_key)
+    with django_assert_num_queries(count):
+        assert len(json.loads(open311.get("/open311/v2/requests.json?extensions=true").content)) == 5
