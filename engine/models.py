@@ -185,8 +185,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """What happened to a case: append-only (no update, no delete; a case with entries cannot be deleted)."""
 
+    # db_index=False: the (case, at) index serves lookups by case
     case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="audit_entries", verbose_name=_("case")
+        Case, on_delete=models.PROTECT, related_name="audit_entries", verbose_name=_("case"), db_index=False
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -439,7 +440,10 @@ class EscalationPoint(models.Model):
     deadline = models.ForeignKey(
         Deadline, on_delete=models.CASCADE, related_name="points", verbose_name=_("deadline")
     )
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case"))
+    # not indexed: points are found by due time or by deadline, never by case (fewer index writes)
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("case"), db_index=False
+    )
     index = models.PositiveSmallIntegerField(_("index in the definition"))
     offset_seconds = models.BigIntegerField(_("offset from the start (seconds)"))
     fire_at = models.DateTimeField(_("fires at"), null=True, blank=True)
