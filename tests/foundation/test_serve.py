@@ -30,7 +30,11 @@ def _manage(env, *args, **kwargs):
 
 @pytest.fixture
 def embedded_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(GUP_VAR_DIR=str(tmp_path), WORKER_INTERVAL_SECONDS="1", PYTHONUNBUFFERED="1")
     return env
 

@@ -56,9 +56,16 @@ def test_it_rejects_a_boolean_it_cannot_read(monkeypatch):
 
 
 def _manage(args, **env):
-    clean = {
-        k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
-    }
+    # The browser tests' session sets DJANGO_ALLOW_ASYNC_UNSAFE in this process: not a production variable.
+    dropped = (
+        "DJANGO_ENV",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "WORKER_JOBS",
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env)
     clean["DATABASE_URL"] = "sqlite:///:memory:"
     return subprocess.run(
