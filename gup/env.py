@@ -87,3 +87,15 @@ def parse_database_url(url, base_dir: Path):
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:///path or postgres://user@host/db"
     )
+
+
+def parse_cache_url(url):
+    """CACHE_URL to a CACHES entry: locmem:// (one process) or redis://host:port/db (shared)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gup"}
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(
+        f"CACHE_URL scheme {scheme!r} is not supported: use locmem:// or redis://host:port/db"
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from gup.env import env_bool, env_int, env_list, env_str, parse_database_url
+from gup.env import env_bool, env_int, env_list, env_str, parse_cache_url, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GUP_VAR_DIR", str(BASE_DIR / "var")))
@@ -104,6 +104,9 @@ DATABASES = {"default": parse_database_url(DATABASE_URL, BASE_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache: shared across processes in production (API throttling counts), one process otherwise --------
+CACHES = {"default": parse_cache_url(env_str("CACHE_URL", "locmem://"))}
 
 # --- users and access --------------------------------------------------------------------------
 AUTH_USER_MODEL = "directory.User"

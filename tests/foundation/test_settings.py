@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from gup.env import env_bool, parse_database_url
+from gup.env import env_bool, parse_cache_url, parse_database_url
 
 BASE = Path(__file__).resolve().parents[2]
 
@@ -105,3 +105,20 @@ def test_the_production_profile_refuses_debug():
     result = _manage(["check"], **{**PRODUCTION_ENV, "DEBUG": "true"})
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
+
+
+def test_it_reads_a_redis_cache_url_for_a_shared_cache():
+    config = parse_cache_url("redis://127.0.0.1:6379/1")
+    assert config == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    }
+
+
+def test_it_keeps_a_local_memory_cache_by_default():
+    assert parse_cache_url("locmem://")["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_it_rejects_an_unknown_cache_scheme():
+    with pytest.raises(ImproperlyConfigured, match="memcached"):
+        parse_cache_url("memcached://127.0.0.1:11211")
