@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, serializers
 
+from api import targets
 from api.models import WebhookDelivery, WebhookEventType, WebhookSubscription
 from api.views_base import GenericApiViewSet
 from directory.roles import Role
@@ -53,6 +54,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 _("The URL must use %(schemes)s.") % {"schemes": " or ".join(allowed)}
             )
+        try:
+            targets.check_url(value)
+        except targets.TargetRefused as exc:
+            raise serializers.ValidationError(str(exc)) from None
         return value
 
     def validate_event_types(self, value):

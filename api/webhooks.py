@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api import targets
 from api.models import DeliveryStatus, WebhookDelivery, WebhookEventType, WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -196,8 +197,11 @@ def post(subscription, delivery):
     )
     timeout = _setting("WEBHOOK_TIMEOUT_SECONDS", 10)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        # Checked again here (DNS can change): see api/targets.py.
+        with targets.opener().open(request, timeout=timeout) as response:
             return 200 <= response.status < 300, response.status, ""
+    except targets.TargetRefused as exc:
+        return False, None, str(exc)[:500]
     except urllib.error.HTTPError as exc:
         return False, exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -245,6 +245,9 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env_int("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", 3600)
 WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 86400)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+# Webhook URLs whose host resolves to a loopback, private, link-local, multicast or reserved address are
+# refused (at subscription and at each delivery) unless this is true: false in production, true otherwise.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", not PRODUCTION)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["api.webhooks.deliver_due", "api.idempotency.purge_expired"]
 # Open311: GET without api_key shows every request without personal data; true requires a key (and scopes).
