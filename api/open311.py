@@ -20,11 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from api.authentication import user_for_key
 from api.scope import visible_requests
+from api.throttling import throttle_write
 from engine.errors import EngineError, InvalidFields, RoleNotAllowed
 from engine.models import Deadline, DeadlineState
 from procedures import actions
@@ -48,9 +50,10 @@ DATATYPES = {
 
 
 class Open311Error(Exception):
-    def __init__(self, status, *descriptions):
+    def __init__(self, status, *descriptions, headers=None):
         self.status = status
         self.descriptions = [str(d) for d in descriptions]
+        self.headers = headers or {}
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -107,7 +110,10 @@ def render(data, fmt, *, root, item=None, status=200):
 
 def error_response(error, fmt):
     errors = [{"code": error.status, "description": d} for d in error.descriptions]
-    return render(errors, fmt, root="errors", item="error", status=error.status)
+    response = render(errors, fmt, root="errors", item="error", status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
 
 
 def open311_view(methods):
@@ -256,6 +262,18 @@ def requests_collection(request, fmt):
 
 def _create(request, fmt):
     user = _user_for(request, required=True)
+    wait = throttle_write(user, request.META)  # the REST writes' rate, per user of the api_key
+    if wait is not None:
+        raise Open311Error(
+            429,
+            ngettext(
+                "Too many requests: try again in %(seconds)d second.",
+                "Too many requests: try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait},
+            headers={"Retry-After": str(wait)},
+        )
     post = request.POST
     problems = []
     service_code = post.get("service_code", "").strip()

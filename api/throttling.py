@@ -1,5 +1,8 @@
 """Write throttling per user (settings.API_WRITE_THROTTLE_RATE, e.g. "120/min"; empty turns it off)."""
 
+import math
+from types import SimpleNamespace
+
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
@@ -22,3 +25,15 @@ class WriteRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def throttle_write(user, meta):
+    """Count one write of `user` outside DRF (Open311): the wait in seconds if over the rate, else None.
+
+    Same counter as the REST writes: a user's budget is shared between /api/v1/ and /open311/v2/.
+    """
+    throttle = WriteRateThrottle()
+    if throttle.allow_request(SimpleNamespace(method="POST", user=user, META=meta), None):
+        return None
+    wait = throttle.wait()
+    return max(1, math.ceil(wait)) if wait is not None else 1
