@@ -1,5 +1,6 @@
 """GET /api/v1/routing/resolve/?lat=&lon=&category= : who handles a category at a point, and why."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -82,3 +83,62 @@ class ResolveView(APIView):
         except RoutingError as exc:
             raise ValidationError({"non_field_errors": [str(exc) or _("Invalid point.")]}) from None
         return Response(decision_data(decision))
+
+
+# --- the routing of a filed request (GET /api/v1/requests/{id}/: `routing`) ---------------------------
+
+
+class RuleStepSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(help_text="Rule number, in the order the rules are considered.")
+    code = serializers.CharField(help_text="Rule code, e.g. territorial_competence.")
+    decided = serializers.BooleanField(help_text="Whether this rule decided.")
+    detail = serializers.CharField()
+
+
+class RuleHandlerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    organisation = serializers.CharField()
+
+
+def request_rules(request):
+    """The routing rules for a filed request's point and category, as GET /api/v1/routing/resolve/ gives them.
+
+    The procedures store at filing the handler, the dispatcher, `to_qualify` and the deciding rules'
+    details as text (`routing_explanation`), not the list of rules considered. That list is computed
+    here from the current directory, for the request's point and category at its filing date (seasonal
+    rules), and said so: `rules_computed_at`, and `rules_match_handler` telling whether these rules
+    lead to the request's current handler (false when the directory changed or the request was
+    routed again since).
+    """
+    out = {
+        "rules": [],
+        "decided_by": None,
+        "rules_handler": None,
+        "rules_match_handler": None,
+        "rules_computed_at": serializers.DateTimeField().to_representation(timezone.now()),
+        "rules_error": None,
+    }
+    try:
+        decision = resolve(request.lon, request.lat, request.category, at=request.created_at)
+    except RoutingError as exc:
+        out["rules_error"] = str(exc) or _("The routing rules cannot be computed for this point.")
+        return out
+    steps = [
+        {"rule": step.rule, "code": step.code, "decided": step.decided, "detail": step.detail}
+        for step in decision.explanation
+    ]
+    out["rules"] = steps
+    out["decided_by"] = next((step for step in steps if step["decided"]), None)
+    handler = decision.handler
+    if handler is not None:
+        out["rules_handler"] = {
+            "code": handler.code,
+            "name": handler.name,
+            "organisation": handler.organisation.code,
+        }
+    current = request.handler_unit.code if request.handler_unit_id else None
+    out["rules_match_handler"] = (handler.code if handler else None) == current and bool(
+        decision.to_qualify
+    ) == bool(request.to_qualify)
+    return out

@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.routing import RuleHandlerSerializer, RuleStepSerializer, request_rules
 from api.scope import visible_alerts, visible_request_or_404, visible_requests
 from api.views_base import GenericApiViewSet
 from directory import geo
@@ -123,7 +124,34 @@ class RoutingSerializer(serializers.Serializer):
     handler = HandlerRef(allow_null=True)
     dispatcher = serializers.CharField(allow_null=True, help_text=gettext_lazy("Dispatching unit code."))
     to_qualify = serializers.BooleanField()
-    explanation = serializers.CharField()
+    explanation = serializers.CharField(
+        help_text=gettext_lazy("What decided, as stored when the request was filed.")
+    )
+    rules = RuleStepSerializer(
+        many=True,
+        help_text=gettext_lazy(
+            "The routing rules considered, in order, as GET /api/v1/routing/resolve/ gives them for the "
+            "request's point and category (seasonal rules at its filing date). Computed from the current "
+            "directory at rules_computed_at: not stored at filing."
+        ),
+    )
+    decided_by = RuleStepSerializer(
+        allow_null=True, help_text=gettext_lazy("The rule that decided, among `rules`; null if none did.")
+    )
+    rules_handler = RuleHandlerSerializer(
+        allow_null=True, help_text=gettext_lazy("The handler these rules lead to.")
+    )
+    rules_match_handler = serializers.BooleanField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Whether these rules lead to the request's current handler and qualification status (false "
+            "once the directory changed or the request was routed again); null if they could not be computed."
+        ),
+    )
+    rules_computed_at = serializers.DateTimeField()
+    rules_error = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("Why the rules could not be computed, or null.")
+    )
 
 
 class RequestDetailSerializer(RequestSummarySerializer):
@@ -158,6 +186,7 @@ class RequestDetailSerializer(RequestSummarySerializer):
             "dispatcher": request.dispatcher_unit.code if request.dispatcher_unit_id else None,
             "to_qualify": request.to_qualify,
             "explanation": request.routing_explanation,
+            **request_rules(request),
         }
 
     def get_deadlines(self, request) -> DeadlineSerializer(many=True):
