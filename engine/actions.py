@@ -333,6 +333,47 @@ def do_assign_role(case, role, parties, *, acting_user, reason=""):
     return case
 
 
+def do_recompute_deadlines(case, *, acting_user, reason=""):
+    """Re-resolve the durations of the case's running and paused deadlines (e.g. its service level
+    changed) keeping their start and the business time elapsed; move their due times and unfired
+    escalation points. Allowed to the system and to any role holder of the case. Returns the changes
+    (one dict per deadline, also in the audit entry ``deadlines_recomputed``)."""
+    _any_role(case, acting_user)
+    definition = case.version.definition
+    now = timezone.now()
+    with transaction.atomic():
+        changes = deadlines.recompute(case, definition, now)
+        effects = Effects()
+        effects.audit.append(
+            AuditEntry(
+                case=case,
+                actor=_system_or(acting_user),
+                at=now,
+                event="deadlines_recomputed",
+                from_state=case.state,
+                to_state=case.state,
+                reason=reason or "",
+                data={"deadlines": changes},
+            )
+        )
+        effects.outbox.append(
+            OutboxEvent(
+                kind="case.deadlines_recomputed",
+                case_id=case.pk,
+                payload={
+                    "case": case.pk,
+                    "reference": case.reference,
+                    "deadlines": [
+                        {"kind": c["kind"], "before": c["before"]["due_at"], "after": c["after"]["due_at"]}
+                        for c in changes
+                    ],
+                },
+            )
+        )
+        effects.flush()
+    return changes
+
+
 # --- alerts -----------------------------------------------------------------------------------------
 def do_raise_alert(case, alert_code, *, acting_user, to_role=None, reason=""):
     definition = case.version.definition
@@ -688,6 +729,7 @@ __all__ = [
     "do_open_case",
     "do_publish_version",
     "do_raise_alert",
+    "do_recompute_deadlines",
     "do_retire_version",
     "do_store_version",
 ]

@@ -213,3 +213,81 @@ def on_transition(case, definition, from_state, to_state, now, *, explicit=(), e
             pause(deadline, now)
             done.append(("paused", kind))
     return done
+
+
+def _iso(moment):
+    from datetime import UTC
+
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def recompute(case, definition, now):
+    """Re-resolve the duration of every live deadline of the case (its start and the business time
+    already elapsed are kept) and move its due time and unfired escalation points accordingly.
+
+    A running deadline becomes due ``new duration - elapsed`` business time after ``now``; a paused one
+    keeps the new remaining time (its points stay out of the sweeper's index until it resumes). Unfired
+    points whose escalation is no longer in the definition are voided (marked fired with the reason).
+    Returns one dict per deadline: kind, state, duration and due time before and after.
+    """
+    specs = definition.get("deadlines", {})
+    changes = []
+    live = Deadline.objects.filter(case=case, state__in=LIVE).order_by("pk")
+    for deadline in live:
+        spec_def = specs.get(deadline.kind)
+        if spec_def is None:
+            continue
+        duration = resolve_duration(spec_def["duration"], case)
+        spec = calendar_spec(deadline.calendar_code)
+        total = business_calendar.duration_seconds(duration, spec) if duration.business else duration.seconds
+        elapsed = deadline.elapsed_seconds
+        if deadline.state == DeadlineState.RUNNING:
+            elapsed += between(deadline.resumed_at, now, deadline.business, spec)
+        before = {
+            "duration_seconds": deadline.duration_seconds,
+            "due_at": deadline.due_at,
+            "remaining_seconds": deadline.remaining_seconds,
+        }
+        deadline.duration_seconds = total
+        if deadline.state == DeadlineState.RUNNING:
+            # counted from the start of the current run: exact even when the new due time is past
+            deadline.due_at = add(
+                deadline.resumed_at, total - deadline.elapsed_seconds, deadline.business, spec
+            )
+        else:
+            deadline.remaining_seconds = total - deadline.elapsed_seconds
+        deadline.save(update_fields=["duration_seconds", "due_at", "remaining_seconds"])
+        points = list(EscalationPoint.objects.filter(deadline=deadline, fired_at=None).order_by("index"))
+        escalations = spec_def.get("escalations", [])
+        moved, voided = [], []
+        for point in points:
+            if point.index >= len(escalations):
+                point.fired_at, point.fire_at = now, None
+                point.error = _("voided: escalation no longer in the definition")
+                voided.append(point)
+                continue
+            point.offset_seconds = round(total * (1 + escalations[point.index]["offset"]))
+            if deadline.state == DeadlineState.RUNNING:  # a point now past fires at the next sweep
+                left = point.offset_seconds - deadline.elapsed_seconds
+                point.fire_at = add(deadline.resumed_at, left, deadline.business, spec)
+            moved.append(point)
+        if moved or voided:
+            EscalationPoint.objects.bulk_update(
+                [*moved, *voided], ["offset_seconds", "fire_at", "fired_at", "error"]
+            )
+        changes.append(
+            {
+                "kind": deadline.kind,
+                "state": deadline.state,
+                "elapsed_seconds": elapsed,
+                "before": {**before, "due_at": _iso(before["due_at"])},
+                "after": {
+                    "duration_seconds": total,
+                    "due_at": _iso(deadline.due_at),
+                    "remaining_seconds": deadline.remaining_seconds,
+                },
+                "points": [[p.index, _iso(p.fire_at)] for p in moved],
+                "voided_points": [p.index for p in voided],
+            }
+        )
+    return changes

@@ -659,6 +659,11 @@ def do_uphold_urgency_alert(request, *, acting_user, note=""):
         request.urgency = Urgency.NORMAL
         request.urgency_justified = False
         request.save(update_fields=["urgency", "urgency_justified", "updated_at"])
+        # The service level depends on the urgency: deadlines move to the normal level's targets.
+        request.case._intervention_request = request
+        engine.do_recompute_deadlines(
+            request.case, acting_user=acting_user, reason=_("Urgency removed by the DVQ.")
+        )
         _message(
             request,
             MessageKind.URGENCY,
