@@ -96,7 +96,7 @@ def load_yaml(text):
             [_("(document): not valid YAML at %(where)s: %(reason)s") % {"where": where, "reason": reason}]
         ) from None
     if not isinstance(document, dict):
-        kind = "nothing" if document is None else type(document).__name__
+        kind = _("nothing") if document is None else type(document).__name__
         raise DefinitionInvalid(
             [_("(document): a procedure must be a YAML mapping of keys, got %(kind)s") % {"kind": kind}]
         )
@@ -383,8 +383,8 @@ class _Validator:
                 "from": sources,
                 "to": target,
                 "roles": roles,
-                "guards": self.calls(f"{key}.guards", spec.get("guards"), registry.GUARDS, "guard"),
-                "actions": self.calls(f"{key}.actions", spec.get("actions"), registry.ACTIONS, "action"),
+                "guards": self.calls(f"{key}.guards", spec.get("guards"), registry.GUARDS, _("guard")),
+                "actions": self.calls(f"{key}.actions", spec.get("actions"), registry.ACTIONS, _("action")),
                 "fields": self.validate_fields(f"{key}.fields", spec.get("fields")),
                 "label": _label(spec.get("label"), str(code)) or {},
             }
@@ -504,7 +504,7 @@ class _Validator:
             else:
                 if offset < -1:
                     self.problem(f"{key}.at", _("an escalation point cannot be before the deadline starts"))
-        actions = self.calls(f"{key}.actions", point.get("actions"), registry.ACTIONS, "action")
+        actions = self.calls(f"{key}.actions", point.get("actions"), registry.ACTIONS, _("action"))
         if not actions and "actions" not in point:
             self.problem(f"{key}.actions", _("missing (what to do at this point)"))
         return {"at": str(at), "offset": offset, "actions": actions}

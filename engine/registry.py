@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class Ref(str):
@@ -37,7 +38,13 @@ FIELD = Ref("field")
 DURATION = Ref("duration")
 ANY = Ref("any")
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
+_TYPE_NAMES = {
+    str: gettext_lazy("a string"),
+    int: gettext_lazy("an integer"),
+    float: gettext_lazy("a number"),
+    bool: gettext_lazy("true or false"),
+    list: gettext_lazy("a list"),
+}
 
 
 @dataclass(frozen=True)

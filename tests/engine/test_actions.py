@@ -68,7 +68,7 @@ def test_it_refuses_unknown_roles_when_opening(world):
     publish()
     with pytest.raises(InvalidFields) as caught:
         open_case(world, holders={"requester": [user_key(world.commune_user)], "mayor": ["user:1"]})
-    assert caught.value.errors == {"role_holders": "unknown role(s): mayor"}
+    assert caught.value.errors == {"role_holders": "rôle(s) inconnu(s) : mayor"}
     assert not Case.objects.exists()
 
 
@@ -97,7 +97,7 @@ def test_a_handler_acknowledges_the_case(world, case):
 def test_it_refuses_a_transition_to_someone_without_the_role_and_changes_nothing(world, case):
     with pytest.raises(RoleNotAllowed) as caught:
         do_fire_transition(case, "acknowledge", acting_user=world.commune_user)
-    assert str(caught.value) == "Only these roles may do this: dispatcher, handler."
+    assert str(caught.value) == "Seuls ces rôles peuvent effectuer cette action : dispatcher, handler."
     case.refresh_from_db()
     assert (case.state, case.revision) == ("submitted", 1)
     assert audit(case) == [("opened", "", "submitted")]
@@ -119,7 +119,7 @@ def test_a_guard_failure_is_reported_and_changes_nothing(world):
     case = open_case(world, holders=holders)
     with pytest.raises(GuardFailed) as caught:
         do_fire_transition(case, "acknowledge", acting_user=world.ctc_lead)
-    assert str(caught.value) == "Nobody holds the role 'handler' on this case yet."
+    assert str(caught.value) == "Personne ne tient encore le rôle « handler » sur ce dossier."
     case.refresh_from_db()
     assert (case.state, case.revision) == ("submitted", 1)
     assert len(audit(case)) == 1
@@ -150,9 +150,9 @@ def test_field_required_guard_and_field_checks(world, case):
             fields={"outcome": "painted", "cost": "x", "colour": 1},
         )
     assert caught.value.errors == {
-        "colour": "unknown field (expected: outcome, cost)",
-        "outcome": "must be one of repaired, replaced",
-        "cost": "must be a number",
+        "colour": "champ inconnu (attendus : outcome, cost)",
+        "outcome": "doit être l'une des valeurs repaired, replaced",
+        "cost": "doit être un nombre",
     }
     do_fire_transition(
         case, "finish", acting_user=world.ctc_agent, fields={"outcome": "repaired", "cost": "12.5"}
@@ -166,16 +166,16 @@ def test_a_required_field_is_required(world, case):
     do_fire_transition(case, "acknowledge", acting_user=world.ctc_agent)
     with pytest.raises(InvalidFields) as caught:
         do_fire_transition(case, "wait", acting_user=world.ctc_agent)
-    assert caught.value.errors == {"until": "this field is required"}
+    assert caught.value.errors == {"until": "ce champ est obligatoire"}
     with pytest.raises(InvalidFields):
         do_fire_transition(case, "wait", acting_user=world.ctc_agent, fields={"until": "next week"})
     assert Case.objects.get(pk=case.pk).state == "acknowledged"
 
 
 def test_it_refuses_an_unknown_transition_or_one_not_from_this_state(world, case):
-    with pytest.raises(InvalidTransition, match="Unknown transition 'fly'"):
+    with pytest.raises(InvalidTransition, match="Transition « fly » inconnue"):
         do_fire_transition(case, "fly", acting_user=world.ctc_agent)
-    with pytest.raises(InvalidTransition, match="not possible from state 'submitted'"):
+    with pytest.raises(InvalidTransition, match="n'est pas possible depuis l'état « submitted »"):
         do_fire_transition(case, "finish", acting_user=world.ctc_agent)
 
 
@@ -211,7 +211,11 @@ def test_available_transitions_come_from_the_same_check(world, case):
     lead = {info.code: info for info in available_transitions(case, world.ctc_lead)}
     assert set(lead) == {"acknowledge", "reject"}
     assert lead["reject"].guard_failures == [
-        {"guard": "comment_required", "field": "reason", "message": "A comment is required for this step."}
+        {
+            "guard": "comment_required",
+            "field": "reason",
+            "message": "Un commentaire est obligatoire pour cette étape.",
+        }
     ]
     assert available_transitions(case, world.commune_user) == []
     assert available_transitions(case, world.commune_2_user) == []
@@ -259,7 +263,7 @@ def test_an_alert_is_raised_answered_and_closed(world, case):
     do_answer_alert(alert, acting_user=world.commune_user, answer="A child was hurt")
     with pytest.raises(InvalidFields) as caught:
         do_close_alert(alert, "maybe", acting_user=world.dvq_officer)
-    assert caught.value.errors == {"outcome": "must be one of upheld, dismissed"}
+    assert caught.value.errors == {"outcome": "doit être l'une des issues upheld, dismissed"}
     with pytest.raises(RoleNotAllowed):
         do_close_alert(alert, "dismissed", acting_user=world.commune_user)
     do_close_alert(alert, "dismissed", acting_user=world.dvq_officer, note="justified")

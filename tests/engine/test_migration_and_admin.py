@@ -90,8 +90,8 @@ def test_migrate_cases_refuses_a_state_in_use_without_mapping_and_moves_nothing(
         )
     assert caught.value.returncode == 2
     assert err.getvalue().splitlines() == [
-        "--map: state 'acknowledged' is used by 1 running case(s) and has no mapping "
-        "(add --map acknowledged=<state of version 2>)"
+        "--map: l'état « acknowledged » est utilisé par 1 dossier(s) en cours et n'a pas de correspondance "
+        "(ajoutez --map acknowledged=<état de la version 2>)"
     ]
     assert not Case.objects.filter(version__number=2).exists()
     assert not AuditEntry.objects.filter(event="migrated").exists()
@@ -112,11 +112,13 @@ def test_migrate_cases_refuses_unknown_states_and_versions(two_versions):
             "acknowledged=in_progress",
             stderr=err,
         )
-    assert err.getvalue().splitlines() == ["--map submitted=nowhere: 'nowhere' is not a state of version 2"]
+    assert err.getvalue().splitlines() == [
+        "--map submitted=nowhere: « nowhere » n'est pas un état de la version 2"
+    ]
     err = StringIO()
     with pytest.raises(CommandError):
         call_command("migrate_cases", "repair", "--from", "1", "--to", "9", "--map", "a=b", stderr=err)
-    assert err.getvalue().splitlines() == ["--to: no version 9 of 'repair'"]
+    assert err.getvalue().splitlines() == ["--to: aucune version 9 de « repair »"]
     err = StringIO()
     with pytest.raises(CommandError):
         call_command("migrate_cases", "repair", "--from", "1", "--to", "2", "--map", "oops", stderr=err)
@@ -130,7 +132,7 @@ def test_migrate_cases_refuses_a_draft_target(world):
     with pytest.raises(CommandError):
         call_command("migrate_cases", "repair", "--from", "1", "--to", "2", "--map", "a=b", stderr=err)
     assert err.getvalue().splitlines() == [
-        "--to: version 2 is draft; only a published version can receive cases"
+        "--to: la version 2 a le statut draft ; seule une version publiée peut recevoir des dossiers"
     ]
 
 
@@ -185,7 +187,7 @@ def test_the_admin_shows_validation_problems_in_plain_words_and_saves_nothing(ad
     text = FULL_YAML.replace("pauses_in: [waiting]", "pauses_in: [nap]")
     response = admin_client.post(reverse("admin:engine_procedureversion_add"), {"source": text})
     assert response.status_code == 200
-    assert "deadlines.resolve.pauses_in: unknown state &#x27;nap&#x27;" in response.content.decode()
+    assert "deadlines.resolve.pauses_in: état « nap » inconnu" in response.content.decode()
     assert not ProcedureVersion.objects.exists()
 
 
@@ -209,7 +211,7 @@ def test_the_admin_migrates_cases_with_a_mapping(admin_client, two_versions):
     assert admin_client.get(url).status_code == 200
     refused = admin_client.post(url, {"source": "1", "mapping": "submitted=submitted", "confirm": "1"})
     assert refused.status_code == 200
-    assert "has no mapping" in refused.content.decode()
+    assert "n&#x27;a pas de correspondance" in refused.content.decode()
     assert not Case.objects.filter(version=target).exists()
     done = admin_client.post(
         url, {"source": "1", "mapping": "submitted=submitted\nacknowledged=in_progress", "confirm": "1"}

@@ -46,8 +46,8 @@ def test_a_domain_guard_is_usable_and_its_parameters_are_checked(domain_guard):
     with pytest.raises(DefinitionInvalid) as caught:
         validate(with_finish_guard({"max_cost": {"limit": "a lot", "role": "mayor"}}))
     assert caught.value.problems == [
-        "transitions.finish.guards[0].max_cost.limit: must be an integer",
-        "transitions.finish.guards[0].max_cost.role: role 'mayor' is not declared in roles",
+        "transitions.finish.guards[0].max_cost.limit: doit être un nombre entier",
+        "transitions.finish.guards[0].max_cost.role: le rôle « mayor » n'est pas déclaré dans roles",
     ]
 
 

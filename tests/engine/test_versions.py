@@ -48,8 +48,8 @@ def test_load_procedure_prints_problems_one_per_line_exits_non_zero_and_saves_no
         call_command("load_procedure", write(tmp_path, text), "--publish", stderr=err)
     assert caught.value.returncode == 2
     assert err.getvalue().splitlines() == [
-        "transitions.reject.roles: role 'mayor' is not declared in roles",
-        "deadlines.resolve.pauses_in: unknown state 'nap'",
+        "transitions.reject.roles: le rôle « mayor » n'est pas déclaré dans roles",
+        "deadlines.resolve.pauses_in: état « nap » inconnu",
     ]
     assert str(caught.value).endswith("repair.yaml: 2 problem(s), nothing saved")
     assert not Procedure.objects.exists()
@@ -68,7 +68,8 @@ def test_load_procedure_refuses_an_existing_version_number(tmp_path):
     with pytest.raises(CommandError):
         call_command("load_procedure", path, stderr=err)
     assert (
-        err.getvalue().strip() == "version: version 1 of 'repair' already exists (give a new version number)"
+        err.getvalue().strip()
+        == "version: la version 1 de « repair » existe déjà (indiquez un nouveau numéro de version)"
     )
     assert ProcedureVersion.objects.count() == 1
 
@@ -142,7 +143,7 @@ def test_publishing_does_not_retire_the_previous_version():
 
 def test_no_case_can_be_opened_without_a_published_version(world):
     do_store_version(FULL_YAML, acting_user=None)
-    with pytest.raises(EngineError, match="No published version of procedure 'repair'"):
+    with pytest.raises(EngineError, match="Aucune version publiée de la procédure « repair »"):
         open_case(world)
     assert not Case.objects.exists()
 
