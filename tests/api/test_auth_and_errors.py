@@ -27,7 +27,7 @@ def test_it_rejects_a_wrong_password_with_the_error_format_and_creates_no_token(
     assert response.status_code == 400
     body = response.json()
     assert body["status"] == 400 and body["code"] == "invalid_credentials"
-    assert "username and password" in body["detail"]
+    assert "l'identifiant et le mot de passe" in body["detail"]
     assert "non_field_errors" in body["errors"]
     assert ApiToken.objects.count() == 0
 
@@ -57,7 +57,7 @@ def test_a_user_lists_and_revokes_only_their_own_tokens(as_user, api, world):
     assert revoked.json() == {
         "status": 401,
         "code": "authentication_failed",
-        "detail": "Invalid or revoked token.",
+        "detail": "Jeton invalide ou révoqué.",
     }
 
 

@@ -37,7 +37,7 @@ def test_an_administrator_stores_and_publishes_a_version_and_others_may_not(as_u
     stored = admin.post("/api/v1/procedures/versions/", {"source": SOURCE}, format="json")
     assert stored.status_code == 201 and stored.json()["status"] == "draft"
     again = admin.post("/api/v1/procedures/versions/", {"source": SOURCE}, format="json")
-    assert again.status_code == 400 and "already exists" in again.json()["errors"]["source"][0]
+    assert again.status_code == 400 and "existe déjà" in again.json()["errors"]["source"][0]
     broken = admin.post(
         "/api/v1/procedures/versions/", {"source": "procedure: x\nversion: 1\n"}, format="json"
     )

@@ -68,7 +68,7 @@ def test_it_rejects_a_bad_request_naming_each_field_and_files_nothing(as_user, w
 def test_a_user_who_may_not_file_gets_403_with_the_reason(as_user, world, potholes):
     response = as_user(world.ctc_agent).post("/api/v1/requests/", file_body(), format="json")
     assert response.status_code == 403
-    assert response.json()["code"] == "role_not_allowed" and "requesters" in response.json()["detail"]
+    assert response.json()["code"] == "role_not_allowed" and "demandeurs" in response.json()["detail"]
     assert InterventionRequest.objects.count() == 0
 
 

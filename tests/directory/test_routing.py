@@ -137,7 +137,7 @@ def test_rule_3_the_parcel_owner_competence_comes_before_direct_handling(world, 
 def test_rule_3_passes_when_the_owner_has_no_competence_for_the_category(world, rules):
     decision = routing.resolve(*POINT_IN_QPV, "eclairage")
     assert decided(decision) == (5, "ctc-1")
-    assert "no competence" in decision.explanation[2].detail
+    assert "n'a pas de compétence" in decision.explanation[2].detail
 
 
 def test_rule_3_passes_on_the_community_own_land(world, rules):
@@ -177,16 +177,16 @@ def test_rule_1_the_explicit_split_comes_before_everything(world, subsector, rul
 
 
 def test_a_point_outside_the_territory_is_refused(world, rules):
-    with pytest.raises(routing.OutsideTerritory, match="outside the community's territory"):
+    with pytest.raises(routing.OutsideTerritory, match="hors du territoire de la communauté urbaine"):
         routing.resolve(*POINT_OUTSIDE, "tags")
 
 
 def test_an_unknown_category_or_bad_coordinates_are_refused(world, rules):
-    with pytest.raises(routing.UnknownCategory, match="Unknown category nope"):
+    with pytest.raises(routing.UnknownCategory, match="Catégorie nope inconnue"):
         routing.resolve(*POINT_IN_COMMUNE_1, "nope")
-    with pytest.raises(routing.RoutingError, match="must be numbers"):
+    with pytest.raises(routing.RoutingError, match="doivent être des nombres"):
         routing.resolve("x", 48.9, "tags")
-    with pytest.raises(routing.RoutingError, match="between -180 and 180"):
+    with pytest.raises(routing.RoutingError, match="comprise entre -180 et 180"):
         routing.resolve(200, 48.9, "tags")
 
 

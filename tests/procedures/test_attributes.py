@@ -64,7 +64,7 @@ def test_it_rejects_a_missing_required_attribute_an_unknown_one_and_bad_values_n
         "attributes.plate",
         "attributes.seen",
     }
-    assert "required" in errors["attributes.volume"][0]
+    assert "obligatoire" in errors["attributes.volume"][0]
     assert "piano" in errors["attributes.nature"][0]
     assert "rue, parc" in errors["attributes.place"][0]
 

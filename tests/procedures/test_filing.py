@@ -74,7 +74,7 @@ def test_it_names_every_faulty_field_and_saves_nothing(requests_world, bulky):
 def test_it_refuses_a_point_outside_the_territory_or_in_another_commune(requests_world, bulky):
     with pytest.raises(InvalidFields) as raised:
         file(requests_world, bulky, point=POINT_OUTSIDE)
-    assert "outside" in raised.value.errors["location"]
+    assert "hors du territoire" in raised.value.errors["location"]
     with pytest.raises(InvalidFields) as raised:
         file(requests_world, bulky, point=POINT_IN_COMMUNE_2)
     assert "Commune Deux" in raised.value.errors["location"]

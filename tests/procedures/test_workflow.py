@@ -177,7 +177,7 @@ def test_the_commune_can_reopen_within_the_window_and_not_after(
     time_machine.move_to(paris(2026, 6, 10, 9, 1), tick=False)
     with pytest.raises(GuardFailed) as raised:
         actions.do_reopen_request(request, acting_user=world.commune_user, reason="Encore !")
-    assert "5 days" in str(raised.value)
+    assert "5 jours" in str(raised.value)
     request.refresh_from_db()
     assert request.case.state == "closed"
 
