@@ -412,6 +412,7 @@ def _save_alert(alert, event, acting_user, now, reason="", **data):
     try:
         with transaction.atomic():
             alert.save()
+            deadlines.stop_alert_clock(alert, now)  # answered or closed: the answer clock stops
             effects.audit.append(
                 AuditEntry(
                     case_id=alert.case_id,

@@ -26,6 +26,15 @@ class Effects:
         (the sweeper leaves them to the worker's outbox job, which runs next)."""
         if self.alerts:
             Alert.objects.bulk_create([alert for alert, _definition in self.alerts])
+            from engine.deadlines import start_alert_clocks
+
+            start_alert_clocks(
+                [
+                    (alert, *alert.answer_clock)
+                    for alert, _spec in self.alerts
+                    if getattr(alert, "answer_clock", None)
+                ]
+            )
             for alert, _spec in self.alerts:
                 self.audit.append(
                     AuditEntry(
@@ -130,7 +139,7 @@ class Context:
 
         code = code or DEFAULT_ALERT
         spec = alert_spec(self.definition, code)
-        due = None
+        due, clock = None, None
         if spec.get("answer_within"):
             duration = resolve_duration(spec["answer_within"], self.case)
             calendar = calendar_spec(spec.get("calendar") or "default")
@@ -142,6 +151,7 @@ class Context:
                 else duration.seconds
             )
             due = add(self.now, seconds, duration.business, calendar)
+            clock = (seconds, duration.business, spec.get("calendar") or "default")
         alert = Alert(
             case_id=self.case.pk,
             code=code,
@@ -152,5 +162,6 @@ class Context:
             answer_due_at=due,
         )
         alert.parties = self.holders_of(alert.to_role)
+        alert.answer_clock = clock  # (seconds, business, calendar): started when the alert is written
         self.effects.alerts.append((alert, spec))
         return alert

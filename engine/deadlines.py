@@ -291,3 +291,67 @@ def recompute(case, definition, now):
             }
         )
     return changes
+
+
+# --- alert answer clocks ---------------------------------------------------------------------------------
+# An alert with an answer delay gets a clock: a deadline of kind "alert:<alert id>" with one escalation
+# point at the answer due time, which the sweeper claims and fires once like the others (running the
+# alert's ``on_late`` actions). Its ``due_at`` stays empty (the due time is the alert's answer_due_at)
+# so that request lists do not count a late answer as an overdue request.
+ALERT_CLOCK = "alert:"
+
+
+def alert_clock_kind(alert_id):
+    return f"{ALERT_CLOCK}{alert_id}"
+
+
+def alert_of_clock(kind):
+    """The alert id of an answer clock's kind, or None for a deadline of the definition."""
+    if not kind.startswith(ALERT_CLOCK):
+        return None
+    return int(kind[len(ALERT_CLOCK) :])
+
+
+def start_alert_clocks(clocks):
+    """``clocks``: [(alert (saved), seconds, business, calendar code)]; one deadline and point each."""
+    rows = [
+        Deadline(
+            case_id=alert.case_id,
+            kind=alert_clock_kind(alert.pk),
+            state=DeadlineState.RUNNING,
+            calendar_code=calendar_code,
+            business=business,
+            duration_seconds=seconds,
+            started_at=alert.raised_at,
+            resumed_at=alert.raised_at,
+            due_at=None,
+        )
+        for alert, seconds, business, calendar_code in clocks
+    ]
+    if not rows:
+        return
+    Deadline.objects.bulk_create(rows)
+    EscalationPoint.objects.bulk_create(
+        [
+            EscalationPoint(
+                deadline=deadline,
+                case_id=alert.case_id,
+                index=0,
+                offset_seconds=seconds,
+                fire_at=alert.answer_due_at,
+            )
+            for deadline, (alert, seconds, _business, _code) in zip(rows, clocks, strict=True)
+        ]
+    )
+
+
+def stop_alert_clock(alert, now):
+    """The alert was answered or closed: its clock stops (met if on time, breached if late)."""
+    for deadline in Deadline.objects.filter(
+        case_id=alert.case_id, kind=alert_clock_kind(alert.pk), state__in=LIVE
+    ):
+        late = alert.answer_due_at is not None and now > alert.answer_due_at
+        deadline.state = DeadlineState.BREACHED if late else DeadlineState.MET
+        deadline.stopped_at = now
+        deadline.save(update_fields=["state", "stopped_at"])
+        _silence_points(deadline)

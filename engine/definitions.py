@@ -542,6 +542,7 @@ class _Validator:
                     "outcomes",
                     "calendar",
                     "label",
+                    "on_late",
                 ):
                     self.problem(key, _("unknown option '%(option)s'"), option=option)
             raised_by = self.string_list(f"{key}.raised_by", spec.get("raised_by"))
@@ -562,7 +563,11 @@ class _Validator:
                 "calendar": spec.get("calendar", "default"),
                 "outcomes": outcomes,
                 "label": _label(spec.get("label"), str(name)) or {},
+                # actions run once by the sweeper when the answer is late (the alert's answer clock)
+                "on_late": self.calls(f"{key}.on_late", spec.get("on_late"), registry.ACTIONS, _("action")),
             }
+            if spec.get("on_late") and spec.get("answer_within") is None:
+                self.problem(f"{key}.on_late", _("needs answer_within (when the answer is late)"))
         self.out["alerts"] = alerts
 
     def validate_graph(self):

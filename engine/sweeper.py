@@ -27,8 +27,9 @@ from django.utils import timezone
 
 from engine import deadlines
 from engine.actions import run_actions
-from engine.context import Context, Effects
-from engine.models import AuditEntry, Case, EscalationPoint, ProcedureVersion, RoleHolder
+from engine.context import Context, Effects, alert_event
+from engine.definitions import alert_spec
+from engine.models import Alert, AlertState, AuditEntry, Case, EscalationPoint, ProcedureVersion, RoleHolder
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +133,19 @@ def fire(points, now):
         case.version = versions[case.version_id]
     effects = Effects()
     failed = []
+    late_alerts = _late_alerts(points)
     for pk, case_id, index, kind in points:
         case = cases[case_id]
         definition = case.version.definition
-        escalations = definition.get("deadlines", {}).get(kind, {}).get("escalations", [])
+        alert = late_alerts.get(deadlines.alert_of_clock(kind))
+        if deadlines.alert_of_clock(kind) is not None:  # an alert's answer clock
+            if alert is None or alert.state != AlertState.RAISED:
+                failed.append((pk, "the alert no longer waits for an answer"))
+                continue
+            spec = alert_spec(definition, alert.code)
+            escalations = [{"at": "0", "actions": spec.get("on_late", [])}]
+        else:
+            escalations = definition.get("deadlines", {}).get(kind, {}).get("escalations", [])
         if index >= len(escalations):
             failed.append((pk, "escalation point missing from the definition"))
             continue
@@ -159,6 +169,9 @@ def fire(points, now):
         effects.audit.extend(ctx.effects.audit)
         effects.outbox.extend(ctx.effects.outbox)
         effects.alerts.extend(ctx.effects.alerts)
+        if alert is not None:
+            _record_late(effects, alert, ctx, now)
+            continue
         effects.audit.append(
             {
                 "case_id": case_id,
@@ -173,6 +186,28 @@ def fire(points, now):
     for pk, message in failed:
         EscalationPoint.objects.filter(pk=pk).update(error=message[:2000])
     effects.flush(dispatch=False)
+
+
+def _late_alerts(points):
+    """The alerts whose answer clocks are among the claimed points, by id (one query, if any)."""
+    ids = {deadlines.alert_of_clock(kind) for _pk, _case_id, _index, kind in points} - {None}
+    return {alert.pk: alert for alert in Alert.objects.filter(pk__in=ids)} if ids else {}
+
+
+def _record_late(effects, alert, ctx, now):
+    """An alert's answer is late: audit entry ``alert_late`` and outbox event ``alert.late``."""
+    effects.audit.append(
+        {
+            "case_id": alert.case_id,
+            "actor_id": None,
+            "at": now,
+            "event": "alert_late",
+            "data": {"alert": alert.pk, "code": alert.code, "answer_due_at": alert.answer_due_at.isoformat()},
+        }
+    )
+    late = alert_event("alert.late", alert, parties=ctx.holders_of(alert.to_role))
+    late.created_at = now
+    effects.outbox.append(late)
 
 
 def _apply_case_changes(ctx, now):

@@ -181,6 +181,11 @@ def consume(event):
         if message == "deadline_near":
             text = _("A deadline of %(ref)s is near.") % {"ref": request.reference}
             kind = NotificationEvent.DEADLINE
+        elif message == "urgency_check_late":
+            text = _("The commune did not justify the urgency of %(ref)s in time.") % {
+                "ref": request.reference
+            }
+            kind = NotificationEvent.ALERT
         elif message == "reopened":
             text = _("The commune reopened the request %(ref)s.") % {"ref": request.reference}
             kind = NotificationEvent.MESSAGE

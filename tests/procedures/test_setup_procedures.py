@@ -14,10 +14,14 @@ def run(*args):
 
 
 def test_it_publishes_the_intervention_request_procedure_once(db):
-    assert "intervention-request version 1 published" in run()
+    output = run()
+    assert "intervention-request version 1 published" in output
+    assert "intervention-request version 2 published" in output
     assert "already there" in run()
-    version = ProcedureVersion.objects.get(procedure__code="intervention-request")
+    assert ProcedureVersion.objects.filter(procedure__code="intervention-request").count() == 2
+    version = ProcedureVersion.objects.get(procedure__code="intervention-request", number=2)
     assert version.status == VersionStatus.PUBLISHED
+    assert version.procedure.latest_published() == version  # new cases use version 2
     definition = version.definition
     assert set(definition["states"]) >= {
         "submitted", "acknowledged", "qualified", "planned", "in_progress", "waiting", "done", "closed",
@@ -28,6 +32,9 @@ def test_it_publishes_the_intervention_request_procedure_once(db):
     assert definition["deadlines"]["resolve"]["pauses_in"] == ["waiting"]
     assert [p["offset"] for p in definition["deadlines"]["resolve"]["escalations"]] == [-0.25, 0.0, 1.0]
     assert definition["alerts"]["urgency_check"]["outcomes"] == ["upheld", "dismissed"]
+    assert definition["alerts"]["urgency_check"]["on_late"] == [
+        {"name": "notify", "params": {"role": "dvq", "message": "urgency_check_late"}}
+    ]
 
 
 def test_it_refuses_a_changed_definition_that_keeps_its_version_number(db, tmp_path):
