@@ -192,7 +192,11 @@ class RequestDetailSerializer(RequestSummarySerializer):
     def get_deadlines(self, request) -> DeadlineSerializer(many=True):
         if request.case_id is None:
             return []
-        rows = Deadline.objects.filter(case_id=request.case_id).exclude(state=DeadlineState.VOID)
+        rows = (
+            Deadline.objects.filter(case_id=request.case_id)
+            .exclude(state=DeadlineState.VOID)
+            .exclude(kind__startswith="alert:")  # alerts' answer clocks: the alerts carry their due time
+        )
         return DeadlineSerializer(rows.order_by("started_at", "pk"), many=True).data
 
     def get_available_transitions(self, request) -> list[str]:
@@ -339,6 +343,11 @@ class FireSerializer(serializers.Serializer):
     expected_revision = serializers.IntegerField(
         required=False, help_text=gettext_lazy("The request's `revision` as read: 409 if it changed since.")
     )
+
+
+class AssignSerializer(serializers.Serializer):
+    agent = serializers.CharField(help_text=gettext_lazy("The agent in charge: a username or a user id."))
+    reason = serializers.CharField(required=False, allow_blank=True)
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -601,6 +610,22 @@ class RequestViewSet(GenericApiViewSet):
             fields=fields,
             reason=data.validated_data.get("reason", ""),
             expected_revision=data.validated_data.get("expected_revision"),
+        )
+        return self._detail(obj)
+
+    @extend_schema(request=AssignSerializer, responses={200: RequestDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Put an agent of the handler unit (or a unit below) in charge of the request, at any stage
+        while it is open (the request's dispatcher and supervisor)."""
+        obj = self.get_request()
+        data = AssignSerializer(data=request.data if isinstance(request.data, dict) else {})
+        data.is_valid(raise_exception=True)
+        actions.do_assign_request_agent(
+            obj,
+            data.validated_data["agent"],
+            acting_user=request.user,
+            reason=data.validated_data.get("reason", ""),
         )
         return self._detail(obj)
 

@@ -138,8 +138,10 @@ def queue(request):
     requests = queries.queue(user, name).order_by("created_at", "id")
     page = page_of(request, requests, count=counts[name])
     assign_form = None
-    if name == "to_qualify" and user.unit_id:
+    if user.unit_id:  # every queue: "to qualify" qualifies and assigns, the others (re)assign the agent
         assign_form = BulkAssignForm(requests=requests, agents=assignable_agents(user))
+        if name != "to_qualify":
+            assign_form.fields["agent"].label = _("Assign to")
     tabs = [
         {"name": key, "label": QUEUE_LABELS[key], "count": counts[key], "current": key == name}
         for key in queries.QUEUES
@@ -237,15 +239,18 @@ def assignable_agents(user):
 @login_required
 @require_POST
 def queue_assign(request):
-    """Bulk assignment from the "to qualify" queue: each selected request is qualified with the chosen
-    agent in charge, through the action layer, one request at a time (each all or nothing)."""
+    """Bulk assignment from a queue, through the action layer, one request at a time (each all or
+    nothing): from "to qualify" each selected request is qualified with the chosen agent in charge;
+    from the other queues the agent in charge is (re)assigned (do_assign_request_agent)."""
     user = request.user
     if not profile_of(user).is_handler or not user.unit_id:
         raise PermissionDenied(_("The queues are for agents handling requests."))
-    form = BulkAssignForm(
-        request.POST, requests=queries.queue(user, "to_qualify"), agents=assignable_agents(user)
-    )
-    back = reverse("queue") + "?" + urlencode({"queue": "to_qualify"})
+    name = request.POST.get("queue") or "to_qualify"
+    if name not in queries.QUEUES:
+        messages.error(request, _("Unknown queue."))
+        return redirect(reverse("queue"))
+    form = BulkAssignForm(request.POST, requests=queries.queue(user, name), agents=assignable_agents(user))
+    back = reverse("queue") + "?" + urlencode({"queue": name})
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
@@ -255,9 +260,12 @@ def queue_assign(request):
     done, refused = [], []
     for item in sorted(form.cleaned_data["requests"], key=lambda item: (item.created_at, item.pk)):
         try:
-            actions.do_transition_request(
-                item, "qualify", acting_user=user, fields={"handler_agent": agent.pk}
-            )
+            if name == "to_qualify":
+                actions.do_transition_request(
+                    item, "qualify", acting_user=user, fields={"handler_agent": agent.pk}
+                )
+            else:
+                actions.do_assign_request_agent(item, agent, acting_user=user)
         except EngineError as error:
             refused.append(f"{item.reference}: {error}")
         else:
