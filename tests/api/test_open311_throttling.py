@@ -31,7 +31,7 @@ def test_it_refuses_a_post_over_the_write_rate_with_an_open311_429(
     refused = post_request(open311, fmt, key)
     assert refused.status_code == 429
     (error,) = parse(refused, fmt)
-    assert str(error["code"]) == "429" and "Too many requests" in error["description"]
+    assert str(error["code"]) == "429" and "Trop de requêtes" in error["description"]
     assert refused["Retry-After"] == "60"
     assert InterventionRequest.objects.count() == 2
     assert AuditEntry.objects.count() == audit and OutboxEvent.objects.count() == events

@@ -97,7 +97,7 @@ def test_it_refuses_a_literal_loopback_address_and_a_host_that_does_not_resolve(
         format="json",
     )
     assert unknown.status_code == 400
-    assert "could not be resolved" in unknown.json()["errors"]["url"][0]
+    assert "n'a pas pu être résolu" in unknown.json()["errors"]["url"][0]
     assert WebhookSubscription.objects.count() == 0
 
 
