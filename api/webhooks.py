@@ -96,39 +96,37 @@ def _body(event, event_type):
     }
 
 
-def _message_deliveries(subscription, event, case_id, messages):
-    """request.message: the messages to the commune not yet sent to this subscription.
+def _message_of(event):
+    """The message to the commune an outbox event ``request.message`` announces (None if gone)."""
+    from procedures.models import RequestMessage
 
-    The procedures write them in the transaction of the event that goes with them (filing, a
-    transition, an urgency check), so they are there when that event is consumed after commit.
-    """
-    if not messages:
-        return []
-    sent = set(
-        WebhookDelivery.objects.filter(
-            subscription=subscription, message_id__in=[m.pk for m in messages]
-        ).values_list("message_id", flat=True)
+    message_id = (event.payload or {}).get("message")
+    if not message_id:
+        return None
+    return RequestMessage.objects.select_related("request").filter(pk=message_id).first()
+
+
+def _message_delivery(subscription, event, case_id, message):
+    """request.message: one delivery per message and subscription (unique on both, so idempotent).
+
+    The procedures write each message with its outbox event ``request.message`` in the transaction of
+    the action that produced it, after that action's own events: it is delivered after them."""
+    return WebhookDelivery(
+        subscription=subscription,
+        event_id=event.pk,
+        message_id=message.pk,
+        event_type=WebhookEventType.MESSAGE,
+        ordering_key=f"case:{case_id}",
+        body={
+            "id": f"message-{message.pk}",
+            "type": str(WebhookEventType.MESSAGE),
+            "occurred_at": message.created_at.isoformat(),
+            "case": case_id,
+            "reference": message.request.reference,
+            "data": {"kind": message.kind, "body": message.body},
+        },
+        next_attempt_at=timezone.now(),
     )
-    return [
-        WebhookDelivery(
-            subscription=subscription,
-            event_id=event.pk,
-            message_id=message.pk,
-            event_type=WebhookEventType.MESSAGE,
-            ordering_key=f"case:{case_id}",
-            body={
-                "id": f"message-{message.pk}",
-                "type": str(WebhookEventType.MESSAGE),
-                "occurred_at": message.created_at.isoformat(),
-                "case": case_id,
-                "reference": message.request.reference,
-                "data": {"kind": message.kind, "body": message.body},
-            },
-            next_attempt_at=timezone.now(),
-        )
-        for message in messages
-        if message.pk not in sent
-    ]
 
 
 def consume(event):
@@ -136,25 +134,19 @@ def consume(event):
     event_type = EVENT_TYPES.get(event.kind)
     if event_type == WebhookEventType.COMMENT and (event.payload or {}).get("internal"):
         event_type = None
+    is_message = event.kind == "request.message"
+    if event_type is None and not is_message:
+        return 0
     subscriptions = WebhookSubscription.objects.filter(is_active=True).select_related("created_by")
-    cache, deliveries = {}, []
+    cache, deliveries, message = {}, [], None
     case_id = _case_id(event)
-    messages = None
     for subscription in subscriptions:
         if not _visible(subscription, case_id, cache):
             continue
-        if case_id and str(WebhookEventType.MESSAGE) in subscription.event_types:
-            if messages is None:
-                from procedures.models import RequestMessage
-
-                messages = list(
-                    RequestMessage.objects.filter(request__case_id=case_id)
-                    .select_related("request")
-                    .order_by("created_at", "pk")
-                )
-            message_deliveries = _message_deliveries(subscription, event, case_id, messages)
-        else:
-            message_deliveries = []
+        if is_message and str(WebhookEventType.MESSAGE) in subscription.event_types:
+            message = message or _message_of(event)  # read only when someone subscribed to messages
+            if message is not None:
+                deliveries.append(_message_delivery(subscription, event, case_id, message))
         if event_type is not None and str(event_type) in subscription.event_types:
             deliveries.append(
                 WebhookDelivery(
@@ -166,7 +158,6 @@ def consume(event):
                     next_attempt_at=timezone.now(),
                 )
             )
-        deliveries.extend(message_deliveries)
     WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(deliveries)
 

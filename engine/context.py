@@ -5,7 +5,6 @@ start/stop deadlines through the context, and the calling engine function writes
 transaction (in bulk, so the sweeper can fire thousands of points per second).
 """
 
-from django.db import transaction
 from django.utils import timezone
 
 from engine.bulk import as_row, insert_rows
@@ -56,7 +55,7 @@ class Effects:
             if ids and dispatch:
                 from engine import outbox
 
-                transaction.on_commit(lambda: outbox.dispatch_after_commit(ids))
+                outbox.dispatch_on_commit(ids)
         self.audit, self.outbox, self.alerts = [], [], []
 
 

@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -105,3 +106,42 @@ def dispatch_after_commit(ids):
     except Exception:  # the worker will deliver them
         logger.exception("immediate outbox delivery failed; the worker will retry")
         return 0
+
+
+class _DispatchOnCommit:
+    """One on_commit callback per transaction delivering all the events it wrote (one claim, one
+    update marking them delivered, instead of one round per engine function)."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+    def __call__(self):
+        dispatch_after_commit(self.ids)
+
+
+def dispatch_on_commit(ids):
+    """Deliver these events after commit, with the others written in the same transaction.
+
+    If the callback they joined is dropped by the rollback of a savepoint while the transaction
+    commits, they are not lost: the worker's ``dispatch`` job delivers every pending event. Only a
+    callback registered under every savepoint open now is joined (so a rollback dropping it drops
+    these events too, and the actions of a test, each in its own savepoint, stay apart)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        open_now = set(connection.savepoint_ids)
+        for savepoints, callback, _robust in reversed(connection.run_on_commit):
+            if isinstance(callback, _DispatchOnCommit) and open_now <= set(savepoints):
+                callback.ids.extend(ids)
+                return
+    transaction.on_commit(_DispatchOnCommit(ids))
+
+
+def emit(kind, *, case_id, payload):
+    """Queue an outbox event from a domain write that is not an engine action (e.g. a message the
+    procedures write for the commune): written in the caller's transaction, delivered after commit."""
+    from engine.context import Effects
+
+    effects = Effects()
+    row = {"kind": kind, "case_id": case_id, "payload": {"case": case_id, **payload}}
+    effects.outbox.append({**row, "created_at": timezone.now()})
+    effects.flush()

@@ -13,9 +13,10 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
@@ -82,8 +83,23 @@ def _when(moment):
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
+def commune_language():
+    """Messages to the commune are written in the platform's language (settings.LANGUAGE_CODE, French),
+    whatever the language of the user whose action wrote them."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def _message(request, kind, body, author):
-    return RequestMessage.objects.create(request=request, kind=kind, body=body, author=author)
+    """Write a message to the commune and queue its outbox event ``request.message`` (webhooks)."""
+    from engine.outbox import emit
+
+    message = RequestMessage.objects.create(request=request, kind=kind, body=body, author=author)
+    emit(
+        "request.message",
+        case_id=request.case_id,
+        payload={"message": message.pk, "kind": kind, "reference": request.reference},
+    )
+    return message
 
 
 def _lock(request):
@@ -316,25 +332,28 @@ def do_file_request(
         request.save(update_fields=["case"])
         for upload, checked in zip(files, checked_files, strict=True):
             engine.do_attach(case, acting_user=acting_user, file=upload, description=checked.content_type)
-        body = _("Your request %(ref)s was filed. It goes to %(handler)s. Why: %(why)s") % {
-            "ref": request.reference,
-            "handler": _name_of(request),
-            "why": request.routing_explanation,
-        }
-        _message(request, MessageKind.FILED, body, acting_user)
+        with commune_language():
+            body = _("Your request %(ref)s was filed. It goes to %(handler)s. Why: %(why)s") % {
+                "ref": request.reference,
+                "handler": _name_of(request),
+                "why": request.routing_explanation,
+            }
+            _message(request, MessageKind.FILED, body, acting_user)
+            reason = _("Marked urgent without any urgency criterion of the category.")
         if urgency == Urgency.URGENT and not criteria:
             alert = engine.do_raise_alert(
-                case,
-                URGENCY_CHECK,
-                acting_user=None,
-                to_role="requester",
-                reason=_("Marked urgent without any urgency criterion of the category."),
+                case, URGENCY_CHECK, acting_user=None, to_role="requester", reason=reason
             )
             _urgency_check_message(request, alert, None)
     return request
 
 
 def _urgency_check_message(request, alert, author):
+    with commune_language():
+        _write_urgency_check_message(request, alert, author)
+
+
+def _write_urgency_check_message(request, alert, author):
     body = _(
         "The urgency of %(ref)s is not justified by an objective criterion: the DVQ asks you to justify it"
     ) % {"ref": request.reference}
@@ -426,6 +445,11 @@ def do_transition_request(request, code, *, acting_user, fields=None, reason="",
 
 
 def _after_transition(request, case, code, acting_user, reason):
+    with commune_language():
+        _write_after_transition(request, case, code, acting_user, reason)
+
+
+def _write_after_transition(request, case, code, acting_user, reason):
     now = timezone.now()
     data = case.data
     definition = case.version.definition
@@ -557,15 +581,16 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
         engine.do_assign_role(
             request.case, "handler", [handler_key(request)], acting_user=None, reason=reason
         )
-        body = _("%(ref)s was redirected to %(target)s: %(reason)s") % {
-            "ref": request.reference,
-            "target": target_name,
-            "reason": reason.strip(),
-        }
-        contact = turn_to or _contact_of(request)
-        if contact:
-            body += " " + _("Who to turn to: %(who)s") % {"who": contact}
-        _message(request, MessageKind.REDIRECTED, body, acting_user)
+        with commune_language():
+            body = _("%(ref)s was redirected to %(target)s: %(reason)s") % {
+                "ref": request.reference,
+                "target": target_name,
+                "reason": reason.strip(),
+            }
+            contact = turn_to or _contact_of(request)
+            if contact:
+                body += " " + _("Who to turn to: %(who)s") % {"who": contact}
+            _message(request, MessageKind.REDIRECTED, body, acting_user)
     return request
 
 
@@ -591,11 +616,12 @@ def do_merge_duplicate(request, master, *, acting_user, reason=""):
                 for org_id in sorted(organisations - existing)
             ]
         )
-        body = _(
-            "%(ref)s reports the same dysfunction as %(master)s: it was merged into it, and you will "
-            "receive the messages of %(master)s."
-        ) % {"ref": request.reference, "master": master.reference}
-        _message(request, MessageKind.MERGED, body, acting_user)
+        with commune_language():
+            body = _(
+                "%(ref)s reports the same dysfunction as %(master)s: it was merged into it, and you will "
+                "receive the messages of %(master)s."
+            ) % {"ref": request.reference, "master": master.reference}
+            _message(request, MessageKind.MERGED, body, acting_user)
     return request
 
 
@@ -726,19 +752,20 @@ def do_uphold_urgency_alert(request, *, acting_user, note=""):
         request.save(update_fields=["urgency", "urgency_justified", "updated_at"])
         # The service level depends on the urgency: deadlines move to the normal level's targets.
         request.case._intervention_request = request
-        engine.do_recompute_deadlines(
-            request.case, acting_user=acting_user, reason=_("Urgency removed by the DVQ.")
-        )
-        _message(
-            request,
-            MessageKind.URGENCY,
-            (
-                _("The DVQ upheld its alert: %(ref)s is no longer urgent.") % {"ref": request.reference}
-                + " "
-                + note
-            ).strip(),
-            acting_user,
-        )
+        with commune_language():
+            engine.do_recompute_deadlines(
+                request.case, acting_user=acting_user, reason=_("Urgency removed by the DVQ.")
+            )
+            _message(
+                request,
+                MessageKind.URGENCY,
+                (
+                    _("The DVQ upheld its alert: %(ref)s is no longer urgent.") % {"ref": request.reference}
+                    + " "
+                    + note
+                ).strip(),
+                acting_user,
+            )
     return alert
 
 
@@ -749,12 +776,13 @@ def do_dismiss_urgency_alert(request, *, acting_user, note=""):
         alert = engine.do_close_alert(_the_alert(request), "dismissed", acting_user=acting_user, note=note)
         request.urgency_justified = True
         request.save(update_fields=["urgency_justified", "updated_at"])
-        _message(
-            request,
-            MessageKind.URGENCY,
-            _("The DVQ accepted your justification: %(ref)s stays urgent.") % {"ref": request.reference},
-            acting_user,
-        )
+        with commune_language():
+            _message(
+                request,
+                MessageKind.URGENCY,
+                _("The DVQ accepted your justification: %(ref)s stays urgent.") % {"ref": request.reference},
+                acting_user,
+            )
     return alert
 
 

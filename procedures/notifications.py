@@ -120,7 +120,9 @@ def _send_pending_messages(request, event_id):
 
 def consume(event):
     """Outbox consumer: one engine event about a case."""
-    if not event.case_id:
+    if not event.case_id or event.kind == "request.message":
+        # A message is written in the transaction of an engine action: it is sent to the commune's
+        # users with that action's event (consumed first), so its own event needs nothing here.
         return
     request = (
         InterventionRequest.objects.select_related("category", "commune")

@@ -57,7 +57,12 @@ def test_an_urgent_request_without_criterion_goes_from_filing_to_closing_with_th
     # The DVQ is alerted: the urgency check asks the commune for a justification.
     alert = Alert.objects.get(case=request.case, code="urgency_check")
     assert (alert.state, alert.to_role, alert.raised_by) == ("raised", "requester", None)
-    assert outbox_kinds(request) == ["case.opened", "alert.raised"]
+    assert outbox_kinds(request) == [
+        "case.opened",
+        "request.message",  # the filing message to the commune
+        "alert.raised",
+        "request.message",  # the urgency check message
+    ]
     deliver()
     assert Notification.objects.filter(user=world.dvq_officer, request=request, event="alert").exists()
     assert Notification.objects.filter(user=world.ctc_agent, request=request, event="filed").exists()

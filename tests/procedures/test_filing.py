@@ -38,7 +38,7 @@ def test_it_files_a_normal_request_with_its_attributes_and_photos(requests_world
         ("attached", "", "commune"),
         ("attached", "", "commune"),
     ]
-    assert outbox_kinds(request) == ["case.opened", "case.attached", "case.attached"]
+    assert outbox_kinds(request) == ["case.opened", "case.attached", "case.attached", "request.message"]
     assert not Alert.objects.exists()
 
 

@@ -71,7 +71,7 @@ def test_a_commune_files_an_urgent_request_with_a_photo_and_lands_on_its_page(cl
     page = body_of(client.get(response["Location"], **EN))
     assert f"Request {filed.reference}" in page and "Submitted" in page
     assert "Danger for passers-by" in page and "matelas.png" in page
-    assert "It goes to CTC Un" in page
+    assert "Elle est transmise à CTC Un" in page  # messages to the commune are written in French
 
 
 def test_it_refuses_a_point_in_another_commune_and_saves_nothing(client, setup):
@@ -241,7 +241,7 @@ def test_the_ctc_agent_qualifies_plans_and_finishes_and_the_commune_confirms(cli
     assert (filed.case.state, filed.planned_date, filed.resolution_note) == ("done", tomorrow, "Enlevé")
     client.force_login(setup.commune_user)
     page = body_of(client.get(reverse("request-detail", args=[filed.reference]), **EN))
-    assert "Confirm the resolution" in page and "is planned on" in page
+    assert "Confirm the resolution" in page and "est prévue le" in page  # the message is in French
     assert step(client, filed, "confirm").status_code == 302
     filed.refresh_from_db()
     assert filed.case.state == "closed" and filed.closed_at is not None
