@@ -524,63 +524,64 @@ def request_attachment(request, reference, attachment_id):
 
 
 # --- the DVQ's urgency check -------------------------------------------------------------------------------
+def _alert_step(request, reference, form_class, key, perform, success_message):
+    """One step of the DVQ's urgency check: validate the form, call the action, re-render on refusal."""
+    obj = scoped_request(request.user, reference)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj, {key: form}), status=400
+        )
+    try:
+        perform(obj, form.cleaned_data)
+    except EngineError as error:
+        return rerender_with_error(request, obj, key, form, error)
+    return done(request, obj, success_message)
+
+
 @login_required
 @require_POST
 def alert_raise(request, reference):
-    obj = scoped_request(request.user, reference)
-    form = AlertRaiseForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "web/requests/detail.html",
-            detail_context(request, obj, {"alert-raise": form}),
-            status=400,
-        )
-    try:
-        actions.do_raise_urgency_alert(obj, acting_user=request.user, reason=form.cleaned_data["reason"])
-    except EngineError as error:
-        return rerender_with_error(request, obj, "alert-raise", form, error)
-    return done(request, obj, _("The urgency check was sent to the commune."))
+    return _alert_step(
+        request,
+        reference,
+        AlertRaiseForm,
+        "alert-raise",
+        lambda obj, data: actions.do_raise_urgency_alert(
+            obj, acting_user=request.user, reason=data["reason"]
+        ),
+        _("The urgency check was sent to the commune."),
+    )
 
 
 @login_required
 @require_POST
 def alert_answer(request, reference):
-    obj = scoped_request(request.user, reference)
-    form = AlertAnswerForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "web/requests/detail.html",
-            detail_context(request, obj, {"alert-answer": form}),
-            status=400,
-        )
-    try:
-        actions.do_justify_urgency(obj, acting_user=request.user, answer=form.cleaned_data["answer"])
-    except EngineError as error:
-        return rerender_with_error(request, obj, "alert-answer", form, error)
-    return done(request, obj, _("Your justification was sent to the DVQ."))
+    return _alert_step(
+        request,
+        reference,
+        AlertAnswerForm,
+        "alert-answer",
+        lambda obj, data: actions.do_justify_urgency(obj, acting_user=request.user, answer=data["answer"]),
+        _("Your justification was sent to the DVQ."),
+    )
+
+
+def _close_alert(obj, data, user):
+    close = (
+        actions.do_uphold_urgency_alert if data["outcome"] == "upheld" else actions.do_dismiss_urgency_alert
+    )
+    close(obj, acting_user=user, note=data["note"])
 
 
 @login_required
 @require_POST
 def alert_close(request, reference):
-    obj = scoped_request(request.user, reference)
-    form = AlertCloseForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "web/requests/detail.html",
-            detail_context(request, obj, {"alert-close": form}),
-            status=400,
-        )
-    close = (
-        actions.do_uphold_urgency_alert
-        if form.cleaned_data["outcome"] == "upheld"
-        else actions.do_dismiss_urgency_alert
+    return _alert_step(
+        request,
+        reference,
+        AlertCloseForm,
+        "alert-close",
+        lambda obj, data: _close_alert(obj, data, request.user),
+        _("The urgency check is closed."),
     )
-    try:
-        close(obj, acting_user=request.user, note=form.cleaned_data["note"])
-    except EngineError as error:
-        return rerender_with_error(request, obj, "alert-close", form, error)
-    return done(request, obj, _("The urgency check is closed."))
