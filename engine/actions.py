@@ -117,8 +117,13 @@ def _system_or(user):
 # --- cases ------------------------------------------------------------------------------------------
 def do_open_case(procedure_code, *, acting_user, role_holders, data=None, reference=None):
     """Open a case on the latest published version of the procedure, in its initial state."""
-    procedure = Procedure.objects.filter(code=procedure_code).first()
-    version = procedure.latest_published() if procedure else None
+    version = (  # the latest published version and its procedure, in one query
+        ProcedureVersion.objects.select_related("procedure")
+        .filter(procedure__code=procedure_code, status=VersionStatus.PUBLISHED)
+        .order_by("-number")
+        .first()
+    )
+    procedure = version.procedure if version is not None else None
     if version is None:
         raise EngineError(_("No published version of procedure '%(code)s'.") % {"code": procedure_code})
     definition = version.definition
@@ -149,7 +154,7 @@ def do_open_case(procedure_code, *, acting_user, role_holders, data=None, refere
                 for party in dict.fromkeys(parties)
             ]
         )
-        done = deadlines.on_transition(case, definition, initial, initial, now)
+        done = deadlines.on_transition(case, definition, initial, initial, now, opening=True)
         effects = Effects()
         effects.audit.append(
             AuditEntry(

@@ -157,8 +157,10 @@ def void(deadline, now):
     _silence_points(deadline)
 
 
-def on_transition(case, definition, from_state, to_state, now, *, explicit=(), entering=True):
+def on_transition(case, definition, from_state, to_state, now, *, explicit=(), entering=True, opening=False):
     """Apply the definition's rules for a case moving from ``from_state`` to ``to_state``.
+
+    ``opening``: the case was just created, so it has no live deadline to read.
 
     ``explicit`` lists ("start" | "stop", kind) requested by start_deadline / stop_deadline actions.
     Returns the list of (event, kind) done, for the audit entry.
@@ -168,7 +170,7 @@ def on_transition(case, definition, from_state, to_state, now, *, explicit=(), e
         return []
     done = []
     final = definition["states"][to_state]["final"]
-    live = {d.kind: d for d in Deadline.objects.filter(case=case, state__in=LIVE)}
+    live = {} if opening else {d.kind: d for d in Deadline.objects.filter(case=case, state__in=LIVE)}
     stop_kinds = {kind for action, kind in explicit if action == "stop"}
     for kind, deadline in list(live.items()):
         spec_def = specs.get(kind, {})
