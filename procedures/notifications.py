@@ -19,6 +19,7 @@ from procedures.models import (
     Notification,
     NotificationEvent,
     NotificationPreference,
+    RequestFollower,
     RequestMessage,
 )
 
@@ -54,11 +55,13 @@ def users_for_parties(parties):
 
 def commune_users(request):
     """Users of the requesting organisation and of every organisation following the request."""
-    org_ids = {
-        request.requester_organisation_id,
-        *request.followers.values_list("organisation_id", flat=True),
-    }
-    return list(User.objects.filter(organisation_id__in=org_ids, is_active=True).order_by("pk"))
+    followers = RequestFollower.objects.filter(request=request).values("organisation_id")
+    return list(
+        User.objects.filter(
+            Q(organisation_id=request.requester_organisation_id) | Q(organisation_id__in=followers),
+            is_active=True,
+        ).order_by("pk")
+    )  # one query, the followers as a subquery
 
 
 def handler_users(request):

@@ -17,12 +17,13 @@ from tests.procedures.helpers_actions import file
 #     service level (one SELECT for both deadlines), 2 x (INSERT deadline, INSERT its points),
 #     INSERT audit entry, INSERT outbox event case.opened
 #   message to the commune (2): INSERT message, INSERT outbox event request.message
-#   after commit, one dispatch for both events (16): claim (UPDATE + SELECT); notifications of
+#   after commit, one dispatch for both events (15): claim (UPDATE + SELECT); notifications of
 #     case.opened (request, handler units, users, preferences, INSERT notifications), the message to the
-#     commune (pending messages, mark them notified, followers, users, preferences, INSERT notifications);
+#     commune (pending messages, mark them notified, users with the followers' organisations as a
+#     subquery, preferences, INSERT notifications);
 #     webhooks (active subscriptions, once per event); mark both delivered (one UPDATE)
 FILING_QUERIES = 5 + 3 + 10 + 2 + 4
-DELIVERY_QUERIES = 16
+DELIVERY_QUERIES = 15
 
 
 def test_filing_a_request_runs_a_fixed_number_of_queries(
