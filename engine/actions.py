@@ -29,6 +29,7 @@ from engine.models import (
     Procedure,
     ProcedureVersion,
     RoleHolder,
+    VersionEvent,
     VersionStatus,
 )
 
@@ -558,6 +559,7 @@ def do_store_version(text, *, acting_user, publish=False):
 
     definition = parse_definition(text)
     code, number = definition["procedure"], definition["version"]
+    _check_may_manage(Procedure.objects.filter(code=code).first(), acting_user)
     with transaction.atomic():
         procedure, created = Procedure.objects.get_or_create(
             code=code, defaults={"title": definition["title"].get("fr") or code}
@@ -575,30 +577,56 @@ def do_store_version(text, *, acting_user, publish=False):
         version = ProcedureVersion.objects.create(
             procedure=procedure, number=number, source=text, definition=definition
         )
+        _version_event(version, "stored", "", acting_user)
         if publish:
             version.publish()
             version.save()
+            _version_event(version, "published", VersionStatus.DRAFT, acting_user)
+    return version
+
+
+def _check_may_manage(procedure, acting_user):
+    """Storing, publishing and retiring versions: the system, or a user with the model permission or
+    django-guardian's object permission on that procedure (a procedure's own administrators)."""
+    if acting_user is None or acting_user.has_perm("engine.change_procedure"):
+        return
+    if procedure is not None and acting_user.has_perm("engine.change_procedure", procedure):
+        return
+    raise RoleNotAllowed(
+        ["administrator"],
+        _("Only administrators of this procedure may store, publish or retire its versions."),
+    )
+
+
+def _version_event(version, event, from_status, acting_user):
+    VersionEvent.objects.create(
+        version=version,
+        actor=_system_or(acting_user),
+        event=event,
+        from_status=from_status,
+        to_status=version.status,
+    )
+
+
+def _change_version_status(version, change, event, acting_user):
+    _check_may_manage(version.procedure, acting_user)
+    from_status = version.status
+    try:
+        with transaction.atomic():
+            change(version)
+            version.save()
+            _version_event(version, event, from_status, acting_user)
+    except ConcurrentTransition:
+        raise ConcurrentChange(_("This version was changed meanwhile; reload it.")) from None
     return version
 
 
 def do_publish_version(version, *, acting_user):
-    try:
-        with transaction.atomic():
-            version.publish()
-            version.save()
-    except ConcurrentTransition:
-        raise ConcurrentChange(_("This version was changed meanwhile; reload it.")) from None
-    return version
+    return _change_version_status(version, lambda v: v.publish(), "published", acting_user)
 
 
 def do_retire_version(version, *, acting_user):
-    try:
-        with transaction.atomic():
-            version.retire()
-            version.save()
-    except ConcurrentTransition:
-        raise ConcurrentChange(_("This version was changed meanwhile; reload it.")) from None
-    return version
+    return _change_version_status(version, lambda v: v.retire(), "retired", acting_user)
 
 
 # --- migration of running cases ------------------------------------------------------------------------

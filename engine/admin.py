@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_fsm import TransitionNotAllowed
+from guardian.admin import GuardedModelAdmin
 
 from engine import diagram
 from engine.actions import (
@@ -32,6 +33,7 @@ from engine.models import (
     Procedure,
     ProcedureVersion,
     RoleHolder,
+    VersionEvent,
     VersionStatus,
 )
 
@@ -57,7 +59,7 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(GuardedModelAdmin):
     list_display = ("code", "title", "latest_published_number")
     search_fields = ("code", "title")
     inlines = [VersionInline]
@@ -102,8 +104,17 @@ class VersionUploadForm(forms.ModelForm):
         return data
 
 
+class VersionEventInline(ReadOnlyInline):
+    model = VersionEvent
+    fields = readonly_fields = ("at", "actor", "event", "from_status", "to_status")
+    ordering = ("at", "pk")
+
+
 @admin.register(ProcedureVersion)
 class ProcedureVersionAdmin(admin.ModelAdmin):
+    def get_inlines(self, request, obj):
+        return [VersionEventInline] if obj is not None else []  # the history of a stored version
+
     list_display = ("procedure", "number", "status", "published_at", "retired_at", "running_cases")
     list_filter = ("status", "procedure")
     actions = ["publish_versions", "retire_versions"]

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from engine.errors import ImmutableVersion
 
@@ -224,6 +225,57 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("audit entries are append-only")
+
+
+class VersionEvent(models.Model):
+    """What happened to a procedure version (stored, published, retired), by whom: append-only."""
+
+    version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.PROTECT, related_name="events", verbose_name=_("version")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty for the system (commands)."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    event = models.CharField(_("event"), max_length=20)
+    from_status = models.CharField(_("from status"), max_length=20, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("version event")
+        verbose_name_plural = _("version events")
+
+    def __str__(self):
+        return f"{self.event} {self.from_status}->{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("version events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("version events are append-only")
+
+
+class ProcedureUserObjectPermission(UserObjectPermissionBase):
+    """Object permissions of a user on one procedure (django-guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(Procedure, on_delete=models.CASCADE)
+
+
+class ProcedureGroupObjectPermission(GroupObjectPermissionBase):
+    """Object permissions of a group on one procedure (django-guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(Procedure, on_delete=models.CASCADE)
 
 
 class OutboxEvent(models.Model):
