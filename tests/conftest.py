@@ -5,8 +5,10 @@ never sleep. Queries: `assert_queries(n)` (exact) and pytest-django's `django_as
 """
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from tests.factories import build_world
 
@@ -43,3 +45,12 @@ def assert_queries():
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the product's default language (French): a request served by an earlier test
+    leaves its language active in the thread, which would make message assertions depend on test order."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -1,6 +1,7 @@
 """Durations and escalation offsets as written in procedure definitions (engine.durations)."""
 
 import pytest
+from django.utils import translation
 
 from engine.durations import (
     MAX_DURATION_SECONDS,
@@ -10,6 +11,13 @@ from engine.durations import (
     parse_duration,
     parse_offset,
 )
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """These tests check the wording of the English messages (French is covered by the i18n tests)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
