@@ -303,7 +303,9 @@ def detail_context(request, obj, forms=None):
     deadlines = []
     if case:
         spec = definition(case.version_id).get("deadlines", {})
-        for deadline in Deadline.objects.filter(case=case).order_by("started_at"):
+        # alerts' answer clocks are shown with their alert, not as deadlines of the request
+        request_deadlines = Deadline.objects.filter(case=case).exclude(kind__startswith="alert:")
+        for deadline in request_deadlines.order_by("started_at"):
             deadlines.append(
                 {
                     "label": localized(spec.get(deadline.kind, {}).get("label"), deadline.kind),

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, OutboxEvent
+from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, OutboxEvent
 from procedures.models import InterventionRequest, RequestFollower, RequestMessage
 from tests.factories import POINT_IN_COMMUNE_1, POINT_IN_COMMUNE_2, POINT_IN_QPV
 from tests.procedures.helpers import PNG_1PX, make_request_row, upload
@@ -326,6 +326,10 @@ def test_the_dvq_raises_an_alert_the_commune_answers_and_the_dvq_closes_it(clien
     assert client.post(url, {"reason": "Le danger n'est pas établi"}).status_code == 302
     alert = Alert.objects.get(case=filed.case)
     assert alert.state == AlertState.RAISED
+    # the alert's answer clock is an engine deadline, shown with the alert and not as a request deadline
+    assert Deadline.objects.filter(case=filed.case, kind=f"alert:{alert.pk}").exists()
+    detail = client.get(reverse("request-detail", args=[filed.reference])).content.decode()
+    assert f"alert:{alert.pk}" not in detail
     client.force_login(setup.commune_user)
     answer = reverse("request-alert-answer", args=[filed.reference])
     assert client.post(answer, {"answer": "Matelas sur la chaussée"}).status_code == 302
