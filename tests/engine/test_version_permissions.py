@@ -15,7 +15,7 @@ def _draft():
 
 def test_it_refuses_to_publish_for_a_user_without_permission(world):
     version = _draft()
-    with pytest.raises(RoleNotAllowed, match="administrators of this procedure"):
+    with pytest.raises(RoleNotAllowed, match="administrateurs de cette procédure"):
         do_publish_version(version, acting_user=world.ctc_agent)
     version.refresh_from_db()
     assert version.status == VersionStatus.DRAFT
