@@ -183,7 +183,24 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise TypeError("audit entries are append-only")
 
 
-class AuditEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """A record that is written once: saving an existing row or deleting one raises TypeError."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEntry(AppendOnlyModel):
     """What happened to a case: append-only (no update, no delete; a case with entries cannot be deleted)."""
 
     # db_index=False: the (case, at) index serves lookups by case
@@ -207,8 +224,6 @@ class AuditEntry(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["case", "at"], name="engine_audit_case_at")]
@@ -218,16 +233,8 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.event} {self.from_state}->{self.to_state}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("audit entries are append-only")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise TypeError("audit entries are append-only")
-
-
-class VersionEvent(models.Model):
+class VersionEvent(AppendOnlyModel):
     """What happened to a procedure version (stored, published, retired), by whom: append-only."""
 
     version = models.ForeignKey(
@@ -247,8 +254,6 @@ class VersionEvent(models.Model):
     from_status = models.CharField(_("from status"), max_length=20, blank=True)
     to_status = models.CharField(_("to status"), max_length=20)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("version event")
@@ -256,14 +261,6 @@ class VersionEvent(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.from_status}->{self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("version events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("version events are append-only")
 
 
 class ProcedureUserObjectPermission(UserObjectPermissionBase):
