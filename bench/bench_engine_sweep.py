@@ -160,6 +160,7 @@ def main():
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--sweepers", type=int, default=1, help="sweepers running at once (threads)")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the sweep to FILE")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
     parts = urlsplit(base)
@@ -191,7 +192,16 @@ def main():
 
         started, cpu_started = time.perf_counter(), time.process_time()
         if args.sweepers == 1:
+            profile = None
+            if args.profile:
+                import cProfile
+
+                profile = cProfile.Profile()
+                profile.enable()
             fired = sweeper.sweep(batch=args.batch)
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(args.profile)
         else:  # several sweepers at once (threads, each with its own connection), as several workers would
             from concurrent.futures import ThreadPoolExecutor
 

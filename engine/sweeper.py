@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from engine import deadlines
 from engine.actions import run_actions
+from engine.bulk import instances
 from engine.context import Context, Effects, alert_event
 from engine.definitions import alert_spec
 from engine.models import Alert, AlertState, AuditEntry, Case, EscalationPoint, ProcedureVersion, RoleHolder
@@ -38,7 +39,7 @@ def due_points(now):
     return EscalationPoint.objects.filter(fired_at=None, fire_at__lte=now)
 
 
-def sweep(now=None, batch=2000, max_batches=None):
+def sweep(now=None, batch=5000, max_batches=None):
     """Worker job: fire every due escalation point once; returns how many were fired."""
     fired = 0
     batches = 0
@@ -51,16 +52,20 @@ def sweep(now=None, batch=2000, max_batches=None):
     return fired
 
 
+# The due rows are picked in a CTE so the update joins them by primary key (an IN (subquery) lets the
+# planner hash-join against a scan of the whole table); the claimed rows come back in due order.
 CLAIM_SQL = """
-UPDATE engine_escalationpoint AS point SET fired_at = %(now)s, claim_token = %(token)s
-FROM engine_deadline AS deadline
-WHERE point.id IN (
+WITH due AS (
     SELECT id FROM engine_escalationpoint
     WHERE fired_at IS NULL AND fire_at IS NOT NULL AND fire_at <= %(now)s
-    ORDER BY fire_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+    ORDER BY fire_at LIMIT %(batch)s FOR UPDATE {skip_locked}
+), claimed AS (
+    UPDATE engine_escalationpoint AS point SET fired_at = %(now)s, claim_token = %(token)s
+    FROM due, engine_deadline AS deadline
+    WHERE point.id = due.id AND point.fired_at IS NULL AND deadline.id = point.deadline_id
+    RETURNING point.id, point.case_id, point.index, deadline.kind, point.fire_at
 )
-AND point.fired_at IS NULL AND deadline.id = point.deadline_id
-RETURNING point.id, point.case_id, point.index, deadline.kind, point.fire_at
+SELECT id, case_id, index, kind FROM claimed ORDER BY fire_at, id
 """
 CASE_FIELDS = ("id", "procedure_id", "version_id", "state", "phase", "revision", "data", "reference")
 CASES_SQL = f"SELECT {', '.join(CASE_FIELDS)} FROM engine_case WHERE id = ANY(%s)"
@@ -76,10 +81,12 @@ def claim(now, batch, token):
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(CLAIM_SQL, {"now": now, "token": token, "batch": batch})
-            rows = cursor.fetchall()
-        rows.sort(key=lambda row: (row[4], row[0]))
-        return [row[:4] for row in rows]
+            # without SKIP LOCKED a second sweeper waits for the first one's rows, then skips them
+            # as they are no longer unfired (the compare-and-set)
+            skip = "SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+            sql = CLAIM_SQL.format(skip_locked=skip)
+            cursor.execute(sql, {"now": now, "token": token, "batch": batch})
+            return cursor.fetchall()
     ids = list(due_points(now).order_by("fire_at").values_list("pk", flat=True)[:batch])
     if not ids:
         return []
@@ -107,14 +114,11 @@ def fire(points, now):
         with connection.cursor() as cursor:
             cursor.execute(CASES_SQL, [case_ids])
             data_index = CASE_FIELDS.index("data")  # Django reads jsonb as text, then decodes it
-            cases = {
-                row[0]: Case.from_db(
-                    "default",
-                    CASE_FIELDS,
-                    (*row[:data_index], json.loads(row[data_index]), *row[data_index + 1 :]),
-                )
+            rows = [
+                (*row[:data_index], json.loads(row[data_index]), *row[data_index + 1 :])
                 for row in cursor.fetchall()
-            }
+            ]
+            cases = {case.pk: case for case in instances(Case, CASE_FIELDS, rows)}
             cursor.execute(HOLDERS_SQL, [case_ids])
             rows = cursor.fetchall()
     else:
@@ -129,16 +133,17 @@ def fire(points, now):
     versions = {
         v.pk: v for v in ProcedureVersion.objects.filter(pk__in={c.version_id for c in cases.values()})
     }
-    for case in cases.values():
-        case.version = versions[case.version_id]
+    for case in cases.values():  # what ``case.version = ...`` does, without the descriptor's checks
+        case._state.fields_cache["version"] = versions[case.version_id]
     effects = Effects()
     failed = []
     late_alerts = _late_alerts(points)
     for pk, case_id, index, kind in points:
         case = cases[case_id]
         definition = case.version.definition
-        alert = late_alerts.get(deadlines.alert_of_clock(kind))
-        if deadlines.alert_of_clock(kind) is not None:  # an alert's answer clock
+        alert_id = deadlines.alert_of_clock(kind)
+        alert = late_alerts.get(alert_id)
+        if alert_id is not None:  # an alert's answer clock
             if alert is None or alert.state != AlertState.RAISED:
                 failed.append((pk, "the alert no longer waits for an answer"))
                 continue
