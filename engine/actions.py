@@ -25,7 +25,6 @@ from engine.models import (
     AuditEntry,
     Case,
     Comment,
-    OutboxEvent,
     Procedure,
     ProcedureVersion,
     RoleHolder,
@@ -157,28 +156,15 @@ def do_open_case(procedure_code, *, acting_user, role_holders, data=None, refere
         )
         done = deadlines.on_transition(case, definition, initial, initial, now, opening=True)
         effects = Effects()
-        effects.audit.append(
-            AuditEntry(
-                case=case,
-                actor=_system_or(acting_user),
-                at=now,
-                event="opened",
-                to_state=initial,
-                fields=case.data,
-                data={"version": version.number, "role_holders": role_holders, "deadlines": done},
-            )
-        )
-        effects.outbox.append(
-            OutboxEvent(
-                kind="case.opened",
-                case=case,
-                payload={
-                    "case": case.pk,
-                    "procedure": procedure.code,
-                    "state": initial,
-                    "reference": case.reference,
-                },
-            )
+        effects.record(
+            case,
+            "opened",
+            actor=_system_or(acting_user),
+            at=now,
+            to_state=initial,
+            fields=case.data,
+            data={"version": version.number, "role_holders": role_holders, "deadlines": done},
+            payload={"procedure": procedure.code, "state": initial, "reference": case.reference},
         )
         effects.flush()
     return case
@@ -241,32 +227,23 @@ def do_fire_transition(case, code, *, acting_user, fields=None, reason="", expec
         )
         case.closed_at = now if target["final"] else None
         done = deadlines.on_transition(case, definition, from_state, to_state, now, explicit=ctx.deadline_ops)
-        effects.audit.append(
-            AuditEntry(
-                case=case,
-                actor=ctx.actor,
-                at=now,
-                event="transition",
-                from_state=from_state,
-                to_state=to_state,
-                fields=clean,
-                reason=ctx.reason,
-                data={"transition": code, "revision": case.revision, **({"deadlines": done} if done else {})},
-            )
-        )
-        effects.outbox.append(
-            OutboxEvent(
-                kind="case.transition",
-                case_id=case.pk,
-                payload={
-                    "case": case.pk,
-                    "transition": code,
-                    "from": from_state,
-                    "to": to_state,
-                    "revision": case.revision,
-                    "reference": case.reference,
-                },
-            )
+        effects.record(
+            case,
+            "transition",
+            actor=ctx.actor,
+            at=now,
+            from_state=from_state,
+            to_state=to_state,
+            fields=clean,
+            reason=ctx.reason,
+            data={"transition": code, "revision": case.revision, **({"deadlines": done} if done else {})},
+            payload={
+                "transition": code,
+                "from": from_state,
+                "to": to_state,
+                "revision": case.revision,
+                "reference": case.reference,
+            },
         )
         effects.flush()
     return case
@@ -316,24 +293,16 @@ def do_assign_role(case, role, parties, *, acting_user, reason=""):
             ]
         )
         effects = Effects()
-        effects.audit.append(
-            AuditEntry(
-                case=case,
-                actor=_system_or(acting_user),
-                at=now,
-                event="role_assigned",
-                from_state=case.state,
-                to_state=case.state,
-                reason=reason,
-                data={"role": role, "before": before, "after": parties, "revision": case.revision},
-            )
-        )
-        effects.outbox.append(
-            OutboxEvent(
-                kind="case.role_assigned",
-                case_id=case.pk,
-                payload={"case": case.pk, "role": role, "parties": parties, "previous": before},
-            )
+        effects.record(
+            case,
+            "role_assigned",
+            actor=_system_or(acting_user),
+            at=now,
+            from_state=case.state,
+            to_state=case.state,
+            reason=reason,
+            data={"role": role, "before": before, "after": parties, "revision": case.revision},
+            payload={"role": role, "parties": parties, "previous": before},
         )
         effects.flush()
     return case
@@ -350,31 +319,22 @@ def do_recompute_deadlines(case, *, acting_user, reason=""):
     with transaction.atomic():
         changes = deadlines.recompute(case, definition, now)
         effects = Effects()
-        effects.audit.append(
-            AuditEntry(
-                case=case,
-                actor=_system_or(acting_user),
-                at=now,
-                event="deadlines_recomputed",
-                from_state=case.state,
-                to_state=case.state,
-                reason=reason or "",
-                data={"deadlines": changes},
-            )
-        )
-        effects.outbox.append(
-            OutboxEvent(
-                kind="case.deadlines_recomputed",
-                case_id=case.pk,
-                payload={
-                    "case": case.pk,
-                    "reference": case.reference,
-                    "deadlines": [
-                        {"kind": c["kind"], "before": c["before"]["due_at"], "after": c["after"]["due_at"]}
-                        for c in changes
-                    ],
-                },
-            )
+        effects.record(
+            case,
+            "deadlines_recomputed",
+            actor=_system_or(acting_user),
+            at=now,
+            from_state=case.state,
+            to_state=case.state,
+            reason=reason,
+            data={"deadlines": changes},
+            payload={
+                "reference": case.reference,
+                "deadlines": [
+                    {"kind": c["kind"], "before": c["before"]["due_at"], "after": c["after"]["due_at"]}
+                    for c in changes
+                ],
+            },
         )
         effects.flush()
     return changes
@@ -489,21 +449,13 @@ def do_comment(case, *, acting_user, body, internal=False):
             case=case, author=_system_or(acting_user), body=body, internal=internal, created_at=now
         )
         effects = Effects()
-        effects.audit.append(
-            AuditEntry(
-                case=case,
-                actor=_system_or(acting_user),
-                at=now,
-                event="commented",
-                data={"comment": comment.pk, "internal": internal},
-            )
-        )
-        effects.outbox.append(
-            OutboxEvent(
-                kind="case.commented",
-                case_id=case.pk,
-                payload={"case": case.pk, "comment": comment.pk, "internal": internal},
-            )
+        effects.record(
+            case,
+            "commented",
+            actor=_system_or(acting_user),
+            at=now,
+            data={"comment": comment.pk, "internal": internal},
+            payload={"comment": comment.pk, "internal": internal},
         )
         effects.flush()
     return comment
@@ -533,19 +485,13 @@ def do_attach(case, *, acting_user, file, description=""):
         attachment.file.save(name, file, save=False)
         attachment.save()
         effects = Effects()
-        effects.audit.append(
-            AuditEntry(
-                case=case,
-                actor=_system_or(acting_user),
-                at=now,
-                event="attached",
-                data={"attachment": attachment.pk, "name": name, "size_bytes": size},
-            )
-        )
-        effects.outbox.append(
-            OutboxEvent(
-                kind="case.attached", case_id=case.pk, payload={"case": case.pk, "attachment": attachment.pk}
-            )
+        effects.record(
+            case,
+            "attached",
+            actor=_system_or(acting_user),
+            at=now,
+            data={"attachment": attachment.pk, "name": name, "size_bytes": size},
+            payload={"attachment": attachment.pk},
         )
         effects.flush()
     return attachment
@@ -716,34 +662,25 @@ def do_migrate_cases(procedure_code, from_number, to_number, mapping, *, acting_
                 deadlines.void(deadline, now)
                 voided.append(["voided", deadline.kind])
             started = deadlines.on_transition(case, definition, from_state, to_state, now)
-            effects.audit.append(
-                AuditEntry(
-                    case=case,
-                    actor=_system_or(acting_user),
-                    at=now,
-                    event="migrated",
-                    from_state=from_state,
-                    to_state=to_state,
-                    reason=reason,
-                    data={
-                        "from_version": source.number,
-                        "to_version": target.number,
-                        "deadlines": voided + started,
-                    },
-                )
-            )
-            effects.outbox.append(
-                OutboxEvent(
-                    kind="case.migrated",
-                    case_id=case.pk,
-                    payload={
-                        "case": case.pk,
-                        "from_version": source.number,
-                        "to_version": target.number,
-                        "from": from_state,
-                        "to": to_state,
-                    },
-                )
+            effects.record(
+                case,
+                "migrated",
+                actor=_system_or(acting_user),
+                at=now,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                data={
+                    "from_version": source.number,
+                    "to_version": target.number,
+                    "deadlines": voided + started,
+                },
+                payload={
+                    "from_version": source.number,
+                    "to_version": target.number,
+                    "from": from_state,
+                    "to": to_state,
+                },
             )
             moved += 1
         effects.flush()

@@ -20,6 +20,28 @@ class Effects:
         self.outbox = []
         self.alerts = []  # (Alert, actor)
 
+    def record(
+        self, case, event, *, actor, at, data, payload, from_state="", to_state="", fields=None, reason=""
+    ):
+        """What every case action leaves: its audit entry ``event`` and its outbox event ``case.<event>``
+        (whose payload always names the case)."""
+        self.audit.append(
+            AuditEntry(
+                case_id=case.pk,
+                actor=actor,
+                at=at,
+                event=event,
+                from_state=from_state,
+                to_state=to_state,
+                fields={} if fields is None else fields,
+                reason=reason or "",
+                data=data,
+            )
+        )
+        self.outbox.append(
+            OutboxEvent(kind=f"case.{event}", case_id=case.pk, payload={"case": case.pk, **payload})
+        )
+
     def flush(self, dispatch=True):
         """Write the buffered rows; with ``dispatch``, deliver the new outbox events right after commit
         (the sweeper leaves them to the worker's outbox job, which runs next)."""
