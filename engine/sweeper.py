@@ -140,7 +140,7 @@ def fire(points, now):
     late_alerts = _late_alerts(points)
     for pk, case_id, index, kind in points:
         case = cases[case_id]
-        definition = case.version.definition
+        definition = versions[case.version_id].definition
         alert_id = deadlines.alert_of_clock(kind)
         alert = late_alerts.get(alert_id)
         if alert_id is not None:  # an alert's answer clock
@@ -161,8 +161,9 @@ def fire(points, now):
             definition=definition,
             now=now,
             holders=holders.get(case_id, {}),
-            effects=Effects(),
+            effects=effects,  # the batch's buffer; what a failing point added is cut off again
         )
+        marks = len(effects.audit), len(effects.outbox), len(effects.alerts)
         try:
             run_actions(ctx, escalation["actions"])
             if ctx.data_updates or ctx.deadline_ops:
@@ -170,10 +171,8 @@ def fire(points, now):
         except Exception as error:
             logger.exception("escalation point %s failed", pk)
             failed.append((pk, f"{type(error).__name__}: {error}"))
+            del effects.audit[marks[0] :], effects.outbox[marks[1] :], effects.alerts[marks[2] :]
             continue
-        effects.audit.extend(ctx.effects.audit)
-        effects.outbox.extend(ctx.effects.outbox)
-        effects.alerts.extend(ctx.effects.alerts)
         if alert is not None:
             _record_late(effects, alert, ctx, now)
             continue

@@ -103,6 +103,21 @@ def test_a_point_whose_action_fails_is_recorded_and_does_not_block_the_others(wo
 
 
 @pytest.mark.django_db
+def test_what_a_failing_point_queued_before_failing_is_not_written(world, case, monkeypatch):
+    def half_done(ctx, role, message=None):
+        ctx.emit("notification", {"role": role, "half": True})
+        raise RuntimeError("failed after queuing an event")
+
+    monkeypatch.setitem(registry.ACTIONS, "notify", registry.Entry("action", "notify", half_done, {}))
+    assert sweeper.sweep(now=WEDNESDAY_9) == 2
+    assert not OutboxEvent.objects.filter(kind="notification").exists()
+    failed = EscalationPoint.objects.get(case=case, index=0)
+    assert failed.error == "RuntimeError: failed after queuing an event"
+    assert [entry.data["at"] for entry in AuditEntry.objects.filter(event="escalation")] == ["0"]
+    assert Alert.objects.count() == 1  # the next point of the batch still fired, with its own rows
+
+
+@pytest.mark.django_db
 def test_the_worker_runs_the_sweeper_and_the_outbox(case, settings):
     from engine.worker import run_jobs_once
 
