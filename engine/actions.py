@@ -7,8 +7,11 @@ None means the system (sweeper, commands) and is recorded as such.
 
 import datetime
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -20,10 +23,12 @@ from engine.context import Context, Effects, alert_event
 from engine.definitions import alert_spec
 from engine.errors import ConcurrentChange, EngineError, InvalidFields, InvalidTransition, RoleNotAllowed
 from engine.models import (
+    SHARE_PERMISSION,
     AlertState,
     Attachment,
     AuditEntry,
     Case,
+    CaseUserObjectPermission,
     Comment,
     Procedure,
     ProcedureVersion,
@@ -112,6 +117,15 @@ def run_actions(ctx, calls):
 
 def _system_or(user):
     return user if user is not None and getattr(user, "pk", None) else None
+
+
+def _roles_acting_now(case):
+    """The roles that may fire a transition from the case's current state: by default, who may change
+    its role holders (do_assign_role) and share it (do_share_case)."""
+    definition = case.version.definition
+    return sorted(
+        {r for t in definition["transitions"].values() if case.state in t["from"] for r in t["roles"]}
+    )
 
 
 # --- cases ------------------------------------------------------------------------------------------
@@ -274,9 +288,7 @@ def do_assign_role(case, role, parties, *, acting_user, reason=""):
     parties = list(dict.fromkeys(parties))
     holders = holders_by_role(case)
     if acting_user is not None:
-        allowed = sorted(
-            {r for t in definition["transitions"].values() if case.state in t["from"] for r in t["roles"]}
-        )
+        allowed = _roles_acting_now(case)
         _check_roles(allowed, roles_from_holders(holders, principal_keys(acting_user)), acting_user)
     before = holders.get(role, [])
     if before == parties:
@@ -338,6 +350,108 @@ def do_recompute_deadlines(case, *, acting_user, reason=""):
         )
         effects.flush()
     return changes
+
+
+# --- one-off shares ---------------------------------------------------------------------------------
+def may_share_case(case, user):
+    """Whether ``user`` may share the case and take shares back (None: the system, always): the
+    holders of a role that may fire a transition from its current state, as for do_assign_role."""
+    if user is None:
+        return True
+    allowed = set(_roles_acting_now(case))
+    return bool(allowed & roles_from_holders(holders_by_role(case), principal_keys(user)))
+
+
+def check_may_share(case, acting_user):
+    """RoleNotAllowed unless ``acting_user`` may share the case (see may_share_case)."""
+    if acting_user is None:
+        return
+    allowed = _roles_acting_now(case)
+    _check_roles(allowed, roles_from_holders(holders_by_role(case), principal_keys(acting_user)), acting_user)
+
+
+def _share_permission():
+    return Permission.objects.get(
+        content_type=ContentType.objects.get_for_model(Case), codename=SHARE_PERMISSION
+    )
+
+
+def _shares(case, user=None):
+    rows = CaseUserObjectPermission.objects.filter(content_object=case, permission__codename=SHARE_PERMISSION)
+    return rows if user is None else rows.filter(user=user)
+
+
+def case_shared_with(case):
+    """The users the case is shared with (active or not), by username, each with ``shared_at``."""
+    granted = _shares(case).filter(user=OuterRef("pk")).order_by("granted_at").values("granted_at")[:1]
+    return (
+        get_user_model()
+        .objects.filter(pk__in=_shares(case).values("user_id"))
+        .annotate(shared_at=Subquery(granted))
+        .order_by("username")
+    )
+
+
+def _share_event(case, event, user, acting_user, now, reason):
+    effects = Effects()
+    effects.record(
+        case,
+        event,
+        actor=_system_or(acting_user),
+        at=now,
+        from_state=case.state,
+        to_state=case.state,
+        reason=reason,
+        data={"user": user.pk, "username": user.username, "permission": SHARE_PERMISSION},
+        payload={"user": user.pk, "username": user.username, "reference": case.reference},
+    )
+    effects.flush()
+
+
+def do_share_case(case, user, *, acting_user, reason=""):
+    """Let ``user`` read the case although it is out of their scope (a django-guardian object
+    permission ``view_shared_case``); it gives them no role, so no transition, comment or file.
+
+    Allowed to the system and to the holders of a role that may fire a transition from the case's
+    current state. Refuses an unknown or inactive user and the acting user themselves (InvalidFields
+    on ``user``). Returns True, or False when the user already had the share (nothing written).
+    Audit entry and outbox event ``shared`` / ``case.shared`` (``data.user``: the user's id).
+    """
+    check_may_share(case, acting_user)
+    if user is None or not getattr(user, "pk", None):
+        raise InvalidFields({"user": _("Unknown user: give the username or id of an active user.")})
+    if not user.is_active:
+        raise InvalidFields(
+            {"user": _("%(user)s is inactive: a case cannot be shared with them.") % {"user": user.username}}
+        )
+    if acting_user is not None and user.pk == acting_user.pk:
+        raise InvalidFields({"user": _("You cannot share a case with yourself.")})
+    now = timezone.now()
+    with transaction.atomic():
+        _share, created = CaseUserObjectPermission.objects.get_or_create(
+            user=user, permission=_share_permission(), content_object=case, defaults={"granted_at": now}
+        )
+        if not created:
+            return False
+        _share_event(case, "shared", user, acting_user, now, reason)
+    return True
+
+
+def do_unshare_case(case, user, *, acting_user, reason=""):
+    """Take back the share of the case with ``user`` (same rule as do_share_case). InvalidFields on
+    ``user`` if the case is not shared with them. Audit entry and outbox event ``unshared`` /
+    ``case.unshared``."""
+    check_may_share(case, acting_user)
+    if user is None or not getattr(user, "pk", None):
+        raise InvalidFields({"user": _("Unknown user: give the username or id of an active user.")})
+    now = timezone.now()
+    with transaction.atomic():
+        deleted, _rows = _shares(case, user).delete()
+        if not deleted:
+            raise InvalidFields(
+                {"user": _("This case is not shared with %(user)s.") % {"user": user.username}}
+            )
+        _share_event(case, "unshared", user, acting_user, now, reason)
 
 
 # --- alerts -----------------------------------------------------------------------------------------
@@ -689,6 +803,8 @@ def do_migrate_cases(procedure_code, from_number, to_number, mapping, *, acting_
 
 __all__ = [
     "VersionStatus",
+    "case_shared_with",
+    "check_may_share",
     "clean_fields",
     "do_answer_alert",
     "do_assign_role",
@@ -702,5 +818,8 @@ __all__ = [
     "do_raise_alert",
     "do_recompute_deadlines",
     "do_retire_version",
+    "do_share_case",
     "do_store_version",
+    "do_unshare_case",
+    "may_share_case",
 ]

@@ -120,6 +120,10 @@ class Phase(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+SHARE_PERMISSION = "view_shared_case"
+"""The codename of a one-off share: read access to one case for a person outside its scope (no role)."""
+
+
 class Case(models.Model):
     procedure = models.ForeignKey(
         Procedure, on_delete=models.PROTECT, related_name="cases", verbose_name=_("procedure")
@@ -140,6 +144,7 @@ class Case(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        permissions = [(SHARE_PERMISSION, _("View a case shared with them"))]
 
     def __str__(self):
         return self.reference or f"#{self.pk}"
@@ -273,6 +278,22 @@ class ProcedureGroupObjectPermission(GroupObjectPermissionBase):
     """Object permissions of a group on one procedure (django-guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(Procedure, on_delete=models.CASCADE)
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """Object permissions of a user on one case (django-guardian, direct foreign key).
+
+    Holds the one-off shares of a case (``view_shared_case``): read access for one person outside the
+    case's scope, without any role on it. Written and removed only by engine.actions.do_share_case and
+    do_unshare_case (audited); no group variant.
+    """
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("case share")
+        verbose_name_plural = _("case shares")
 
 
 class OutboxEvent(models.Model):

@@ -180,6 +180,19 @@ def consume(event):
         notify(
             users_for_parties(added), NotificationEvent.FILED, text, request=request, source_event_id=event.pk
         )
+    elif event.kind == "case.shared" and payload.get("user"):
+        text = _("The request %(ref)s (%(category)s, %(commune)s) was shared with you, read only.") % {
+            "ref": request.reference,
+            "category": request.category.name,
+            "commune": request.commune.name,
+        }
+        notify(
+            users_for_parties([f"user:{payload['user']}"]),
+            NotificationEvent.FILED,
+            text,
+            request=request,
+            source_event_id=event.pk,
+        )
     elif event.kind == "notification":
         users = users_for_parties(payload.get("parties") or [])
         message = payload.get("message", "")

@@ -7,7 +7,11 @@ Plain joins on the request's own columns, never per-case grants:
 - handlers see what their unit handles or dispatches (a unit's members include those of the units
   below it, as in the engine's principal keys; a unit also sees what its sub-units handle), and what
   is handed to their organisation without a unit;
-- DVQ officers see every request in a QPV, and every request with an alert.
+- DVQ officers see every request in a QPV, and every request with an alert;
+- every user also sees the requests whose case was shared with them one by one (django-guardian's
+  ``view_shared_case`` object permission on the case, engine.actions.do_share_case): the one exception
+  to "no per-case grants", a read-only access that gives no role (an EXISTS subquery, so lists keep
+  a constant number of queries).
 A request out of scope does not exist for the user (404).
 """
 
@@ -15,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from directory.models import OrganisationKind, Unit
 from directory.roles import Role
-from engine.models import Alert
+from engine.models import SHARE_PERMISSION, Alert, CaseUserObjectPermission
 from procedures.models import InterventionRequest, RequestFollower
 
 
@@ -38,7 +42,10 @@ def scope_q(user):
     """The Q that selects the requests ``user`` may see (None: all of them)."""
     if is_administrator(user):
         return None
-    q = Q(pk__in=[])
+    shared = CaseUserObjectPermission.objects.filter(
+        content_object_id=OuterRef("case_id"), user_id=user.pk, permission__codename=SHARE_PERMISSION
+    )
+    q = Q(Exists(shared))
     org_id = user.organisation_id
     if org_id:
         followed = RequestFollower.objects.filter(request=OuterRef("pk"), organisation_id=org_id)
