@@ -350,6 +350,33 @@ class AssignSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
+class ShareSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        help_text=gettext_lazy("The user's id (DELETE shares/{id}/ takes it back).")
+    )
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    organisation = serializers.CharField(allow_null=True, help_text=gettext_lazy("The user's organisation."))
+    granted_at = serializers.DateTimeField(allow_null=True)
+
+
+def share_data(user):
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "full_name": user.get_full_name(),
+        "organisation": user.organisation.name if user.organisation_id else None,
+        "granted_at": getattr(user, "shared_at", None),
+    }
+
+
+class ShareInSerializer(serializers.Serializer):
+    user = serializers.CharField(
+        help_text=gettext_lazy("Who to show the request to: a username or a user id.")
+    )
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
 class HistorySerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
@@ -628,6 +655,61 @@ class RequestViewSet(GenericApiViewSet):
             reason=data.validated_data.get("reason", ""),
         )
         return self._detail(obj)
+
+    def _shares(self, obj):
+        return engine_actions.case_shared_with(obj.case).select_related("organisation")
+
+    @extend_schema(methods=["GET"], responses={200: ShareSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=ShareInSerializer, responses={201: ShareSerializer, 200: ShareSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def shares(self, request, pk=None):
+        """One-off shares: the request shown, read only, to one person outside its scope (a landlord's
+        agent, a contractor's site manager, an elected official of another commune). Listing, sharing
+        and taking back are for those who may act on the request now (its dispatcher, handler...: 403
+        otherwise). POST answers 201, or 200 when the user already had the share (nothing changes)."""
+        obj = self.get_request()
+        if obj.case_id is None:
+            raise exceptions.NotFound()
+        if request.method == "POST":
+            data = ShareInSerializer(data=request.data if isinstance(request.data, dict) else {})
+            data.is_valid(raise_exception=True)
+            user, created = actions.do_share_request(
+                obj,
+                data.validated_data["user"],
+                acting_user=request.user,
+                reason=data.validated_data.get("reason", ""),
+            )
+            share = self._shares(obj).get(pk=user.pk)
+            return Response(
+                ShareSerializer(share_data(share)).data,
+                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            )
+        engine_actions.check_may_share(obj.case, request.user)
+        page = self.paginate_queryset(self._shares(obj))
+        return self.get_paginated_response(ShareSerializer([share_data(u) for u in page], many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("user_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "reason", OpenApiTypes.STR, description=gettext_lazy("Why (kept in the history).")
+            ),
+        ],
+        request=None,
+        responses={204: None},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"shares/(?P<user_id>\d+)", url_name="share")
+    def unshare(self, request, pk=None, user_id=None):
+        """Take a share back: the request is out of that user's scope again (404 for them)."""
+        obj = self.get_request()
+        if obj.case_id is None:
+            raise exceptions.NotFound()
+        body = request.data if isinstance(request.data, dict) else {}
+        reason = str(body.get("reason") or request.query_params.get("reason", ""))
+        actions.do_unshare_request(obj, int(user_id), acting_user=request.user, reason=reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         parameters=[
