@@ -39,6 +39,12 @@ urlpatterns = [
         views_requests.request_attachment,
         name="request-attachment",
     ),
+    path("requests/<str:reference>/shares/", views_requests.request_share, name="request-share"),
+    path(
+        "requests/<str:reference>/shares/<int:user_id>/remove/",
+        views_requests.request_unshare,
+        name="request-unshare",
+    ),
     path("requests/<str:reference>/alert/raise/", views_requests.alert_raise, name="request-alert-raise"),
     path("requests/<str:reference>/alert/answer/", views_requests.alert_answer, name="request-alert-answer"),
     path("requests/<str:reference>/alert/close/", views_requests.alert_close, name="request-alert-close"),

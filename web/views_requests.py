@@ -6,6 +6,7 @@ roles and write the audit trail; their errors are shown on the form that was sen
 409, the page re-rendered with what was typed). Pages work without JavaScript; htmx only swaps parts.
 """
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,7 +24,7 @@ from directory.models import Unit
 from engine import actions as engine_actions
 from engine.errors import ConcurrentChange, EngineError, InvalidFields, RoleNotAllowed
 from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, DeadlineState
-from engine.queries import available_transitions
+from engine.queries import available_transitions, roles_of
 from procedures import actions
 from procedures.duplicates import duplicate_candidates
 from procedures.models import Category, Urgency
@@ -287,11 +288,45 @@ def requester_side(user, obj):
     return profile.is_commune or user.organisation_id == obj.requester_organisation_id
 
 
+class ShareForm(django_forms.Form):
+    """Show the request, read only, to one person outside its scope (procedures.actions.do_share_request)."""
+
+    user = django_forms.CharField(
+        label=gettext_lazy("Person (username)"),
+        max_length=150,
+        help_text=gettext_lazy("They will see this request, read only, until the share is taken back."),
+    )
+    reason = django_forms.CharField(
+        label=gettext_lazy("Why (kept in the history)"), required=False, max_length=500
+    )
+
+
+def share_context(user, case, roles, form=None):
+    """The "Share" section (for those who may share) and whether ``user`` reads the request only
+    through a share (no role on it: no comment or file forms, internal comments and history hidden)."""
+    if not case:
+        return {"can_share": False, "shares": [], "share_form": None, "shared_view": False}
+    can_share = engine_actions.may_share_case(case, user)
+    shares = (
+        list(engine_actions.case_shared_with(case).select_related("organisation", "unit"))
+        if can_share
+        else []
+    )
+    shared_view = not roles and engine_actions.case_shared_with(case).filter(pk=user.pk).exists()
+    return {
+        "can_share": can_share,
+        "shares": shares,
+        "share_form": form or ShareForm(prefix="share"),
+        "shared_view": shared_view,
+    }
+
+
 def detail_context(request, obj, forms=None):
     user = request.user
     forms = forms or {}
     case = obj.case
-    requester_view = requester_side(user, obj)
+    sharing = share_context(user, case, roles_of(user, case) if case else set(), forms.get("share"))
+    requester_view = requester_side(user, obj) or sharing["shared_view"]
     transitions = available_transitions(case, user) if case else []
     transition_forms = []
     for transition in transitions:
@@ -365,6 +400,7 @@ def detail_context(request, obj, forms=None):
         "map_config": map_config(),
         "bbox": f"{obj.lon - 0.01},{obj.lat - 0.01},{obj.lon + 0.01},{obj.lat + 0.01}",
         "qualified": bool(case) and case.state not in queries.states_where("qualify"),
+        **sharing,
     }
 
 
@@ -377,6 +413,8 @@ AUDIT_EVENTS = {
     "alert_raised": gettext_lazy("Urgency check raised"),
     "alert_answered": gettext_lazy("Urgency check answered"),
     "alert_closed": gettext_lazy("Urgency check closed"),
+    "shared": gettext_lazy("Shared"),
+    "unshared": gettext_lazy("Share taken back"),
 }
 
 
@@ -523,6 +561,49 @@ def request_attachment(request, reference, attachment_id):
     except FileNotFoundError:
         raise Http404(_("The file is missing.")) from None
     return FileResponse(handle, filename=attachment.name, as_attachment=False)
+
+
+# --- one-off shares ----------------------------------------------------------------------------------------
+@login_required
+@require_POST
+def request_share(request, reference):
+    obj = scoped_request(request.user, reference)
+    form = ShareForm(request.POST, prefix="share")
+    if not form.is_valid():
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj, {"share": form}), status=400
+        )
+    try:
+        user, created = actions.do_share_request(
+            obj, form.cleaned_data["user"], acting_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except EngineError as error:
+        return rerender_with_error(request, obj, "share", form, error)
+    if created:
+        message = _("%(ref)s is now shared with %(user)s, read only.")
+    else:
+        message = _("%(ref)s was already shared with %(user)s.")
+    return done(request, obj, message % {"ref": obj.reference, "user": user.username})
+
+
+@login_required
+@require_POST
+def request_unshare(request, reference, user_id):
+    obj = scoped_request(request.user, reference)
+    try:
+        user = actions.do_unshare_request(obj, user_id, acting_user=request.user)
+    except EngineError as error:
+        text = " ".join(error.errors.values()) if isinstance(error, InvalidFields) else str(error)
+        messages.error(request, text)
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj), status=error_status(error)
+        )
+    return done(
+        request,
+        obj,
+        _("The share of %(ref)s with %(user)s was taken back.")
+        % {"ref": obj.reference, "user": user.username},
+    )
 
 
 # --- the DVQ's urgency check -------------------------------------------------------------------------------
