@@ -358,6 +358,12 @@ class ShareSerializer(serializers.Serializer):
     full_name = serializers.CharField()
     organisation = serializers.CharField(allow_null=True, help_text=gettext_lazy("The user's organisation."))
     granted_at = serializers.DateTimeField(allow_null=True)
+    granted_by = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The username of who shared it (null: the system). They may take it back in any state."
+        ),
+    )
 
 
 def share_data(user):
@@ -367,6 +373,7 @@ def share_data(user):
         "full_name": user.get_full_name(),
         "organisation": user.organisation.name if user.organisation_id else None,
         "granted_at": getattr(user, "shared_at", None),
+        "granted_by": getattr(user, "shared_by", None),
     }
 
 
@@ -666,9 +673,11 @@ class RequestViewSet(GenericApiViewSet):
     @action(detail=True, methods=["get", "post"])
     def shares(self, request, pk=None):
         """One-off shares: the request shown, read only, to one person outside its scope (a landlord's
-        agent, a contractor's site manager, an elected official of another commune). Listing, sharing
-        and taking back are for those who may act on the request now (its dispatcher, handler...: 403
-        otherwise). POST answers 201, or 200 when the user already had the share (nothing changes)."""
+        agent, a contractor's site manager, an elected official of another commune). Sharing is for
+        those who may act on the request now (its dispatcher, handler...: 403 otherwise); the list is
+        for them and, in any state of the request, for whoever granted one of its shares (403
+        otherwise). Each item names who granted it (`granted_by`). POST answers 201, or 200 when the
+        user already had the share (nothing changes)."""
         obj = self.get_request()
         if obj.case_id is None:
             raise exceptions.NotFound()
@@ -686,7 +695,7 @@ class RequestViewSet(GenericApiViewSet):
                 ShareSerializer(share_data(share)).data,
                 status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             )
-        engine_actions.check_may_share(obj.case, request.user)
+        engine_actions.check_may_see_shares(obj.case, request.user)
         page = self.paginate_queryset(self._shares(obj))
         return self.get_paginated_response(ShareSerializer([share_data(u) for u in page], many=True).data)
 
@@ -702,7 +711,9 @@ class RequestViewSet(GenericApiViewSet):
     )
     @action(detail=True, methods=["delete"], url_path=r"shares/(?P<user_id>\d+)", url_name="share")
     def unshare(self, request, pk=None, user_id=None):
-        """Take a share back: the request is out of that user's scope again (404 for them)."""
+        """Take a share back: the request is out of that user's scope again (404 for them). Allowed to
+        those who may act on the request now and, in any state (rejected, closed...), to whoever
+        granted that share (403 otherwise)."""
         obj = self.get_request()
         if obj.case_id is None:
             raise exceptions.NotFound()

@@ -354,8 +354,9 @@ def do_recompute_deadlines(case, *, acting_user, reason=""):
 
 # --- one-off shares ---------------------------------------------------------------------------------
 def may_share_case(case, user):
-    """Whether ``user`` may share the case and take shares back (None: the system, always): the
-    holders of a role that may fire a transition from its current state, as for do_assign_role."""
+    """Whether ``user`` may share the case now (None: the system, always): the holders of a role that
+    may fire a transition from its current state, as for do_assign_role. They may also take back any
+    of its shares (see may_unshare_case)."""
     if user is None:
         return True
     allowed = set(_roles_acting_now(case))
@@ -381,13 +382,78 @@ def _shares(case, user=None):
     return rows if user is None else rows.filter(user=user)
 
 
+def _granted_by_id(case, share):
+    """Who granted ``share`` (a CaseUserObjectPermission, a user from case_shared_with, a user or an
+    id): their id, or None (the system, a deleted user, or no such share)."""
+    if isinstance(share, CaseUserObjectPermission):
+        return share.granted_by_id
+    if hasattr(share, "shared_by_id"):  # a row of case_shared_with: no query
+        return share.shared_by_id
+    user_id = getattr(share, "pk", share)
+    return _shares(case).filter(user_id=user_id).values_list("granted_by_id", flat=True).first()
+
+
+def may_unshare_case(case, user, share, *, may_share=None):
+    """Whether ``user`` may take back the share of the case with one person: the system (None); the
+    user who granted that share, in any state of the case (rejected, closed... included); and those
+    who may share the case now (may_share_case), whoever granted it. The one rule of do_unshare_case,
+    for the UI and the API.
+
+    ``share``: the shared person as listed by case_shared_with (who granted it is read without a
+    query), a user or their id, or the CaseUserObjectPermission row. ``may_share``: the answer of
+    may_share_case(case, user) when the caller already has it (spares its queries in a list).
+    """
+    if user is None:
+        return True
+    granted_by_id = _granted_by_id(case, share)
+    if granted_by_id is not None and granted_by_id == getattr(user, "pk", None):
+        return True
+    return may_share_case(case, user) if may_share is None else bool(may_share)
+
+
+def check_may_unshare(case, acting_user, share):
+    """RoleNotAllowed unless ``acting_user`` may take the share back (see may_unshare_case)."""
+    if not may_unshare_case(case, acting_user, share):
+        raise RoleNotAllowed(
+            _roles_acting_now(case),
+            _(
+                "Only those who may act on this case now, or who shared it with this person, "
+                "may take the share back."
+            ),
+        )
+
+
+def may_see_shares(case, user, *, may_share=None):
+    """Whether ``user`` may list the case's shares: those who may share it now (None: the system), and
+    those who granted at least one of its shares, in any state (the list names people they chose).
+    ``may_share``: may_share_case(case, user) when the caller already has it."""
+    if user is None or (may_share_case(case, user) if may_share is None else may_share):
+        return True
+    return bool(getattr(user, "pk", None)) and _shares(case).filter(granted_by_id=user.pk).exists()
+
+
+def check_may_see_shares(case, acting_user):
+    """RoleNotAllowed unless ``acting_user`` may list the case's shares (see may_see_shares)."""
+    if not may_see_shares(case, acting_user):
+        raise RoleNotAllowed(
+            _roles_acting_now(case),
+            _("Only those who may act on this case now, or who shared it, may see who it is shared with."),
+        )
+
+
 def case_shared_with(case):
-    """The users the case is shared with (active or not), by username, each with ``shared_at``."""
-    granted = _shares(case).filter(user=OuterRef("pk")).order_by("granted_at").values("granted_at")[:1]
+    """The users the case is shared with (active or not), by username, each annotated with
+    ``shared_at`` (when), ``shared_by`` (the username of who granted it; None: the system or a deleted
+    user) and ``shared_by_id``."""
+    share = _shares(case).filter(user=OuterRef("pk")).order_by("granted_at")
     return (
         get_user_model()
         .objects.filter(pk__in=_shares(case).values("user_id"))
-        .annotate(shared_at=Subquery(granted))
+        .annotate(
+            shared_at=Subquery(share.values("granted_at")[:1]),
+            shared_by_id=Subquery(share.values("granted_by_id")[:1]),
+            shared_by=Subquery(share.values("granted_by__username")[:1]),
+        )
         .order_by("username")
     )
 
@@ -414,8 +480,10 @@ def do_share_case(case, user, *, acting_user, reason=""):
 
     Allowed to the system and to the holders of a role that may fire a transition from the case's
     current state. Refuses an unknown or inactive user and the acting user themselves (InvalidFields
-    on ``user``). Returns True, or False when the user already had the share (nothing written).
-    Audit entry and outbox event ``shared`` / ``case.shared`` (``data.user``: the user's id).
+    on ``user``). Returns True, or False when the user already had the share (nothing written, the
+    first granter kept). The share records ``granted_by`` (the acting user; None: the system), who
+    may take it back later in any state (do_unshare_case). Audit entry and outbox event ``shared`` /
+    ``case.shared`` (``data.user``: the user's id).
     """
     check_may_share(case, acting_user)
     if user is None or not getattr(user, "pk", None):
@@ -429,7 +497,10 @@ def do_share_case(case, user, *, acting_user, reason=""):
     now = timezone.now()
     with transaction.atomic():
         _share, created = CaseUserObjectPermission.objects.get_or_create(
-            user=user, permission=_share_permission(), content_object=case, defaults={"granted_at": now}
+            user=user,
+            permission=_share_permission(),
+            content_object=case,
+            defaults={"granted_at": now, "granted_by": _system_or(acting_user)},
         )
         if not created:
             return False
@@ -438,19 +509,27 @@ def do_share_case(case, user, *, acting_user, reason=""):
 
 
 def do_unshare_case(case, user, *, acting_user, reason=""):
-    """Take back the share of the case with ``user`` (same rule as do_share_case). InvalidFields on
-    ``user`` if the case is not shared with them. Audit entry and outbox event ``unshared`` /
-    ``case.unshared``."""
-    check_may_share(case, acting_user)
+    """Take back the share of the case with ``user``.
+
+    Allowed to the system, to those who may share the case now (may_share_case: any of its shares),
+    and to the user who granted that share, in any state of the case, closed included (see
+    may_unshare_case); RoleNotAllowed to anyone else. InvalidFields on ``user`` if the case is not
+    shared with them (to those who may share now; RoleNotAllowed to the others). Audit entry and
+    outbox event ``unshared`` / ``case.unshared``, naming the acting user.
+    """
     if user is None or not getattr(user, "pk", None):
+        check_may_share(case, acting_user)
         raise InvalidFields({"user": _("Unknown user: give the username or id of an active user.")})
     now = timezone.now()
     with transaction.atomic():
-        deleted, _rows = _shares(case, user).delete()
-        if not deleted:
+        share = _shares(case, user).select_for_update().order_by("pk").first()
+        if share is None:
+            check_may_share(case, acting_user)
             raise InvalidFields(
                 {"user": _("This case is not shared with %(user)s.") % {"user": user.username}}
             )
+        check_may_unshare(case, acting_user, share)
+        share.delete()
         _share_event(case, "unshared", user, acting_user, now, reason)
 
 
@@ -804,7 +883,9 @@ def do_migrate_cases(procedure_code, from_number, to_number, mapping, *, acting_
 __all__ = [
     "VersionStatus",
     "case_shared_with",
+    "check_may_see_shares",
     "check_may_share",
+    "check_may_unshare",
     "clean_fields",
     "do_answer_alert",
     "do_assign_role",
@@ -821,5 +902,7 @@ __all__ = [
     "do_share_case",
     "do_store_version",
     "do_unshare_case",
+    "may_see_shares",
     "may_share_case",
+    "may_unshare_case",
 ]

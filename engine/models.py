@@ -285,11 +285,20 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
 
     Holds the one-off shares of a case (``view_shared_case``): read access for one person outside the
     case's scope, without any role on it. Written and removed only by engine.actions.do_share_case and
-    do_unshare_case (audited); no group variant.
+    do_unshare_case (audited); no group variant. ``granted_by`` is who shared it (None: the system, or
+    a user since deleted): they may take it back in any state of the case (may_unshare_case).
     """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = _("case share")

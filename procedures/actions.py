@@ -739,7 +739,9 @@ def do_share_request(request, user, *, acting_user, reason=""):
 
 def do_unshare_request(request, user, *, acting_user, reason=""):
     """Take back the share of the request with ``user`` (a username, an id or a User): from then on it
-    is out of their scope again (404). Returns the user."""
+    is out of their scope again (404). Allowed to those who may act on the request now and, in any
+    state (rejected, merged, closed...), to the person who granted that share (engine.actions.
+    may_unshare_case); RoleNotAllowed otherwise. Returns the user."""
     target = _share_target(request, user)
     engine.do_unshare_case(request.case, target, acting_user=acting_user, reason=reason or "")
     return target

@@ -302,21 +302,36 @@ class ShareForm(django_forms.Form):
 
 
 def share_context(user, case, roles, form=None):
-    """The "Share" section (for those who may share) and whether ``user`` reads the request only
-    through a share (no role on it: no comment or file forms, internal comments and history hidden)."""
+    """The "Share" section and whether ``user`` reads the request only through a share (no role on it:
+    no comment or file forms, internal comments and history hidden).
+
+    The section shows to those who may share the case now (list and form) and, in any state (closed
+    included), to whoever granted one of its shares (the list only). Each listed person carries
+    ``may_unshare`` (engine.actions.may_unshare_case: the same rule as the action), which puts the
+    "Remove" button on their line."""
     if not case:
-        return {"can_share": False, "shares": [], "share_form": None, "shared_view": False}
+        return {
+            "can_share": False,
+            "can_see_shares": False,
+            "shares": [],
+            "share_form": None,
+            "shared_view": False,
+        }
     can_share = engine_actions.may_share_case(case, user)
+    can_see_shares = engine_actions.may_see_shares(case, user, may_share=can_share)
     shares = (
         list(engine_actions.case_shared_with(case).select_related("organisation", "unit"))
-        if can_share
+        if can_see_shares
         else []
     )
+    for person in shares:
+        person.may_unshare = engine_actions.may_unshare_case(case, user, person, may_share=can_share)
     shared_view = not roles and engine_actions.case_shared_with(case).filter(pk=user.pk).exists()
     return {
         "can_share": can_share,
+        "can_see_shares": can_see_shares,
         "shares": shares,
-        "share_form": form or ShareForm(prefix="share"),
+        "share_form": (form or ShareForm(prefix="share")) if can_share else None,
         "shared_view": shared_view,
     }
 

@@ -4,6 +4,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from engine.models import AuditEntry, OutboxEvent
+from procedures import actions
 from procedures.models import InterventionRequest
 from tests.factories import POINT_IN_COMMUNE_1, make_user
 
@@ -54,6 +55,7 @@ def test_a_shared_request_is_404_before_200_while_shared_and_404_again_after(
         "full_name": "Léa Martin",
         "organisation": "Bailleur",
         "granted_at": "2026-03-02T09:00:00+01:00",
+        "granted_by": "ctc",
     }
     entry = AuditEntry.objects.get(case_id=request.case_id, event="shared")
     assert (entry.actor, entry.reason, entry.data["user"]) == (
@@ -144,3 +146,62 @@ def test_bad_input_is_a_400_naming_the_user_field(as_user, world, potholes):
     assert missing.json()["errors"]["user"] == ["Ce dossier n'est pas partagé avec waste."]
     assert ctc.delete(f"{url}99999999999999999999/").status_code == 400
     assert written() == before
+
+
+def fire(client, request, code, fields=None):
+    response = client.post(
+        f"/api/v1/requests/{request.pk}/transitions/{code}/", {"fields": fields or {}}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    return response.json()["state"]
+
+
+def test_once_closed_the_agent_who_shared_lists_and_takes_it_back_and_another_agent_gets_403(
+    as_user, world, potholes, time_machine
+):
+    time_machine.move_to(MONDAY_9, tick=False)
+    request = filed(as_user, world)
+    ctc, lead = as_user(world.ctc_agent), as_user(world.ctc_lead)
+    url = f"/api/v1/requests/{request.pk}/shares/"
+    assert ctc.post(url, {"user": "landlord", "reason": "Visite"}, format="json").status_code == 201
+    actions.do_share_request(request, "commune-2", acting_user=None)  # the system
+    listing = lead.get(url)
+    assert listing.status_code == 200  # ctc_lead may act on it now
+    assert [(row["username"], row["granted_by"]) for row in listing.json()["results"]] == [
+        ("commune-2", None),
+        ("landlord", "ctc"),
+    ]
+    time_machine.move_to(MONDAY_9 + datetime.timedelta(days=1), tick=False)
+    fire(ctc, request, "qualify")
+    fire(ctc, request, "finish", {"resolution_note": "Rebouché"})
+    assert fire(as_user(world.commune_user), request, "confirm") == "closed"
+
+    before = written()
+    # Nobody on the CTC's side may share now; ctc_lead, of the same unit, granted nothing: 403.
+    refused = ctc.post(url, {"user": "waste"}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "role_not_allowed"
+    assert lead.get(url).status_code == 403
+    refused = lead.delete(f"{url}{world.landlord_agent.pk}/")
+    assert refused.status_code == 403 and refused.json()["code"] == "role_not_allowed"
+    assert ctc.delete(f"{url}{world.commune_2_user.pk}/").status_code == 403  # granted by the system
+    assert written() == before
+
+    listing = ctc.get(url)  # the agent who shared still sees the list, granters named
+    assert listing.status_code == 200
+    assert [(row["username"], row["granted_by"]) for row in listing.json()["results"]] == [
+        ("commune-2", None),
+        ("landlord", "ctc"),
+    ]
+    assert ctc.delete(f"{url}{world.landlord_agent.pk}/?reason=Fini").status_code == 204
+    entry = AuditEntry.objects.get(case_id=request.case_id, event="unshared")
+    assert (entry.actor, entry.reason, entry.from_state, entry.data["user"]) == (
+        world.ctc_agent,
+        "Fini",
+        "closed",
+        world.landlord_agent.pk,
+    )
+    assert as_user(world.landlord_agent).get(f"/api/v1/requests/{request.pk}/").status_code == 404
+    # Their only share taken back, the list is closed to them too.
+    assert ctc.get(url).status_code == 403
+    # An outsider still gets 404.
+    assert as_user(world.waste_agent).delete(f"{url}{world.commune_2_user.pk}/").status_code == 404

@@ -8,10 +8,14 @@ from django.utils import translation
 
 from engine.actions import (
     case_shared_with,
+    check_may_see_shares,
+    check_may_unshare,
     do_fire_transition,
     do_share_case,
     do_unshare_case,
+    may_see_shares,
     may_share_case,
+    may_unshare_case,
 )
 from engine.errors import InvalidFields, RoleNotAllowed
 from engine.models import SHARE_PERMISSION, AuditEntry, CaseUserObjectPermission, OutboxEvent
@@ -137,3 +141,98 @@ def test_it_refuses_an_inactive_user_oneself_nobody_and_an_unshare_without_share
             do_unshare_case(case, world.dvq_officer, acting_user=world.ctc_agent)
         assert raised.value.errors == {"user": "This case is not shared with dvq."}
     assert written() == before
+
+
+def test_the_granter_is_recorded_and_listed_none_for_the_system(world, case):
+    do_share_case(case, world.landlord_agent, acting_user=world.ctc_agent)
+    do_share_case(case, world.commune_2_user, acting_user=None)
+    do_share_case(case, world.landlord_agent, acting_user=world.ctc_lead)  # again: the first granter stays
+
+    granted = dict(
+        CaseUserObjectPermission.objects.filter(content_object=case).values_list(
+            "user__username", "granted_by"
+        )
+    )
+    assert granted == {"landlord": world.ctc_agent.pk, "commune-2": None}
+    assert [(u.username, u.shared_by, u.shared_by_id) for u in case_shared_with(case)] == [
+        ("commune-2", None, None),
+        ("landlord", "ctc", world.ctc_agent.pk),
+    ]
+
+
+def test_once_rejected_the_agent_who_shared_takes_it_back_and_nobody_else_of_the_unit(
+    world, case, time_machine
+):
+    do_share_case(case, world.landlord_agent, acting_user=world.ctc_agent, reason="Site visit")
+    do_share_case(case, world.commune_2_user, acting_user=world.ctc_lead)
+    time_machine.move_to(datetime(2026, 3, 3, 10, 0, tzinfo=PARIS), tick=False)
+    do_fire_transition(case, "reject", acting_user=world.ctc_lead, reason="Not ours")
+    case.refresh_from_db()
+    assert case.state == "rejected"  # final: no transition, so nobody may share any more
+    assert not may_share_case(case, world.ctc_agent) and not may_share_case(case, world.ctc_lead)
+    commune_2, landlord = case_shared_with(case)  # by username
+
+    # ctc_lead, of the same unit, did not grant the landlord's share: refused, nothing written.
+    before = written()
+    assert not may_unshare_case(case, world.ctc_lead, landlord)
+    assert not may_unshare_case(case, world.ctc_lead, world.landlord_agent.pk)  # by id: same answer
+    with pytest.raises(RoleNotAllowed):
+        check_may_unshare(case, world.ctc_lead, world.landlord_agent)
+    with translation.override("en"):
+        for user in (world.ctc_lead, world.waste_agent, world.commune_user, world.landlord_agent):
+            with pytest.raises(RoleNotAllowed) as raised:
+                do_unshare_case(case, world.landlord_agent, acting_user=user)
+            assert str(raised.value) == (
+                "Only those who may act on this case now, or who shared it with this person, "
+                "may take the share back."
+            )
+    with pytest.raises(RoleNotAllowed):  # nor the one ctc_lead did not grant, for ctc_agent
+        do_unshare_case(case, world.commune_2_user, acting_user=world.ctc_agent)
+    assert written() == before
+
+    # Both granters still see the list; the others do not.
+    assert may_see_shares(case, world.ctc_agent) and may_see_shares(case, world.ctc_lead)
+    for user in (world.waste_agent, world.commune_user, world.landlord_agent):
+        assert not may_see_shares(case, user)
+        with pytest.raises(RoleNotAllowed):
+            check_may_see_shares(case, user)
+
+    assert may_unshare_case(case, world.ctc_agent, landlord)
+    assert may_unshare_case(case, world.ctc_agent, world.landlord_agent)
+    assert not may_unshare_case(case, world.ctc_agent, commune_2)
+    do_unshare_case(case, world.landlord_agent, acting_user=world.ctc_agent, reason="Visit done")
+
+    assert [u.username for u in case_shared_with(case)] == ["commune-2"]
+    entry = AuditEntry.objects.get(case=case, event="unshared")
+    assert (entry.actor, entry.reason, entry.at, entry.from_state, entry.to_state, entry.data["user"]) == (
+        world.ctc_agent,
+        "Visit done",
+        datetime(2026, 3, 3, 10, 0, tzinfo=PARIS),
+        "rejected",
+        "rejected",
+        world.landlord_agent.pk,
+    )
+    assert [e.payload["user"] for e in events(case, "case.unshared")] == [world.landlord_agent.pk]
+    # Their last share taken back, ctc_agent no longer sees the list.
+    assert not may_see_shares(case, world.ctc_agent) and may_see_shares(case, world.ctc_lead)
+
+
+def test_the_system_still_takes_back_any_share_of_a_closed_case(world, case):
+    do_share_case(case, world.landlord_agent, acting_user=world.ctc_agent)
+    do_fire_transition(case, "reject", acting_user=world.ctc_lead, reason="Not ours")
+    case.refresh_from_db()
+    assert may_unshare_case(case, None, world.landlord_agent) and may_see_shares(case, None)
+    do_unshare_case(case, world.landlord_agent, acting_user=None, reason="Cleanup")
+    assert list(case_shared_with(case)) == []
+    assert AuditEntry.objects.get(case=case, event="unshared").actor is None
+
+
+def test_a_share_granted_by_the_system_is_taken_back_only_by_those_who_may_act_now(world, case):
+    do_share_case(case, world.landlord_agent, acting_user=None)
+    assert may_unshare_case(case, world.ctc_lead, world.landlord_agent)
+    do_fire_transition(case, "reject", acting_user=world.ctc_lead, reason="Not ours")
+    case.refresh_from_db()
+    for user in (world.ctc_agent, world.ctc_lead):
+        assert not may_see_shares(case, user)
+        with pytest.raises(RoleNotAllowed):
+            do_unshare_case(case, world.landlord_agent, acting_user=user)

@@ -6,12 +6,12 @@ from django.utils import translation
 
 from directory.models import OrganisationKind
 from engine.errors import InvalidFields, RoleNotAllowed
-from engine.models import AuditEntry, OutboxEvent
+from engine.models import AuditEntry, CaseUserObjectPermission, OutboxEvent
 from procedures import actions
 from procedures.models import Notification
 from procedures.scope import requests_visible_to
 from tests.factories import make_organisation, make_user
-from tests.procedures.helpers_actions import audit_events, deliver, file, outbox_kinds
+from tests.procedures.helpers_actions import audit_events, deliver, file, outbox_kinds, paris
 
 
 def visible(user, request):
@@ -124,3 +124,58 @@ def test_it_refuses_unknown_users_users_who_already_see_it_and_missing_shares(re
                 action(request, user, acting_user=world.ctc_agent)
             assert raised.value.errors == {"user": message}
     assert (AuditEntry.objects.count(), OutboxEvent.objects.count()) == before
+
+
+def test_once_rejected_the_agent_who_shared_takes_it_back_and_another_agent_cannot(
+    requests_world, bulky, time_machine
+):
+    world = requests_world
+    time_machine.move_to(paris(2026, 3, 2, 9, 0), tick=False)
+    request = file(world, bulky)
+    actions.do_share_request(request, "landlord", acting_user=world.ctc_agent, reason="Visite")
+    actions.do_share_request(request, "commune-2", acting_user=None)
+    [share] = CaseUserObjectPermission.objects.filter(content_object=request.case, user=world.landlord_agent)
+    assert share.granted_by == world.ctc_agent
+    time_machine.move_to(paris(2026, 3, 3, 10, 0), tick=False)
+    actions.do_transition_request(
+        request, "reject", acting_user=world.ctc_lead, fields={"turn_to": "Le bailleur"}, reason="Non"
+    )
+    request.refresh_from_db()
+    assert request.case.state == "rejected"
+
+    before = (AuditEntry.objects.count(), OutboxEvent.objects.count())
+    with pytest.raises(RoleNotAllowed):  # sharing: nobody (but the system) once rejected
+        actions.do_share_request(request, "waste", acting_user=world.ctc_agent)
+    for user in (world.ctc_lead, world.commune_user, world.landlord_agent):  # ctc_lead did not grant it
+        with pytest.raises(RoleNotAllowed):
+            actions.do_unshare_request(request, "landlord", acting_user=user)
+    with pytest.raises(RoleNotAllowed):  # the system granted that one
+        actions.do_unshare_request(request, "commune-2", acting_user=world.ctc_agent)
+    assert (AuditEntry.objects.count(), OutboxEvent.objects.count()) == before
+    assert visible(world.landlord_agent, request)
+
+    assert actions.do_unshare_request(request, "landlord", acting_user=world.ctc_agent, reason="Fini") == (
+        world.landlord_agent
+    )
+    assert not visible(world.landlord_agent, request)
+    assert audit_events(request)[-1] == ("unshared", "rejected", "ctc")
+    assert outbox_kinds(request)[-1] == "case.unshared"
+    # The system still takes back any share.
+    actions.do_unshare_request(request, "commune-2", acting_user=None)
+    assert audit_events(request)[-1] == ("unshared", "rejected", None)
+    assert not visible(world.commune_2_user, request)
+
+
+def test_once_merged_as_a_duplicate_the_agent_who_shared_takes_it_back(requests_world, bulky):
+    world = requests_world
+    master = file(world, bulky)
+    request = file(world, bulky)
+    actions.do_share_request(request, "landlord", acting_user=world.ctc_agent)
+    actions.do_merge_duplicate(request, master, acting_user=world.ctc_lead, reason="Même dépôt")
+    request.refresh_from_db()
+    assert request.case.state == "duplicate"
+    with pytest.raises(RoleNotAllowed):
+        actions.do_unshare_request(request, "landlord", acting_user=world.ctc_lead)
+    actions.do_unshare_request(request, "landlord", acting_user=world.ctc_agent)
+    assert audit_events(request)[-1] == ("unshared", "duplicate", "ctc")
+    assert not visible(world.landlord_agent, request)

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from engine.models import AuditEntry, CaseUserObjectPermission, OutboxEvent
+from procedures import actions
 from procedures.models import InterventionRequest
 from tests.factories import POINT_IN_COMMUNE_1
 
@@ -106,3 +107,46 @@ def test_a_wrong_person_is_shown_on_the_form_with_a_400(client, world, filed):
     assert response.status_code == 400
     assert "Ce dossier n&#x27;est pas partagé avec waste." in response.content.decode()
     assert not AuditEntry.objects.filter(event__in=["shared", "unshared"]).exists()
+
+
+def test_once_rejected_the_agent_who_shared_sees_the_list_and_takes_it_back_without_javascript(
+    client, world, filed
+):
+    client.force_login(world.ctc_agent)
+    client.post(reverse("request-share", args=[filed.reference]), {"share-user": "landlord"})
+    actions.do_share_request(filed, "commune-2", acting_user=None)  # the system
+    page = page_of(client, world.ctc_agent, filed).content.decode()
+    assert "accordé par ctc" in page and page.count("Retirer</button>") == 2  # may act now: both
+    actions.do_transition_request(
+        filed, "reject", acting_user=world.ctc_lead, fields={"turn_to": "Le bailleur"}, reason="Non"
+    )
+    filed.refresh_from_db()
+    assert filed.case.state == "rejected"
+    unshare_landlord = reverse("request-unshare", args=[filed.reference, world.landlord_agent.pk])
+    unshare_commune_2 = reverse("request-unshare", args=[filed.reference, world.commune_2_user.pk])
+
+    # ctc_lead, of the same unit, granted nothing: no section, and a 403 when posting.
+    page = page_of(client, world.ctc_lead, filed).content.decode()
+    assert 'id="shares-title"' not in page
+    before = (AuditEntry.objects.count(), CaseUserObjectPermission.objects.count())
+    assert client.post(unshare_landlord).status_code == 403
+
+    # The agent who shared sees the list, the "Retirer" button on their share only, and no form.
+    page = page_of(client, world.ctc_agent, filed).content.decode()
+    assert '<h2 id="shares-title">Partager</h2>' in page
+    assert "Vous ne pouvez plus partager cette demande" in page
+    share_url = reverse("request-share", args=[filed.reference])
+    assert f'action="{share_url}"' not in page and 'name="share-user"' not in page
+    assert page.count("Retirer</button>") == 1 and unshare_landlord in page and unshare_commune_2 not in page
+    assert "commune-2" in page  # listed, granted by the system
+    assert client.post(unshare_commune_2).status_code == 403
+    assert (AuditEntry.objects.count(), CaseUserObjectPermission.objects.count()) == before
+
+    response = client.post(unshare_landlord)
+    assert response.status_code == 302
+    assert "Le partage de" in client.get(response["Location"]).content.decode()
+    entry = AuditEntry.objects.get(case_id=filed.case_id, event="unshared")
+    assert (entry.actor, entry.from_state) == (world.ctc_agent, "rejected")
+    # Their only share taken back: the section is gone for them.
+    assert 'id="shares-title"' not in page_of(client, world.ctc_agent, filed).content.decode()
+    assert page_of(client, world.landlord_agent, filed).status_code == 404
