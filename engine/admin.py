@@ -27,6 +27,7 @@ from engine.models import (
     AuditEntry,
     BusinessCalendar,
     Case,
+    CaseUserObjectPermission,
     ClosureDay,
     Deadline,
     OutboxEvent,
@@ -303,13 +304,24 @@ class AlertInline(ReadOnlyInline):
     fields = readonly_fields = ("code", "state", "to_role", "raised_at", "answer_due_at", "outcome")
 
 
+class ShareInline(ReadOnlyInline):
+    """One-off shares (read only here: they are granted and taken back through the engine's actions)."""
+
+    model = CaseUserObjectPermission
+    fields = readonly_fields = ("user", "granted_by", "granted_at")
+    verbose_name_plural = _("shared with (read only)")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = ("__str__", "procedure", "version", "state", "phase", "revision", "updated_at")
     list_filter = ("procedure", "phase")
     search_fields = ("reference",)
     list_select_related = ("procedure", "version__procedure")
-    inlines = [RoleHolderInline, DeadlineInline, AlertInline, AuditInline]
+    inlines = [RoleHolderInline, DeadlineInline, AlertInline, ShareInline, AuditInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

@@ -234,6 +234,18 @@ def test_the_case_admin_is_read_only_with_its_audit(admin_client, world):
     assert Case.objects.get(pk=case.pk).state == "submitted"
 
 
+def test_the_case_admin_lists_who_the_case_is_shared_with_and_by_whom(admin_client, world):
+    from engine.actions import do_share_case
+
+    publish()
+    case = open_case(world)
+    do_share_case(case, world.landlord_agent, acting_user=world.ctc_agent)
+    page = admin_client.get(reverse("admin:engine_case_change", args=[case.pk])).content.decode()
+    assert "Partagée avec (lecture seule)" in page
+    shares = page.split("Partagée avec (lecture seule)", 1)[1].split("</fieldset>", 1)[0]
+    assert world.landlord_agent.username in shares and world.ctc_agent.username in shares
+
+
 def test_the_calendar_admin_lists_the_default_calendar(admin_client):
     page = admin_client.get(reverse("admin:engine_businesscalendar_changelist"))
     assert page.status_code == 200
