@@ -1,3 +1,6 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from engine import deadlines
@@ -81,3 +84,14 @@ def _fresh_calendar_cache():
 @pytest.fixture
 def full_yaml():
     return FULL_YAML
+
+
+@pytest.fixture
+def case(world, time_machine):
+    """A case of FULL_YAML opened by the world's commune user on Monday 2 March 2026, 9:00 in Paris
+    (time frozen there); a test module may define its own ``case``."""
+    from tests.engine.helpers import open_case, publish
+
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Paris")), tick=False)
+    publish()
+    return open_case(world)

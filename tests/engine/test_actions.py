@@ -22,16 +22,8 @@ from engine.queries import available_transitions, cases_where_user_holds, roles_
 from tests.engine.helpers import audit, events, holders_for, open_case, publish
 
 PARIS = ZoneInfo("Europe/Paris")
-MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def case(world, time_machine):
-    time_machine.move_to(MONDAY_9, tick=False)
-    publish()
-    return open_case(world)
 
 
 def test_opening_a_case_sets_the_initial_state_holders_deadlines_audit_and_event(world, case):

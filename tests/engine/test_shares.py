@@ -20,20 +20,13 @@ from engine.actions import (
 from engine.errors import InvalidFields, RoleNotAllowed
 from engine.models import SHARE_PERMISSION, AuditEntry, CaseUserObjectPermission, OutboxEvent
 from engine.queries import available_transitions, roles_of
-from tests.engine.helpers import events, open_case, publish
+from tests.engine.helpers import events
 from tests.factories import make_user
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def case(world, time_machine):
-    time_machine.move_to(MONDAY_9, tick=False)
-    publish()
-    return open_case(world)
 
 
 def written():

@@ -19,13 +19,6 @@ MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
 WEDNESDAY_9 = datetime(2026, 3, 4, 9, 0, tzinfo=PARIS)  # the acknowledgement is due
 
 
-@pytest.fixture
-def case(world, time_machine):
-    time_machine.move_to(MONDAY_9, tick=False)
-    publish()
-    return open_case(world)
-
-
 @pytest.mark.django_db
 def test_nothing_fires_before_its_time(case):
     assert sweeper.sweep(now=datetime(2026, 3, 3, 12, 0, tzinfo=PARIS)) == 0
