@@ -365,10 +365,8 @@ def may_share_case(case, user):
 
 def check_may_share(case, acting_user):
     """RoleNotAllowed unless ``acting_user`` may share the case (see may_share_case)."""
-    if acting_user is None:
-        return
-    allowed = _roles_acting_now(case)
-    _check_roles(allowed, roles_from_holders(holders_by_role(case), principal_keys(acting_user)), acting_user)
+    if not may_share_case(case, acting_user):
+        raise RoleNotAllowed(_roles_acting_now(case))
 
 
 def _share_permission():
