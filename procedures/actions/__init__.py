@@ -1,0 +1,77 @@
+"""The action layer of intervention requests: every write the API, the UI, the admin and commands make.
+
+Each ``do_*`` function validates everything first (clear errors naming the fields, nothing saved),
+then runs in one transaction: it changes the domain rows and calls the engine's actions (which check
+the actor's roles, write the audit trail and queue the outbox events delivered after commit). The
+commune's messages are written in the same transaction.
+
+Errors are the engine's (mapped by the API): ``InvalidFields`` (400, one message per field),
+``RoleNotAllowed`` (403), ``InvalidTransition`` / ``GuardFailed`` (400), ``ConcurrentChange`` (409).
+"""
+
+from ._common import (  # noqa: F401
+    FILING_ROLES,
+    MAX_DESCRIPTION,
+    PROCEDURE,
+    URGENCY_CHECK,
+    _contact_of,
+    _due,
+    _errors_from,
+    _lock,
+    _message,
+    _name_of,
+    _when,
+    commune_language,
+    dispatcher_for,
+    handler_key,
+    role_holders_for,
+)
+from .agents import (  # noqa: F401
+    AGENT_ROLES,
+    ASSIGNING_ROLES,
+    do_assign_request_agent,
+    resolve_agent,
+)
+from .filing import (  # noqa: F401
+    Routing,
+    _category,
+    _check_point,
+    _criteria,
+    _urgency_check_message,
+    _write_urgency_check_message,
+    check_filer,
+    do_file_request,
+    route,
+)
+from .notifications import (  # noqa: F401
+    do_mark_notifications_read,
+    do_set_notification_preference,
+)
+from .redirect import (  # noqa: F401
+    do_follow_request,
+    do_merge_duplicate,
+    do_redirect_request,
+)
+from .shares import (  # noqa: F401
+    _share_target,
+    do_share_request,
+    do_unshare_request,
+)
+from .transitions import (  # noqa: F401
+    DOMAIN_QUALIFY_FIELDS,
+    _after_transition,
+    _apply_qualification,
+    _write_after_transition,
+    auto_close_done_requests,
+    do_confirm_request,
+    do_reopen_request,
+    do_transition_request,
+)
+from .urgency import (  # noqa: F401
+    _the_alert,
+    do_dismiss_urgency_alert,
+    do_justify_urgency,
+    do_raise_urgency_alert,
+    do_uphold_urgency_alert,
+    open_urgency_alert,
+)

@@ -1,0 +1,75 @@
+"""actions: the agent in charge."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from directory import access
+from directory.models import User
+from directory.roles import Role
+from engine import actions as engine
+from engine.errors import InvalidFields, InvalidTransition, RoleNotAllowed
+from procedures.actions._common import _lock, handler_key
+
+# --- the agent in charge -----------------------------------------------------------------------------------
+ASSIGNING_ROLES = ("dispatcher", "supervisor")
+AGENT_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+def resolve_agent(value):
+    """A user given as a User, a primary key or a username (API, forms); None if there is none."""
+    if isinstance(value, User):
+        return value
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        return User.objects.filter(pk=int(value)).first()
+    if isinstance(value, str) and value.strip():
+        return User.objects.filter(username=value.strip()).first()
+    return None
+
+
+def do_assign_request_agent(request, agent, *, acting_user, reason=""):
+    """Put ``agent`` in charge of the request, at any stage while it is open (qualified or later too).
+
+    Allowed to the request's dispatcher and supervisor roles. The agent must be an active agent or
+    supervisor of the handler unit or of a unit below it. Through the engine's do_assign_role: the
+    handler role is held by the handler unit and the agent (audit ``role_assigned``, outbox
+    ``case.role_assigned``, which tells the agent the request was handed to them)."""
+    from engine.access import holders_by_role, principal_keys, roles_from_holders
+
+    agent = resolve_agent(agent)
+    if agent is None or not agent.is_active:
+        raise InvalidFields({"agent": _("Unknown user: give the username or id of an active agent.")})
+    if request.case_id is None:
+        raise InvalidFields(
+            {"request": _("This request has no case (it was not filed through the platform).")}
+        )
+    roles = roles_from_holders(holders_by_role(request.case), principal_keys(acting_user))
+    if acting_user is None or not set(ASSIGNING_ROLES) & roles:
+        raise RoleNotAllowed(list(ASSIGNING_ROLES))
+    if request.case.phase == "closed":
+        raise InvalidTransition(_("This request is closed: its agent cannot change."))
+    if not request.handler_unit_id:
+        raise InvalidFields(
+            {"agent": _("The request has no handler unit: set the unit that must act first.")}
+        )
+    units = {agent.unit_id, *(unit.pk for unit in agent.unit.ancestors())} if agent.unit_id else set()
+    if request.handler_unit_id not in units:
+        raise InvalidFields(
+            {"agent": _("%(agent)s does not belong to %(unit)s or a unit below it.")
+             % {"agent": agent.username, "unit": request.handler_unit.name}}
+        )  # fmt: skip
+    if not any(agent.has_role(role) for role in AGENT_ROLES):
+        raise InvalidFields({"agent": _("%(agent)s is not an agent.") % {"agent": agent.username}})
+    with transaction.atomic():
+        request = _lock(request)
+        if request.handler_agent_id == agent.pk:
+            return request
+        request.handler_agent = agent
+        request.save(update_fields=["handler_agent", "updated_at"])
+        engine.do_assign_role(
+            request.case,
+            "handler",
+            [handler_key(request), access.user_key(agent)],
+            acting_user=acting_user,
+            reason=reason or _("Agent in charge: %(agent)s") % {"agent": agent.username},
+        )
+    return request

@@ -1,0 +1,262 @@
+"""actions: routing."""
+
+import math
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directory import geo
+from directory.models import Organisation, OrganisationKind, Unit
+from engine import actions as engine
+from engine.errors import InvalidFields, RoleNotAllowed
+from procedures import engine_hooks
+from procedures.actions._common import (
+    FILING_ROLES,
+    MAX_DESCRIPTION,
+    PROCEDURE,
+    URGENCY_CHECK,
+    _errors_from,
+    _message,
+    _name_of,
+    _when,
+    commune_language,
+    dispatcher_for,
+    role_holders_for,
+)
+from procedures.attributes import validate_attributes
+from procedures.models import (
+    Category,
+    InterventionRequest,
+    MessageKind,
+    Urgency,
+    UrgencyCriterion,
+)
+from procedures.references import allocate_reference
+from procedures.uploads import check_uploads
+
+
+# --- routing ---------------------------------------------------------------------------------------------
+@dataclass
+class Routing:
+    commune: Organisation
+    in_qpv: bool
+    handler_unit: Unit | None
+    handler_organisation: Organisation | None
+    dispatcher_unit: Unit | None
+    to_qualify: bool
+    explanation: str
+
+
+def route(lon, lat, category, at=None):
+    """Where the point is and who must act, from the directory's resolver; InvalidFields if it cannot say."""
+    from directory import routing
+
+    try:
+        decision = routing.resolve(lon, lat, category, at=at)
+    except routing.OutsideTerritory as exc:
+        raise InvalidFields({"location": str(exc)}) from None
+    except routing.UnknownCategory as exc:
+        raise InvalidFields({"category": str(exc)}) from None
+    except routing.RoutingError as exc:
+        raise InvalidFields({"location": str(exc)}) from None
+    unit = (
+        Unit.objects.select_related("organisation").get(pk=decision.handler.id) if decision.handler else None
+    )
+    commune = Organisation.objects.get(pk=decision.commune.id)
+    deciding = [step for step in decision.explanation if step.decided]
+    explanation = "; ".join(step.detail for step in deciding) or "; ".join(
+        step.detail for step in decision.explanation
+    )
+    return Routing(
+        commune=commune,
+        in_qpv=bool(decision.qpv),
+        handler_unit=unit,
+        handler_organisation=unit.organisation if unit else None,
+        dispatcher_unit=dispatcher_for(commune),
+        to_qualify=bool(decision.to_qualify),
+        explanation=explanation,
+    )
+
+
+# --- filing ----------------------------------------------------------------------------------------------
+def _check_point(lon, lat):
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise InvalidFields({"location": _("Longitude and latitude must be numbers.")}) from None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidFields({"location": _("Longitude and latitude must be WGS84 degrees.")})
+    return lon, lat
+
+
+def _category(category, errors):
+    if isinstance(category, Category):
+        found = category
+    else:
+        found = Category.objects.filter(code=str(category or "")).select_related("group").first()
+    if found is None or not found.is_active:
+        errors["category"] = _("Unknown or inactive category.")
+        return None
+    return found
+
+
+def _criteria(category, urgency, codes, errors):
+    codes = [c.code if isinstance(c, UrgencyCriterion) else str(c) for c in (codes or ())]
+    if not codes:
+        return []
+    if urgency != Urgency.URGENT:
+        errors["urgency_criteria"] = _("Urgency criteria are only ticked on an urgent request.")
+        return []
+    found = {
+        c.code: c for c in UrgencyCriterion.objects.filter(category=category, code__in=codes, is_active=True)
+    }
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        errors["urgency_criteria"] = _("Not a criterion of this category: %(codes)s.") % {
+            "codes": ", ".join(unknown)
+        }
+    return list(found.values())
+
+
+def check_filer(acting_user):
+    if acting_user is None or not acting_user.is_authenticated or not acting_user.organisation_id:
+        raise RoleNotAllowed(["requester"], _("Only a user acting for an organisation can file a request."))
+    if not any(acting_user.has_role(role) for role in FILING_ROLES):
+        raise RoleNotAllowed(["requester"], _("Only requesters and GUP referents can file a request."))
+
+
+def do_file_request(
+    *,
+    acting_user,
+    category,
+    description,
+    lon,
+    lat,
+    address="",
+    urgency=Urgency.NORMAL,
+    urgency_criteria=(),
+    attributes=None,
+    files=(),
+):
+    """File an intervention request and open its case; returns the InterventionRequest."""
+    check_filer(acting_user)
+    errors = {}
+    category = _category(category, errors)
+    description = (description or "").strip() if isinstance(description, str) else ""
+    if not description:
+        errors["description"] = _("Describe the dysfunction.")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _("At most %(n)d characters.") % {"n": MAX_DESCRIPTION}
+    address = (address or "").strip()
+    if len(address) > 300:
+        errors["address"] = _("At most %(n)d characters.") % {"n": 300}
+    if urgency not in Urgency.values:
+        errors["urgency"] = _("Choose normal or urgent.")
+    try:
+        lon, lat = _check_point(lon, lat)
+    except InvalidFields as exc:
+        errors.update(exc.errors)
+    criteria, cleaned_attributes, checked_files = [], {}, []
+    if category is not None:
+        criteria = _criteria(category, urgency, urgency_criteria, errors)
+        try:
+            cleaned_attributes = validate_attributes(category, attributes)
+        except ValidationError as exc:
+            errors.update(_errors_from(exc))
+    files = list(files or ())
+    try:
+        checked_files = check_uploads(files)
+    except ValidationError as exc:
+        errors.update(_errors_from(exc))
+    routing = None
+    if category is not None and "location" not in errors:
+        try:
+            routing = route(lon, lat, category)
+        except InvalidFields as exc:
+            errors.update(exc.errors)
+    if routing is not None:
+        organisation = acting_user.organisation
+        if organisation.kind == OrganisationKind.COMMUNE and routing.commune.pk != organisation.pk:
+            errors["location"] = _(
+                "This point is in %(commune)s: a commune files requests on its own territory."
+            ) % {"commune": routing.commune.name}
+    if errors:
+        raise InvalidFields(errors)
+
+    now = timezone.now()
+    x, y = geo.point_lambert93(lon, lat)
+    justified = None if urgency == Urgency.NORMAL else bool(criteria)
+    with transaction.atomic():
+        request = InterventionRequest.objects.create(
+            reference=allocate_reference(timezone.localdate(now).year),
+            category=category,
+            category_group_id=category.group_id,
+            description=description,
+            lon=lon,
+            lat=lat,
+            x_l93=x,
+            y_l93=y,
+            address=address,
+            commune=routing.commune,
+            in_qpv=routing.in_qpv,
+            urgency=urgency,
+            urgency_requested=urgency,
+            urgency_justified=justified,
+            attributes=cleaned_attributes,
+            requester_organisation=acting_user.organisation,
+            requester=acting_user,
+            dispatcher_unit=routing.dispatcher_unit,
+            handler_unit=routing.handler_unit,
+            handler_organisation=routing.handler_organisation,
+            to_qualify=routing.to_qualify,
+            routing_explanation=routing.explanation,
+            created_at=now,
+        )
+        if criteria:
+            request.urgency_criteria.set(criteria)
+        with engine_hooks.filing(request):
+            case = engine.do_open_case(
+                PROCEDURE,
+                acting_user=acting_user,
+                role_holders=role_holders_for(request),
+                data={"request_id": request.pk, "category": category.code, "urgency": urgency},
+                reference=request.reference,
+            )
+        request.case = case
+        request.save(update_fields=["case"])
+        for upload, checked in zip(files, checked_files, strict=True):
+            engine.do_attach(case, acting_user=acting_user, file=upload, description=checked.content_type)
+        with commune_language():
+            body = _("Your request %(ref)s was filed. It goes to %(handler)s. Why: %(why)s") % {
+                "ref": request.reference,
+                "handler": _name_of(request),
+                "why": request.routing_explanation,
+            }
+            _message(request, MessageKind.FILED, body, acting_user)
+            reason = _("Marked urgent without any urgency criterion of the category.")
+        if urgency == Urgency.URGENT and not criteria:
+            alert = engine.do_raise_alert(
+                case, URGENCY_CHECK, acting_user=None, to_role="requester", reason=reason
+            )
+            _urgency_check_message(request, alert, None)
+    return request
+
+
+def _urgency_check_message(request, alert, author):
+    with commune_language():
+        _write_urgency_check_message(request, alert, author)
+
+
+def _write_urgency_check_message(request, alert, author):
+    body = _(
+        "The urgency of %(ref)s is not justified by an objective criterion: the DVQ asks you to justify it"
+    ) % {"ref": request.reference}
+    if alert.answer_due_at:
+        body += " " + _("by %(due)s") % {"due": _when(alert.answer_due_at)}
+    body += "."
+    if alert.reason:
+        body += " " + alert.reason
+    _message(request, MessageKind.URGENCY, body, author)

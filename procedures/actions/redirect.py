@@ -1,0 +1,111 @@
+"""actions: redirect, duplicates, followers."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directory.models import Organisation, Unit
+from engine import actions as engine
+from engine.errors import InvalidFields, InvalidTransition
+from procedures.actions._common import _contact_of, _lock, _message, commune_language, handler_key
+from procedures.actions.filing import check_filer, route
+from procedures.models import (
+    MessageKind,
+    RequestFollower,
+)
+
+
+# --- redirect, duplicates, followers ----------------------------------------------------------------------
+def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""):
+    """Hand the request to another manager: ``target`` (a Unit or an Organisation) or, when None, the
+    unit the routing resolves now. The new handler acts on it with the same procedure."""
+    if not (reason or "").strip():
+        raise InvalidFields({"reason": _("Say why the request is redirected.")})
+    if isinstance(target, Unit):
+        unit, organisation = target, target.organisation
+    elif isinstance(target, Organisation):
+        unit, organisation = None, target
+    elif target in (None, ""):
+        routing = route(request.lon, request.lat, request.category)
+        unit, organisation = routing.handler_unit, routing.handler_organisation
+    else:
+        raise InvalidFields({"target": _("Choose a unit or an organisation.")})
+    if organisation is None:
+        raise InvalidFields({"target": _("The routing found no other manager; choose one.")})
+    same = (
+        unit.pk == request.handler_unit_id
+        if unit is not None
+        else not request.handler_unit_id and organisation.pk == request.handler_organisation_id
+    )
+    if same:
+        raise InvalidFields({"target": _("The request is already with this manager; choose another one.")})
+    target_name = unit.name if unit else organisation.name
+    with transaction.atomic():
+        request = _lock(request)
+        engine.do_fire_transition(
+            request.case, "redirect", acting_user=acting_user,
+            fields={"target": target_name, "turn_to": turn_to or ""}, reason=reason,
+        )  # fmt: skip
+        request.handler_unit, request.handler_organisation, request.handler_agent = unit, organisation, None
+        request.closed_at = None
+        request.save(
+            update_fields=["handler_unit", "handler_organisation", "handler_agent", "closed_at", "updated_at"]
+        )
+        engine.do_assign_role(
+            request.case, "handler", [handler_key(request)], acting_user=None, reason=reason
+        )
+        with commune_language():
+            body = _("%(ref)s was redirected to %(target)s: %(reason)s") % {
+                "ref": request.reference,
+                "target": target_name,
+                "reason": reason.strip(),
+            }
+            contact = turn_to or _contact_of(request)
+            if contact:
+                body += " " + _("Who to turn to: %(who)s") % {"who": contact}
+            _message(request, MessageKind.REDIRECTED, body, acting_user)
+    return request
+
+
+def do_merge_duplicate(request, master, *, acting_user, reason=""):
+    """Mark ``request`` as a duplicate of ``master``: its requester (and followers) follow the master and
+    receive the master's messages from now on."""
+    with transaction.atomic():
+        request = _lock(request)
+        engine.do_fire_transition(
+            request.case, "mark_duplicate", acting_user=acting_user, fields={"master": master.reference},
+            reason=reason,
+        )  # fmt: skip
+        request.duplicate_of = master
+        request.closed_at = timezone.now()
+        request.save(update_fields=["duplicate_of", "closed_at", "updated_at"])
+        organisations = {request.requester_organisation_id}
+        organisations.update(request.followers.values_list("organisation_id", flat=True))
+        organisations.discard(master.requester_organisation_id)
+        existing = set(master.followers.values_list("organisation_id", flat=True))
+        RequestFollower.objects.bulk_create(
+            [
+                RequestFollower(request=master, organisation_id=org_id, user=acting_user, via_merge=True)
+                for org_id in sorted(organisations - existing)
+            ]
+        )
+        with commune_language():
+            body = _(
+                "%(ref)s reports the same dysfunction as %(master)s: it was merged into it, and you will "
+                "receive the messages of %(master)s."
+            ) % {"ref": request.reference, "master": master.reference}
+            _message(request, MessageKind.MERGED, body, acting_user)
+    return request
+
+
+def do_follow_request(request, *, acting_user):
+    """The user's organisation (a commune) follows an existing request instead of filing a new one."""
+    check_filer(acting_user)
+    if request.closed_at is not None:
+        raise InvalidTransition(_("This request is closed: file a new one."))
+    if request.requester_organisation_id == acting_user.organisation_id:
+        raise InvalidFields({"request": _("Your organisation filed this request: it already follows it.")})
+    follower, _created = RequestFollower.objects.get_or_create(
+        request=request, organisation_id=acting_user.organisation_id, defaults={"user": acting_user}
+    )
+    return follower
