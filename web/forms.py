@@ -330,3 +330,39 @@ class BulkAssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["requests"].queryset = requests
         self.fields["agent"].queryset = agents
+
+
+# --- queue search ---------------------------------------------------------------------------------------
+class QueueFilterForm(forms.Form):
+    """Search and filters inside a handler's queue (the queue itself is chosen by its tab)."""
+
+    q = forms.CharField(label=_("Reference or text"), required=False, max_length=100)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    commune = forms.ModelChoiceField(
+        label=_("Commune"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.COMMUNE).order_by("name"),
+        required=False,
+        empty_label=_("Any"),
+    )
+    state = forms.ChoiceField(label=_("Step"), required=False)
+
+    def __init__(self, *args, states=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("Any")), *states]
+        self.fields["category"].choices = category_choices()
+        self.fields["category"].choices[0] = ("", _("Any"))
+
+    def apply(self, requests):
+        """The requests narrowed by the valid filters (invalid ones are ignored, and shown on the form)."""
+        from web import queries
+
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("q"):
+            requests = requests.filter(queries.search_q(data["q"]))
+        if data.get("category"):
+            requests = requests.filter(category__code=data["category"])
+        if data.get("commune"):
+            requests = requests.filter(commune=data["commune"])
+        if data.get("state"):
+            requests = requests.filter(case__state=data["state"])
+        return requests
