@@ -349,8 +349,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, states=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("Any")), *states]
-        self.fields["category"].choices = category_choices()
-        self.fields["category"].choices[0] = ("", _("Any"))
+        self.fields["category"].choices = [("", _("Any")), *category_choices()[1:]]
 
     def apply(self, requests):
         """The requests narrowed by the valid filters (invalid ones are ignored, and shown on the form)."""
