@@ -365,3 +365,22 @@ class QueueFilterForm(forms.Form):
         if data.get("state"):
             requests = requests.filter(case__state=data["state"])
         return requests
+
+
+# --- sharing ---------------------------------------------------------------------------------------------
+def share_people_choices(acting_user, exclude=()):
+    """The people of the directory one may pick to share with: active users (not oneself, not those
+    already listed), by organisation, shown by full name; the value sent is the username, which
+    do_share_request resolves (as the API does)."""
+    people = (
+        User.objects.filter(is_active=True)
+        .exclude(pk__in=[acting_user.pk if acting_user else None, *exclude])
+        .select_related("organisation")
+        .order_by("organisation__name", "last_name", "first_name", "username")
+    )
+    groups = {}
+    for person in people:
+        name = person.get_full_name() or person.username
+        group = person.organisation.name if person.organisation else _("No organisation")
+        groups.setdefault(group, []).append((person.username, f"{name} ({person.username})"))
+    return [("", _("Choose a person")), *groups.items()]

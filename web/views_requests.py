@@ -39,6 +39,7 @@ from web.forms import (
     RequestFilterForm,
     TransitionForm,
     add_engine_errors,
+    share_people_choices,
 )
 from web.labels import annotate_states, definition, is_final, localized, state_label
 from web.nav import profile_of
@@ -304,26 +305,6 @@ class ShareForm(django_forms.Form):
     def __init__(self, *args, acting_user=None, exclude=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].widget.choices = share_people_choices(acting_user, exclude)
-
-
-def share_people_choices(acting_user, exclude=()):
-    """The people of the directory one may pick to share with: active users (not oneself, not those
-    already listed), by organisation, shown by full name; the value sent is the username, which
-    do_share_request resolves (as the API does)."""
-    from directory.models import User
-
-    people = (
-        User.objects.filter(is_active=True)
-        .exclude(pk__in=[acting_user.pk if acting_user else None, *exclude])
-        .select_related("organisation")
-        .order_by("organisation__name", "last_name", "first_name", "username")
-    )
-    groups = {}
-    for person in people:
-        name = person.get_full_name() or person.username
-        group = person.organisation.name if person.organisation else _("No organisation")
-        groups.setdefault(group, []).append((person.username, f"{name} ({person.username})"))
-    return [("", _("Choose a person")), *groups.items()]
 
 
 def share_context(user, case, roles, form=None):
