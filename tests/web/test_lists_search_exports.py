@@ -215,3 +215,26 @@ def test_the_dvq_exports_its_tables_and_nobody_else_may(client, setup):
     assert client.get(reverse("dvq-export", args=["nope", "csv"])).status_code == 404
     client.force_login(setup.ctc_agent)
     assert client.get(reverse("dvq-export", args=["communes", "csv"])).status_code == 403
+
+
+def test_the_queue_and_dvq_exports_take_a_constant_number_of_queries(client, setup):
+    def both():
+        client.force_login(setup.ctc_agent)
+        queue, response = count_queries(client, reverse("queue-export", args=["csv"]), {"queue": "team"})
+        rows = len(read_csv(response)) - 1
+        client.force_login(setup.dvq_officer)
+        dvq, _response = count_queries(client, reverse("dvq-export", args=["urgent", "xlsx"]))
+        return queue, dvq, rows
+
+    for n in range(2):
+        file_request(
+            client, setup.commune_user, urgency="urgent", urgency_criteria=["danger"], description=f"n{n}"
+        )
+    few = both()
+    for n in range(4):
+        file_request(
+            client, setup.commune_user, urgency="urgent", urgency_criteria=["danger"], description=f"m{n}"
+        )
+    many = both()
+    assert (few[2], many[2]) == (2, 6)
+    assert many[:2] == few[:2] and max(many[:2]) <= 12
