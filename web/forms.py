@@ -187,8 +187,7 @@ class RequestFilterForm(forms.Form):
     def __init__(self, *args, states=(), show_commune=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("Any")), *states]
-        self.fields["category"].choices = category_choices()
-        self.fields["category"].choices[0] = ("", _("Any"))
+        self.fields["category"].choices = [("", _("Any")), *category_choices()[1:]]
         if not show_commune:
             del self.fields["commune"]
 

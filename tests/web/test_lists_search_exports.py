@@ -238,3 +238,12 @@ def test_the_queue_and_dvq_exports_take_a_constant_number_of_queries(client, set
     many = both()
     assert (few[2], many[2]) == (2, 6)
     assert many[:2] == few[:2] and max(many[:2]) <= 12
+
+
+def test_the_category_filters_offer_any_category_first(client, setup):
+    client.force_login(setup.commune_user)
+    page = body_of(client.get(reverse("request-list"), **EN))
+    assert '<select name="category" id="id_category">\n  <option value="" selected>Any</option>' in page
+    client.force_login(setup.ctc_agent)
+    page = body_of(client.get(reverse("queue"), **EN))
+    assert '<select name="category" id="id_category">\n  <option value="" selected>Any</option>' in page
