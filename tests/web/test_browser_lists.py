@@ -50,6 +50,8 @@ def test_the_queue_search_finds_a_request_without_its_accents(page, browser_worl
     )
     assert lamp.reference in results.inner_text()
     assert "q=candelabre" in page.url  # the search is in the address, so it can be shared or reloaded
+    assert "q=candelabre" in page.locator("#queue-results [data-map]").get_attribute("data-points-url")
+    page.wait_for_selector("#queue-results [data-map][data-map-loaded]")  # the map redrawn with the search
     export = page.locator("#queue-results a[href*='/queue/export.csv']")
     assert "q=candelabre" in export.get_attribute("href")
     page.click("#queue-results th a.sort-link >> text=Référence")
