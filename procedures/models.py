@@ -350,6 +350,13 @@ class InterventionRequest(models.Model):
     closed_at = models.DateTimeField(
         _("closed at"), null=True, blank=True, help_text=_("Set while the request is in a final state.")
     )
+    search_text = models.TextField(
+        _("search text"),
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("Description and address in lowercase without accents (procedures.search)."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -187,8 +187,7 @@ class RequestFilterForm(forms.Form):
     def __init__(self, *args, states=(), show_commune=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("Any")), *states]
-        self.fields["category"].choices = category_choices()
-        self.fields["category"].choices[0] = ("", _("Any"))
+        self.fields["category"].choices = [("", _("Any")), *category_choices()[1:]]
         if not show_commune:
             del self.fields["commune"]
 
@@ -330,3 +329,57 @@ class BulkAssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["requests"].queryset = requests
         self.fields["agent"].queryset = agents
+
+
+# --- queue search ---------------------------------------------------------------------------------------
+class QueueFilterForm(forms.Form):
+    """Search and filters inside a handler's queue (the queue itself is chosen by its tab)."""
+
+    q = forms.CharField(label=_("Reference or text"), required=False, max_length=100)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    commune = forms.ModelChoiceField(
+        label=_("Commune"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.COMMUNE).order_by("name"),
+        required=False,
+        empty_label=_("Any"),
+    )
+    state = forms.ChoiceField(label=_("Step"), required=False)
+
+    def __init__(self, *args, states=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("Any")), *states]
+        self.fields["category"].choices = [("", _("Any")), *category_choices()[1:]]
+
+    def apply(self, requests):
+        """The requests narrowed by the valid filters (invalid ones are ignored, and shown on the form)."""
+        from web import queries
+
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("q"):
+            requests = requests.filter(queries.search_q(data["q"]))
+        if data.get("category"):
+            requests = requests.filter(category__code=data["category"])
+        if data.get("commune"):
+            requests = requests.filter(commune=data["commune"])
+        if data.get("state"):
+            requests = requests.filter(case__state=data["state"])
+        return requests
+
+
+# --- sharing ---------------------------------------------------------------------------------------------
+def share_people_choices(acting_user, exclude=()):
+    """The people of the directory one may pick to share with: active users (not oneself, not those
+    already listed), by organisation, shown by full name; the value sent is the username, which
+    do_share_request resolves (as the API does)."""
+    people = (
+        User.objects.filter(is_active=True)
+        .exclude(pk__in=[acting_user.pk if acting_user else None, *exclude])
+        .select_related("organisation")
+        .order_by("organisation__name", "last_name", "first_name", "username")
+    )
+    groups = {}
+    for person in people:
+        name = person.get_full_name() or person.username
+        group = person.organisation.name if person.organisation else _("No organisation")
+        groups.setdefault(group, []).append((person.username, f"{name} ({person.username})"))
+    return [("", _("Choose a person")), *groups.items()]

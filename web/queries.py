@@ -4,14 +4,16 @@ These are read-only selections (queues, overdue, urgencies, alerts); no rule abo
 become lives here: that is the engine's and procedures.actions'.
 """
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Unit
 from engine.models import Alert, AlertState, Case, Deadline, DeadlineState, Procedure, VersionStatus
 from procedures.actions import PROCEDURE, URGENCY_CHECK
 from procedures.models import InterventionRequest, Urgency
 from procedures.scope import requests_visible_to
+from procedures.search import fold
 from web.labels import definition
 
 LIST_RELATED = ("category", "commune", "case", "handler_unit", "handler_organisation", "handler_agent")
@@ -174,3 +176,85 @@ def counts_per_commune(user, now=None):
         )
         .order_by("commune__name")
     )
+
+
+# --- search and sorting of lists ---------------------------------------------------------------------------
+def search_q(text):
+    """Requests whose reference contains ``text`` or whose description or address contains it, accents
+    and case aside (the folded ``search_text`` column; the plain columns too, for rows written
+    without the action layer)."""
+    text = (text or "").strip()
+    folded = fold(text)
+    q = Q(reference__icontains=text) | Q(description__icontains=text) | Q(address__icontains=text)
+    return q | Q(search_text__contains=folded) if folded else q
+
+
+def with_due(queryset):
+    """Annotate ``due_at``: the nearest running deadline of the request (alerts' clocks aside)."""
+    running = (
+        Deadline.objects.filter(case_id=OuterRef("case_id"), state=DeadlineState.RUNNING)
+        .exclude(kind__startswith="alert:")
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    return queryset.annotate(due_at=Subquery(running))
+
+
+# ?sort= values: the column they sort on (a leading "-" sorts the other way).
+SORTS = {
+    "reference": "reference",
+    "filed": "created_at",
+    "due": "due_at",
+    "state": "case__state",
+    "category": "category__name",
+}
+
+
+def parse_sort(value, default="-filed"):
+    """(key, descending) of a whitelisted ``?sort=`` value; anything else gives the default."""
+    value = (value or "").strip()
+    key = value.lstrip("-")
+    if key not in SORTS:
+        value = default
+        key = value.lstrip("-")
+    return key, value.startswith("-")
+
+
+def sorted_by(queryset, key, descending):
+    """The queryset (annotated with ``due_at``) in the order of a SORTS key, the id breaking ties."""
+    expression = F(SORTS[key])
+    expression = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    return with_due(queryset).order_by(expression, "-id" if descending else "id")
+
+
+# (sort key or None, label): the columns of web/requests/_table.html.
+COLUMNS = [
+    ("reference", _("Reference")),
+    ("filed", _("Filed")),
+    ("category", _("Category")),
+    (None, _("Commune")),
+    ("state", _("Step")),
+    (None, _("Urgency")),
+    (None, _("Handler")),
+    ("due", _("Due")),
+    (None, _("Planned")),
+]
+
+
+def table_headers(params=None, key=None, descending=False):
+    """The table's column headers; with ``params`` (the page's query string, a QueryDict), the
+    sortable ones link to the same list sorted by them (the current one the other way) and the
+    current one carries ``aria_sort``."""
+    headers = []
+    for column, label in COLUMNS:
+        header = {"label": label, "url": "", "aria_sort": "", "sorted": ""}
+        if params is not None and column:
+            query = params.copy()
+            query.pop("page", None)
+            query["sort"] = f"-{column}" if column == key and not descending else column
+            header["url"] = "?" + query.urlencode()
+            if column == key:
+                header["aria_sort"] = "descending" if descending else "ascending"
+                header["sorted"] = "▼" if descending else "▲"
+        headers.append(header)
+    return headers

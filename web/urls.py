@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
-from web import views_map, views_requests, views_work
+from web import views_exports, views_map, views_notifications, views_requests, views_work
 
 urlpatterns = [
     path("", views_work.home, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),
     path("requests/", views_requests.request_list, name="request-list"),
+    path("requests/export.<str:fmt>", views_exports.request_list_export, name="request-export"),
     path("requests/points.geojson", views_requests.request_points, name="request-points"),
     path("requests/new/", views_requests.request_new, name="request-new"),
     path(
@@ -26,6 +27,7 @@ urlpatterns = [
     ),
     path("requests/new/duplicates/", views_requests.request_new_duplicates, name="request-new-duplicates"),
     path("requests/<str:reference>/", views_requests.request_detail, name="request-detail"),
+    path("requests/<str:reference>/take/", views_requests.request_take, name="request-take"),
     path("requests/<str:reference>/follow/", views_requests.request_follow, name="request-follow"),
     path(
         "requests/<str:reference>/steps/<slug:code>/",
@@ -49,9 +51,13 @@ urlpatterns = [
     path("requests/<str:reference>/alert/answer/", views_requests.alert_answer, name="request-alert-answer"),
     path("requests/<str:reference>/alert/close/", views_requests.alert_close, name="request-alert-close"),
     path("queue/", views_work.queue, name="queue"),
+    path("queue/export.<str:fmt>", views_exports.queue_export, name="queue-export"),
     path("queue/points.geojson", views_work.queue_points, name="queue-points"),
     path("queue/assign/", views_work.queue_assign, name="queue-assign"),
     path("dvq/", views_work.dvq_dashboard, name="dvq-dashboard"),
+    path("dvq/export/<slug:table>.<str:fmt>", views_exports.dvq_export, name="dvq-export"),
+    path("notifications/", views_notifications.notification_list, name="notification-list"),
+    path("notifications/read/", views_notifications.notification_read, name="notification-read"),
     path("directory/", views_directory.directory_home, name="directory-home"),
     path("directory/organisations/<slug:code>/", views_directory.organisation_chart, name="directory-org"),
     path("directory/referents/<int:pk>/", views_directory.referent_card, name="directory-referent"),

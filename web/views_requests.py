@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,6 +39,7 @@ from web.forms import (
     RequestFilterForm,
     TransitionForm,
     add_engine_errors,
+    share_people_choices,
 )
 from web.labels import annotate_states, definition, is_final, localized, state_label
 from web.nav import profile_of
@@ -82,10 +82,7 @@ def filtered_requests(request):
     elif status == "closed":
         requests = requests.filter(closed_at__isnull=False)
     if data.get("q"):
-        text = data["q"].strip()
-        requests = requests.filter(
-            Q(reference__iexact=text) | Q(description__icontains=text) | Q(address__icontains=text)
-        )
+        requests = requests.filter(queries.search_q(data["q"]))
     if data.get("state"):
         requests = requests.filter(case__state=data["state"])
     if data.get("category"):
@@ -128,11 +125,14 @@ def query_without_page(request):
 @require_GET
 def request_list(request):
     form, requests = filtered_requests(request)
-    page = page_of(request, requests.order_by("-created_at", "-id"))
+    sort_key, descending = queries.parse_sort(request.GET.get("sort"))
+    page = page_of(request, queries.sorted_by(requests, sort_key, descending))
     context = {
         "form": form,
         "page": page,
         "query": query_without_page(request),
+        "headers": queries.table_headers(request.GET, sort_key, descending),
+        "sort": request.GET.get("sort", ""),
         "map_config": map_config(),
         "points_url": reverse("request-points") + ("?" + request.GET.urlencode() if request.GET else ""),
     }
@@ -291,14 +291,20 @@ def requester_side(user, obj):
 class ShareForm(django_forms.Form):
     """Show the request, read only, to one person outside its scope (procedures.actions.do_share_request)."""
 
+    # A list to choose from; what is sent is still checked by the action (which names an unknown user).
     user = django_forms.CharField(
-        label=gettext_lazy("Person (username)"),
+        label=gettext_lazy("Person"),
         max_length=150,
+        widget=django_forms.Select,
         help_text=gettext_lazy("They will see this request, read only, until the share is taken back."),
     )
     reason = django_forms.CharField(
         label=gettext_lazy("Why (kept in the history)"), required=False, max_length=500
     )
+
+    def __init__(self, *args, acting_user=None, exclude=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].widget.choices = share_people_choices(acting_user, exclude)
 
 
 def share_context(user, case, roles, form=None):
@@ -331,7 +337,11 @@ def share_context(user, case, roles, form=None):
         "can_share": can_share,
         "can_see_shares": can_see_shares,
         "shares": shares,
-        "share_form": (form or ShareForm(prefix="share")) if can_share else None,
+        "share_form": (
+            (form or ShareForm(prefix="share", acting_user=user, exclude=[person.pk for person in shares]))
+            if can_share
+            else None
+        ),
         "shared_view": shared_view,
     }
 
@@ -416,6 +426,7 @@ def detail_context(request, obj, forms=None):
         "bbox": f"{obj.lon - 0.01},{obj.lat - 0.01},{obj.lon + 0.01},{obj.lat + 0.01}",
         "qualified": bool(case) and case.state not in queries.states_where("qualify"),
         **sharing,
+        "can_take": actions.may_take_request(obj, user),
     }
 
 
@@ -583,7 +594,7 @@ def request_attachment(request, reference, attachment_id):
 @require_POST
 def request_share(request, reference):
     obj = scoped_request(request.user, reference)
-    form = ShareForm(request.POST, prefix="share")
+    form = ShareForm(request.POST, prefix="share", acting_user=request.user)
     if not form.is_valid():
         return render(
             request, "web/requests/detail.html", detail_context(request, obj, {"share": form}), status=400
@@ -619,6 +630,22 @@ def request_unshare(request, reference, user_id):
         _("The share of %(ref)s with %(user)s was taken back.")
         % {"ref": obj.reference, "user": user.username},
     )
+
+
+# --- "Je prends": an agent takes the request ----------------------------------------------------------------
+@login_required
+@require_POST
+def request_take(request, reference):
+    """Put the signed-in agent in charge of the request (procedures.actions.do_take_request)."""
+    obj = scoped_request(request.user, reference)
+    try:
+        actions.do_take_request(obj, acting_user=request.user)
+    except EngineError as error:
+        messages.error(request, str(error) or _("You cannot take this request."))
+        return render(
+            request, "web/requests/detail.html", detail_context(request, obj), status=error_status(error)
+        )
+    return done(request, obj, _("You are now in charge of %(ref)s.") % {"ref": obj.reference})
 
 
 # --- the DVQ's urgency check -------------------------------------------------------------------------------

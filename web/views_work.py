@@ -19,11 +19,11 @@ from engine.errors import EngineError
 from engine.models import AlertState
 from procedures import actions
 from web import queries
-from web.forms import BulkAssignForm
+from web.forms import BulkAssignForm, QueueFilterForm
 from web.labels import annotate_states
 from web.nav import profile_of
 from web.views_map import map_config
-from web.views_requests import page_of
+from web.views_requests import page_of, query_without_page, state_choices
 
 QUEUE_LABELS = {
     "mine": gettext_lazy("Assigned to me"),
@@ -125,21 +125,38 @@ def home(request):
     )
 
 
-@login_required
-@require_GET
-def queue(request):
+def queue_selection(request):
+    """The queue named by ``?queue=`` (default: the team's), narrowed by the search form and sorted by
+    ``?sort=`` (default: oldest filed first): (name, form, whole queue, filtered and sorted, sort key,
+    descending). The queues, the export and the map share it."""
     user = request.user
     if not profile_of(user).is_handler:
         raise PermissionDenied(_("The queues are for agents handling requests."))
     name = request.GET.get("queue") or "team"
     if name not in queries.QUEUES:
         name = "team"
+    whole = queries.queue(user, name)
+    form = QueueFilterForm(request.GET, states=state_choices())
+    sort_key, descending = queries.parse_sort(request.GET.get("sort"), default="filed")
+    selected = queries.sorted_by(form.apply(whole), sort_key, descending)
+    return name, form, whole, selected, sort_key, descending
+
+
+def queue_is_filtered(request):
+    return any(request.GET.get(key) for key in QueueFilterForm.base_fields)
+
+
+@login_required
+@require_GET
+def queue(request):
+    user = request.user
+    name, filter_form, whole, requests, sort_key, descending = queue_selection(request)
     counts = queries.queue_counts(user)
-    requests = queries.queue(user, name).order_by("created_at", "id")
-    page = page_of(request, requests, count=counts[name])
+    page = page_of(request, requests, count=None if queue_is_filtered(request) else counts[name])
+    query = query_without_page(request) or urlencode({"queue": name})
     assign_form = None
     if user.unit_id:  # every queue: "to qualify" qualifies and assigns, the others (re)assign the agent
-        assign_form = BulkAssignForm(requests=requests, agents=assignable_agents(user))
+        assign_form = BulkAssignForm(requests=whole, agents=assignable_agents(user))
         if name != "to_qualify":
             assign_form.fields["agent"].label = _("Assign to")
     tabs = [
@@ -156,9 +173,13 @@ def queue(request):
             "page": page,
             "assign_form": assign_form,
             "assign_form_id": "bulk-assign" if assign_form else "",
-            "query": urlencode({"queue": name}),
+            "query": query,
+            "filter_form": filter_form,
+            "filtered": queue_is_filtered(request),
+            "headers": queries.table_headers(request.GET, sort_key, descending),
+            "sort": request.GET.get("sort", ""),
             "map_config": map_config(),
-            "points_url": reverse("queue-points") + "?" + urlencode({"queue": name}),
+            "points_url": reverse("queue-points") + "?" + query,
         },
     )
 
@@ -166,15 +187,8 @@ def queue(request):
 @login_required
 @require_GET
 def queue_points(request):
-    user = request.user
-    if not profile_of(user).is_handler:
-        raise PermissionDenied
-    name = request.GET.get("queue") if request.GET.get("queue") in queries.QUEUES else "team"
-    rows = (
-        queries.queue(user, name)
-        .order_by("created_at", "id")
-        .values_list("reference", "lon", "lat", "urgency", "category__name")[:2000]
-    )
+    _name, _form, _whole, requests, _key, _descending = queue_selection(request)
+    rows = requests.values_list("reference", "lon", "lat", "urgency", "category__name")[:2000]
     return JsonResponse(
         {
             "type": "FeatureCollection",
@@ -201,7 +215,7 @@ def dvq_dashboard(request):
     user = request.user
     if not profile_of(user).is_dvq:
         raise PermissionDenied(_("This page is for the DVQ."))
-    urgent = annotate_states(list(queries.urgent_requests(user).order_by("created_at", "id")[:20]))
+    urgent = annotate_states(list(queries.sorted_by(queries.urgent_requests(user), "filed", False)[:20]))
     return render(
         request,
         "web/dvq.html",

@@ -30,6 +30,8 @@ from .agents import (  # noqa: F401
     AGENT_ROLES,
     ASSIGNING_ROLES,
     do_assign_request_agent,
+    do_take_request,
+    may_take_request,
     resolve_agent,
 )
 from .filing import (  # noqa: F401

@@ -73,3 +73,52 @@ def do_assign_request_agent(request, agent, *, acting_user, reason=""):
             reason=reason or _("Agent in charge: %(agent)s") % {"agent": agent.username},
         )
     return request
+
+
+# --- "I take it": an agent puts themself in charge ---------------------------------------------------------
+def may_take_request(request, user):
+    """Whether ``user`` may put themself in charge of the request ("Je prends").
+
+    An active agent or supervisor of the handler unit (or of a unit below it), who holds the handler
+    role on the case in a state where the handler acts, while the request is open and nobody is in
+    charge of it yet."""
+    from engine.access import holders_by_role, principal_keys, roles_from_holders
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if request.case_id is None or request.closed_at is not None or request.handler_agent_id is not None:
+        return False
+    case = request.case
+    if case.phase == "closed" or not request.handler_unit_id or not user.unit_id:
+        return False
+    if not any(user.has_role(role) for role in AGENT_ROLES):
+        return False
+    if request.handler_unit_id not in {user.unit_id, *(unit.pk for unit in user.unit.ancestors())}:
+        return False
+    steps = case.version.definition.get("transitions", {}).values()
+    if not any("handler" in spec.get("roles", []) and case.state in spec.get("from", []) for spec in steps):
+        return False
+    return "handler" in roles_from_holders(holders_by_role(case), principal_keys(user))
+
+
+def do_take_request(request, *, acting_user, reason=""):
+    """The acting agent puts themself in charge of the request (may_take_request), through the engine's
+    do_assign_role like do_assign_request_agent (audit ``role_assigned``, outbox ``case.role_assigned``)."""
+    if not may_take_request(request, acting_user):
+        raise RoleNotAllowed(["handler"])
+    with transaction.atomic():
+        request = _lock(request)
+        if request.handler_agent_id is not None:
+            if request.handler_agent_id == acting_user.pk:
+                return request
+            raise InvalidTransition(_("Someone took this request meanwhile."))
+        request.handler_agent = acting_user
+        request.save(update_fields=["handler_agent", "updated_at"])
+        engine.do_assign_role(
+            request.case,
+            "handler",
+            [handler_key(request), access.user_key(acting_user)],
+            acting_user=acting_user,
+            reason=reason or _("Taken by %(agent)s") % {"agent": acting_user.username},
+        )
+    return request

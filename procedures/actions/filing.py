@@ -35,6 +35,7 @@ from procedures.models import (
     UrgencyCriterion,
 )
 from procedures.references import allocate_reference
+from procedures.search import search_text_of
 from procedures.uploads import check_uploads
 
 
@@ -195,6 +196,7 @@ def do_file_request(
             category=category,
             category_group_id=category.group_id,
             description=description,
+            search_text=search_text_of(description, address),
             lon=lon,
             lat=lat,
             x_l93=x,

@@ -29,3 +29,12 @@ def person(user):
     if user is None:
         return gettext("system")
     return user.get_full_name() or user.username
+
+
+@register.inclusion_tag("web/_bell.html", takes_context=True)
+def notification_bell(context):
+    """The bell of the header: the unread in-app notifications of the signed-in user (one COUNT)."""
+    from web.views_notifications import unread_count
+
+    request = context["request"]
+    return {"unread": unread_count(request.user), "user": request.user}
