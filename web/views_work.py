@@ -18,6 +18,7 @@ from directory.roles import Role
 from engine.errors import EngineError
 from engine.models import AlertState
 from procedures import actions
+from procedures.models import current_language
 from web import queries
 from web.forms import BulkAssignForm
 from web.labels import annotate_states
@@ -173,8 +174,9 @@ def queue_points(request):
     rows = (
         queries.queue(user, name)
         .order_by("created_at", "id")
-        .values_list("reference", "lon", "lat", "urgency", "category__name")[:2000]
+        .values_list("reference", "lon", "lat", "urgency", "category__name", "category__name_en")[:2000]
     )
+    english = current_language() == "en"
     return JsonResponse(
         {
             "type": "FeatureCollection",
@@ -189,7 +191,8 @@ def queue_points(request):
                         "linkText": _("Open the request"),
                     },
                 }
-                for reference, lon, lat, urgency, category in rows
+                for reference, lon, lat, urgency, name, name_en in rows
+                for category in [(name_en if english else "") or name]
             ],
         }
     )
