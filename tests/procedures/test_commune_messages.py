@@ -125,7 +125,9 @@ def test_the_done_message_does_not_promise_a_reopening_after_the_window_when_it_
 def test_the_dvq_s_decisions_on_an_urgency_check_read_one_way_only(requests_world, bulky):
     world = requests_world
     kept = file(world, bulky, urgency="urgent")  # no criterion: an urgency check is raised
-    actions.do_justify_urgency(kept, acting_user=world.commune_user, answer="L'entrée de l'école est bloquée.")
+    actions.do_justify_urgency(
+        kept, acting_user=world.commune_user, answer="L'entrée de l'école est bloquée."
+    )
     actions.do_dismiss_urgency_alert(kept, acting_user=world.dvq_officer)
     removed = file(world, bulky, urgency="urgent", description="Un autre canapé.")
     actions.do_uphold_urgency_alert(removed, acting_user=world.dvq_officer, note="Rien ne bloque l'accès.")
