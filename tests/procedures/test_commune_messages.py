@@ -168,3 +168,15 @@ def test_the_plan_message_keeps_its_date_in_french(requests_world, bulky):
     assert RequestMessage.objects.get(request=request, kind=MessageKind.PLANNED).body == (
         f"L'intervention concernant la demande {request.reference} est prévue le 3 juin 2030."
     )
+
+
+def test_open311_status_notes_carry_the_plain_message_not_the_routing_codes(requests_world, dumping, client):
+    request = file(requests_world, dumping)
+    response = client.get(f"/open311/v2/requests/{request.reference}.json")
+    assert response.status_code == 200
+    (item,) = response.json()
+    assert item["status_notes"] == (
+        f"Votre demande {request.reference} a été déposée. "
+        "À Commune Une, les demandes « Dépôt sauvage » sont confiées directement à Déchets."
+    )
+    assert "(waste)" not in response.content.decode()  # service_code is the category code, by the spec
