@@ -180,3 +180,18 @@ def test_open311_status_notes_carry_the_plain_message_not_the_routing_codes(requ
         "À Commune Une, les demandes « Dépôt sauvage » sont confiées directement à Déchets."
     )
     assert "(waste)" not in response.content.decode()  # service_code is the category code, by the spec
+
+
+def test_the_commune_s_email_is_the_plain_message(requests_world, dumping, mailoutbox):
+    world = requests_world
+    world.commune_user.email = "referent@commune-une.example.org"
+    world.commune_user.save()
+    request = file(world, dumping)
+    with translation.override("fr"):
+        deliver()
+    (email,) = [mail for mail in mailoutbox if mail.to == ["referent@commune-une.example.org"]]
+    assert email.body.startswith(
+        f"Votre demande {request.reference} a été déposée. "
+        "À Commune Une, les demandes « Dépôt sauvage » sont confiées directement à Déchets.\n\n"
+    )
+    assert "(waste)" not in email.body and "depot-sauvage" not in email.body + email.subject
