@@ -556,3 +556,43 @@ def resolve(lon, lat, category, at=None):
     category_id, code = _category(category, index)
     month_day = timezone.localtime(at or timezone.now()).strftime("%m-%d")
     return index.decide(lon, lat, category_id, month_day, category_label=code)
+
+
+def plain_explanation(decision, category_name=""):
+    """Why this handler, for a commune's referent: names, no codes and no rule wording.
+
+    The staff's explanation (``RuleStep.detail``) says which rule decided and with which codes; this one
+    says who handles the request and why in everyday words, in the current language."""
+    unit = decision.handler
+    values = {
+        "what": category_name or _("this kind of request"),
+        "commune": decision.commune.name,
+        "unit": unit.name if unit else "",
+        "org": unit.organisation.name if unit else "",
+    }
+    rule = decision.decided_by
+    if unit is None:
+        text = _(
+            "No service is set for « %(what)s » at this place: the community's staff will choose who "
+            "handles it."
+        )
+    elif rule == 1:
+        text = _("In this part of %(commune)s, requests « %(what)s » are handled by %(unit)s.")
+    elif rule == 2:
+        text = _(
+            "This part of %(commune)s is managed by %(org)s, the main owner of its land: %(unit)s handles it."
+        )
+    elif rule == 3:
+        text = _(
+            "The place belongs to %(org)s, which looks after « %(what)s » on its land: %(unit)s handles it."
+        )
+    elif rule == 4:
+        text = _("In %(commune)s, requests « %(what)s » go straight to %(unit)s.")
+    elif rule == 5:
+        text = _("In %(commune)s, %(unit)s handles requests « %(what)s ».")
+    else:
+        text = _(
+            "No service is set for « %(what)s » at this place: %(unit)s, the technical centre for "
+            "%(commune)s, will check the request and pass it to the right service."
+        )
+    return text % values

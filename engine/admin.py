@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import TransitionNotAllowed
 from guardian.admin import GuardedModelAdmin
@@ -37,6 +38,11 @@ from engine.models import (
     VersionEvent,
     VersionStatus,
 )
+
+
+def _language():
+    """The admin page's language, for the diagram's labels ("fr" or "en")."""
+    return (get_language() or "fr").split("-")[0]
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -168,11 +174,13 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("diagram"))
     def diagram_svg(self, obj):
-        return mark_safe(f'<div style="overflow:auto;max-width:100%">{diagram.svg(obj.definition)}</div>')
+        return mark_safe(
+            f'<div style="overflow:auto;max-width:100%">{diagram.svg(obj.definition, _language())}</div>'
+        )
 
     @admin.display(description=_("Mermaid text"))
     def diagram_mermaid(self, obj):
-        return format_html("<pre>{}</pre>", diagram.mermaid(obj.definition))
+        return format_html("<pre>{}</pre>", diagram.mermaid(obj.definition, _language()))
 
     @admin.display(description=_("migrate running cases"))
     def migrate_link(self, obj):
@@ -194,7 +202,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
                     % {
                         "version": f"{version.procedure.code} v{version.number}",
                         "verb": verb,
-                        "status": version.status,
+                        "status": version.get_status_display(),
                     },
                     messages.ERROR,
                 )

@@ -1,7 +1,8 @@
 """Diagrams of a procedure version: Mermaid text (to copy into any Mermaid tool) and a server-side SVG.
 
 The SVG needs no JavaScript and no CDN: states are laid out in columns by their distance from the
-initial state, transitions are arrows labelled with their code.
+initial state, transitions are arrows labelled with their label in the page's language (the code
+when the definition gives none).
 """
 
 from collections import deque
@@ -24,7 +25,8 @@ def mermaid(definition, language="fr"):
     for code, spec in definition["transitions"].items():
         roles = ", ".join(spec["roles"])
         for source in spec["from"]:
-            lines.append(f"    {source} --> {spec['to']}: {code} ({roles})")
+            text = (_label(spec, language) or code).replace(":", " ")
+            lines.append(f"    {source} --> {spec['to']}: {text} ({roles})")
     for name, spec in definition["states"].items():
         if spec["final"]:
             lines.append(f"    {name} --> [*]")
@@ -83,7 +85,8 @@ def svg(definition, language="fr"):
             pair = (source, target)
             bend = seen_pairs.get(pair, 0)
             seen_pairs[pair] = bend + 1
-            parts.append(_edge(position[source], position[target], box_w, box_h, code, bend))
+            text = _label(spec, language) or code
+            parts.append(_edge(position[source], position[target], box_w, box_h, text, bend))
     for name, spec in definition["states"].items():
         x, y = position[name]
         stroke = 3 if spec["final"] or spec["initial"] else 1
@@ -105,14 +108,14 @@ def _title(definition, language):
     return title.get(language) or title.get("en") or definition.get("procedure", "")
 
 
-def _edge(source, target, box_w, box_h, code, bend):
+def _edge(source, target, box_w, box_h, text, bend):
     (sx, sy), (tx, ty) = source, target
     if source == target:
         x, y = sx + box_w / 2, sy
         return (
             f'<path d="M {x - 20} {y} C {x - 40} {y - 40}, {x + 40} {y - 40}, {x + 20} {y}" fill="none" '
             f'stroke="#444" marker-end="url(#arrow)"/><text x="{x}" y="{y - 32}" text-anchor="middle">'
-            f"{escape(code)}</text>"
+            f"{escape(text)}</text>"
         )
     forward = tx > sx
     x1 = sx + (box_w if forward else 0) if tx != sx else sx + box_w / 2
@@ -124,5 +127,5 @@ def _edge(source, target, box_w, box_h, code, bend):
     return (
         f'<path d="M {x1} {y1} Q {mx} {my} {x2} {y2}" fill="none" stroke="#444" marker-end="url(#arrow)"/>'
         f'<text x="{mx}" y="{(y1 + y2) / 4 + my / 2 - 4}" text-anchor="middle" fill="#1a4d8f">'
-        f"{escape(code)}</text>"
+        f"{escape(text)}</text>"
     )

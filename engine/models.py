@@ -86,7 +86,7 @@ class ProcedureVersion(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("procedure versions")
 
     def __str__(self):
-        return f"{self.procedure_id and self.procedure.code} v{self.number} ({self.status})"
+        return f"{self.procedure_id and self.procedure.code} v{self.number} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -1,5 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+# The admin's own names (Django's default reads "Django administration").
+admin.site.site_header = _("GUP — administration")
+admin.site.site_title = _("GUP administration")
+admin.site.index_title = _("Data and settings of the platform")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

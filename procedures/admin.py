@@ -16,7 +16,7 @@ from procedures.models import (
 
 class CategoryInline(admin.TabularInline):
     model = Category
-    fields = ("code", "name", "is_active")
+    fields = ("code", "name", "name_en", "is_active")
     extra = 0
     show_change_link = True
 
@@ -31,9 +31,9 @@ class CategoryAttributeInline(admin.StackedInline):
     model = CategoryAttribute
     extra = 0
     fields = (
-        ("code", "label", "type", "required", "position"),
-        "help_text",
-        "choices",
+        ("code", "label", "label_en", "type", "required", "position"),
+        ("help_text", "help_text_en"),
+        ("choices", "choice_labels_en"),
         ("min_value", "max_value", "max_length"),
     )
 
@@ -41,7 +41,7 @@ class CategoryAttributeInline(admin.StackedInline):
 class UrgencyCriterionInline(admin.TabularInline):
     model = UrgencyCriterion
     extra = 0
-    fields = ("code", "label", "position", "is_active")
+    fields = ("code", "label", "label_en", "position", "is_active")
 
 
 @admin.register(Category)

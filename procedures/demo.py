@@ -91,6 +91,42 @@ ATTRIBUTES = [
     ("vehicule-ventouse", "seen-since", "Vu stationné depuis le", "datetime", False, [], {}),
 ]  # fmt: skip
 
+# English labels of the criteria (by criterion code) and of the attributes and their choices.
+CRITERIA_EN = {
+    "access-blocked": "Blocks an access (door, stairs, fire lane)",
+    "hazardous-waste": "Hazardous waste (asbestos, chemicals, syringes)",
+    "near-school": "Next to a school or a nursery",
+    "danger-people": "Danger to people",
+    "dark-crossing": "Pedestrian crossing or junction in the dark",
+    "flooding": "Flooded road or home",
+    "open-manhole": "Open or loose manhole",
+    "danger-children": "Play equipment dangerous for children",
+}
+ATTRIBUTES_EN = {
+    "volume": ("Estimated volume (m³)", {}),
+    "nature": (
+        "Kind of waste",
+        {
+            "gravats": "rubble",
+            "végétaux": "green waste",
+            "ordures ménagères": "household waste",
+            "encombrants": "bulky items",
+            "autres": "other",
+        },
+    ),
+    "land": (
+        "Where it was dumped",
+        {
+            "voie publique": "public road",
+            "terrain privé": "private land",
+            "pied d'immeuble": "foot of a building",
+        },
+    ),
+    "pole-number": ("Lamp post number", {}),
+    "plate": ("Number plate", {}),
+    "seen-since": ("Seen parked since", {}),
+}
+
 # (name, category code or None, zone type, urgency, season start, season end, acknowledge h, resolve h)
 SERVICE_LEVELS = [
     ("Standard", None, "", "", "", "", 16, 80),
@@ -108,7 +144,9 @@ def load_request_configuration():
     categories = {category.code: category for category in Category.objects.all()}
     for position, (category, code, label) in enumerate(URGENCY_CRITERIA):
         UrgencyCriterion.objects.update_or_create(
-            category=categories[category], code=code, defaults={"label": label, "position": position}
+            category=categories[category],
+            code=code,
+            defaults={"label": label, "label_en": CRITERIA_EN.get(code, ""), "position": position},
         )
     for position, (category, code, label, kind, required, choices, extra) in enumerate(ATTRIBUTES):
         CategoryAttribute.objects.update_or_create(
@@ -116,6 +154,8 @@ def load_request_configuration():
             code=code,
             defaults={
                 "label": label,
+                "label_en": ATTRIBUTES_EN.get(code, ("", {}))[0],
+                "choice_labels_en": ATTRIBUTES_EN.get(code, ("", {}))[1],
                 "type": kind,
                 "required": required,
                 "choices": choices,

@@ -6,10 +6,33 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-class CategoryGroup(models.Model):
+def current_language():
+    """The active language's base code ("fr", "en")."""
+    return (get_language() or settings.LANGUAGE_CODE or "fr").split("-")[0]
+
+
+class LocalizedName:
+    """``localized_name``: the English name (``name_en``) when the active language is English and it is
+    filled in, else the name (French, the platform's language)."""
+
+    @property
+    def localized_name(self):
+        return (self.name_en if current_language() == "en" else "") or self.name
+
+
+class LocalizedLabel:
+    """``localized_label``: the English label (``label_en``) in English when filled in, else the label."""
+
+    @property
+    def localized_label(self):
+        return (getattr(self, "label_en", "") if current_language() == "en" else "") or self.label
+
+
+class CategoryGroup(LocalizedName, models.Model):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
@@ -24,7 +47,7 @@ class CategoryGroup(models.Model):
         return self.name
 
 
-class Category(models.Model):
+class Category(LocalizedName, models.Model):
     """A type of dysfunction; what Open311 calls a service."""
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
@@ -62,7 +85,7 @@ class AttributeType(models.TextChoices):
     MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
 
 
-class CategoryAttribute(models.Model):
+class CategoryAttribute(LocalizedLabel, models.Model):
     """A typed attribute the requester fills in for a category (Open311 "attribute")."""
 
     category = models.ForeignKey(
@@ -70,7 +93,9 @@ class CategoryAttribute(models.Model):
     )
     code = models.SlugField(_("code"), max_length=64)
     label = models.CharField(_("label"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    help_text_en = models.CharField(_("help text (English)"), max_length=300, blank=True)
     type = models.CharField(_("type"), max_length=20, choices=AttributeType.choices)
     required = models.BooleanField(_("required"), default=False)
     choices = models.JSONField(
@@ -78,6 +103,12 @@ class CategoryAttribute(models.Model):
         default=list,
         blank=True,
         help_text=_("For choice types: a list of allowed values."),
+    )
+    choice_labels_en = models.JSONField(
+        _("choices (English)"),
+        default=dict,
+        blank=True,
+        help_text=_('For choice types: the English label of each value, e.g. {"gravats": "rubble"}.'),
     )
     min_value = models.FloatField(_("minimum"), null=True, blank=True)
     max_value = models.FloatField(_("maximum"), null=True, blank=True)
@@ -106,8 +137,31 @@ class CategoryAttribute(models.Model):
                 raise ValidationError({"choices": _("Choices must be distinct.")})
         elif self.choices:
             raise ValidationError({"choices": _("Only choice attributes have choices.")})
+        labels = self.choice_labels_en or {}
+        if not isinstance(labels, dict) or not all(isinstance(text, str) for text in labels.values()):
+            raise ValidationError(
+                {"choice_labels_en": _("Give an object mapping each value to its English label.")}
+            )
+        unknown = sorted(set(labels) - set(self.choices or ()))
+        if unknown:
+            raise ValidationError(
+                {
+                    "choice_labels_en": _("Not a choice of this attribute: %(values)s.")
+                    % {"values": ", ".join(unknown)}
+                }
+            )
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
             raise ValidationError({"max_value": _("The maximum is below the minimum.")})
+
+    @property
+    def localized_help_text(self):
+        return (self.help_text_en if current_language() == "en" else "") or self.help_text
+
+    def choice_label(self, value):
+        """The label of one choice value in the active language (the value itself in French)."""
+        if current_language() == "en":
+            return (self.choice_labels_en or {}).get(value) or value
+        return value
 
     def validate_value(self, value):
         """The cleaned value to store (JSON-serialisable), or ValidationError with the reason."""
@@ -116,7 +170,7 @@ class CategoryAttribute(models.Model):
         return clean_attribute_value(self, value)
 
 
-class UrgencyCriterion(models.Model):
+class UrgencyCriterion(LocalizedLabel, models.Model):
     """An objective reason that makes a request of a category urgent (danger to people, access blocked...)."""
 
     category = models.ForeignKey(
@@ -124,6 +178,7 @@ class UrgencyCriterion(models.Model):
     )
     code = models.SlugField(_("code"), max_length=64)
     label = models.CharField(_("label"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

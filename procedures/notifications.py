@@ -121,6 +121,27 @@ def _send_pending_messages(request, event_id):
     notify(commune_users(request), NotificationEvent.MESSAGE, text, request=request, source_event_id=event_id)
 
 
+def alert_text(kind, code, outcome, reference):
+    """The notification of an alert event, in words (the DVQ's urgency check by name, no code)."""
+    values = {"code": code, "ref": reference}
+    if code == "urgency_check":
+        if kind == "alert.raised":
+            return _("The DVQ asks the commune to justify the urgency of %(ref)s.") % values
+        if kind == "alert.answered":
+            return _("The commune answered the urgency check of %(ref)s.") % values
+        if outcome == "upheld":
+            return _("The DVQ confirmed its alert on %(ref)s: the request is no longer urgent.") % values
+        return (
+            _("The DVQ closed its alert on %(ref)s with no further action: the request stays urgent.")
+            % values
+        )
+    if kind == "alert.raised":
+        return _("Alert (%(code)s) raised on %(ref)s.") % values
+    if kind == "alert.answered":
+        return _("The alert (%(code)s) on %(ref)s was answered.") % values
+    return _("The alert (%(code)s) on %(ref)s was closed: %(outcome)s.") % {**values, "outcome": outcome}
+
+
 def consume(event):
     """Outbox consumer: one engine event about a case."""
     if not event.case_id or event.kind == "request.message":
@@ -151,22 +172,13 @@ def consume(event):
             if code == "urgency_check":
                 parties.append("role:dvq_officer")  # the DVQ is told of every urgency check
             users = users_for_parties(parties)
-            text = _("Alert (%(code)s) raised on %(ref)s.") % {"code": code, "ref": request.reference}
         elif event.kind == "alert.answered":
             users = (
                 users_for_parties(["role:dvq_officer"]) if code == "urgency_check" else handler_users(request)
             )
-            text = _("The alert (%(code)s) on %(ref)s was answered.") % {
-                "code": code,
-                "ref": request.reference,
-            }
         else:
             users = handler_users(request)
-            text = _("The alert (%(code)s) on %(ref)s was closed: %(outcome)s.") % {
-                "code": code,
-                "ref": request.reference,
-                "outcome": payload.get("outcome", ""),
-            }
+        text = alert_text(event.kind, code, payload.get("outcome", ""), request.reference)
         notify(users, NotificationEvent.ALERT, text, request=request, source_event_id=event.pk)
     elif event.kind == "case.role_assigned" and payload.get("role") == "handler":
         text = _("The request %(ref)s (%(category)s, %(commune)s) was handed to you.") % {

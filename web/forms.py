@@ -51,7 +51,7 @@ def add_engine_errors(form, error, prefix_map=None):
 # --- filing ----------------------------------------------------------------------------------------------
 class CategoryChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, category):
-        return category.name
+        return category.localized_name
 
 
 def category_choices():
@@ -62,7 +62,7 @@ def category_choices():
         .select_related("group")
         .order_by("group__position", "group__name", "name")
     ):
-        groups.setdefault(category.group.name, []).append((category.code, category.name))
+        groups.setdefault(category.group.localized_name, []).append((category.code, category.localized_name))
     return [("", "---------"), *groups.items()]
 
 
@@ -100,7 +100,7 @@ class FileRequestForm(forms.Form):
         self.attribute_names = []
         if category is None:
             return
-        criteria = [(c.code, c.label) for c in category.urgency_criteria.filter(is_active=True)]
+        criteria = [(c.code, c.localized_label) for c in category.urgency_criteria.filter(is_active=True)]
         if criteria:
             self.fields["urgency_criteria"] = forms.MultipleChoiceField(
                 label=_("Urgency criteria"),
@@ -127,7 +127,11 @@ class FileRequestForm(forms.Form):
 
 
 def attribute_field(attribute):
-    common = {"label": attribute.label, "required": attribute.required, "help_text": attribute.help_text}
+    common = {
+        "label": attribute.localized_label,
+        "required": attribute.required,
+        "help_text": attribute.localized_help_text,
+    }
     kind = attribute.type
     if kind == AttributeType.TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
@@ -145,10 +149,13 @@ def attribute_field(attribute):
             **common,
         )
     if kind == AttributeType.SINGLE_CHOICE:
-        return forms.ChoiceField(choices=[("", "---------"), *((c, c) for c in attribute.choices)], **common)
+        choices = [(c, attribute.choice_label(c)) for c in attribute.choices]
+        return forms.ChoiceField(choices=[("", "---------"), *choices], **common)
     if kind == AttributeType.MULTIPLE_CHOICE:
         return forms.MultipleChoiceField(
-            choices=[(c, c) for c in attribute.choices], widget=forms.CheckboxSelectMultiple, **common
+            choices=[(c, attribute.choice_label(c)) for c in attribute.choices],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
         )
     return forms.CharField(max_length=attribute.max_length or 200, **common)
 
@@ -267,7 +274,7 @@ def add_qualify_fields(form, request_obj):
     agents = User.objects.filter(is_active=True, role_assignments__role__in=[Role.AGENT, Role.SUPERVISOR])
     if request_obj.handler_unit_id:
         agents = agents.filter(unit_id=request_obj.handler_unit_id)
-    form.fields["handler_agent"] = forms.ModelChoiceField(
+    form.fields["handler_agent"] = AgentChoiceField(
         label=_("Agent in charge"),
         queryset=agents.distinct().order_by("last_name", "username"),
         initial=request_obj.handler_agent_id,

@@ -26,7 +26,7 @@ from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, De
 from engine.queries import available_transitions, roles_of
 from procedures import actions
 from procedures.duplicates import duplicate_candidates
-from procedures.models import Category, Urgency
+from procedures.models import Category, Urgency, current_language
 from procedures.uploads import check_uploads
 from web import queries
 from web.forms import (
@@ -41,7 +41,7 @@ from web.forms import (
     add_engine_errors,
     share_people_choices,
 )
-from web.labels import annotate_states, definition, is_final, localized, state_label
+from web.labels import annotate_states, definition, is_final, label_audit, localized, state_label
 from web.nav import profile_of
 from web.views_map import map_config
 
@@ -147,8 +147,9 @@ def request_points(request):
     """The same filtered requests as GeoJSON points (at most MAX_POINTS, newest first)."""
     _form, requests = filtered_requests(request)
     rows = requests.order_by("-created_at", "-id").values_list(
-        "reference", "lon", "lat", "urgency", "category__name", "description"
+        "reference", "lon", "lat", "urgency", "category__name", "category__name_en", "description"
     )[:MAX_POINTS]
+    english = current_language() == "en"
     features = [
         {
             "type": "Feature",
@@ -162,7 +163,8 @@ def request_points(request):
                 "linkText": _("Open the request"),
             },
         }
-        for reference, lon, lat, urgency, category, description in rows
+        for reference, lon, lat, urgency, name, name_en, description in rows
+        for category in [(name_en if english else "") or name]
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})
 
@@ -430,38 +432,20 @@ def detail_context(request, obj, forms=None):
     }
 
 
-AUDIT_EVENTS = {
-    "opened": gettext_lazy("Filed"),
-    "transition": gettext_lazy("Step"),
-    "role_assigned": gettext_lazy("Handler changed"),
-    "commented": gettext_lazy("Comment"),
-    "attached": gettext_lazy("File attached"),
-    "alert_raised": gettext_lazy("Urgency check raised"),
-    "alert_answered": gettext_lazy("Urgency check answered"),
-    "alert_closed": gettext_lazy("Urgency check closed"),
-    "shared": gettext_lazy("Shared"),
-    "unshared": gettext_lazy("Share taken back"),
-}
-
-
-def label_audit(case, entries):
-    """Audit entries with readable labels: the event, and the states in the current language."""
-    states = definition(case.version_id)["states"]
-    entries = list(entries)
-    for entry in entries:
-        entry.event_label = AUDIT_EVENTS.get(entry.event, entry.event)
-        entry.from_label = localized(states.get(entry.from_state, {}).get("label"), entry.from_state)
-        entry.to_label = localized(states.get(entry.to_state, {}).get("label"), entry.to_state)
-    return entries
-
-
 def attribute_rows(obj):
     """The request's attribute values with their labels, in the category's order."""
-    labels = {attribute.code: attribute.label for attribute in obj.category.attributes.all()}
+    attributes = {attribute.code: attribute for attribute in obj.category.attributes.all()}
     rows = []
     for code, value in (obj.attributes or {}).items():
-        shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
-        rows.append((labels.get(code, code), shown))
+        attribute = attributes.get(code)
+        if attribute is None:
+            rows.append((code, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+            continue
+        items = value if isinstance(value, list) else [value]
+        shown = ", ".join(
+            attribute.choice_label(item) if isinstance(item, str) else str(item) for item in items
+        )
+        rows.append((attribute.localized_label, shown))
     return rows
 
 
@@ -609,7 +593,7 @@ def request_share(request, reference):
         message = _("%(ref)s is now shared with %(user)s, read only.")
     else:
         message = _("%(ref)s was already shared with %(user)s.")
-    return done(request, obj, message % {"ref": obj.reference, "user": user.username})
+    return done(request, obj, message % {"ref": obj.reference, "user": user.get_full_name() or user.username})
 
 
 @login_required
@@ -628,7 +612,7 @@ def request_unshare(request, reference, user_id):
         request,
         obj,
         _("The share of %(ref)s with %(user)s was taken back.")
-        % {"ref": obj.reference, "user": user.username},
+        % {"ref": obj.reference, "user": user.get_full_name() or user.username},
     )
 
 

@@ -18,6 +18,7 @@ from directory.roles import Role
 from engine.errors import EngineError
 from engine.models import AlertState
 from procedures import actions
+from procedures.models import current_language
 from web import queries
 from web.forms import BulkAssignForm, QueueFilterForm
 from web.labels import annotate_states
@@ -188,7 +189,10 @@ def queue(request):
 @require_GET
 def queue_points(request):
     _name, _form, _whole, requests, _key, _descending = queue_selection(request)
-    rows = requests.values_list("reference", "lon", "lat", "urgency", "category__name")[:2000]
+    rows = requests.values_list("reference", "lon", "lat", "urgency", "category__name", "category__name_en")[
+        :2000
+    ]
+    english = current_language() == "en"
     return JsonResponse(
         {
             "type": "FeatureCollection",
@@ -203,7 +207,8 @@ def queue_points(request):
                         "linkText": _("Open the request"),
                     },
                 }
-                for reference, lon, lat, urgency, category in rows
+                for reference, lon, lat, urgency, name, name_en in rows
+                for category in [(name_en if english else "") or name]
             ],
         }
     )

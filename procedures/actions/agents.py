@@ -70,7 +70,8 @@ def do_assign_request_agent(request, agent, *, acting_user, reason=""):
             "handler",
             [handler_key(request), access.user_key(agent)],
             acting_user=acting_user,
-            reason=reason or _("Agent in charge: %(agent)s") % {"agent": agent.username},
+            reason=reason
+            or _("Agent in charge: %(agent)s") % {"agent": agent.get_full_name() or agent.username},
         )
     return request
 

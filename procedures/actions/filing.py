@@ -12,7 +12,7 @@ from directory import geo
 from directory.models import Organisation, OrganisationKind, Unit
 from engine import actions as engine
 from engine.errors import InvalidFields, RoleNotAllowed
-from procedures import engine_hooks
+from procedures import engine_hooks, messages
 from procedures.actions._common import (
     FILING_ROLES,
     MAX_DESCRIPTION,
@@ -20,8 +20,6 @@ from procedures.actions._common import (
     URGENCY_CHECK,
     _errors_from,
     _message,
-    _name_of,
-    _when,
     commune_language,
     dispatcher_for,
     role_holders_for,
@@ -49,6 +47,7 @@ class Routing:
     dispatcher_unit: Unit | None
     to_qualify: bool
     explanation: str
+    decision: object = None  # directory.routing.Decision: the commune's plain explanation is built from it
 
 
 def route(lon, lat, category, at=None):
@@ -79,6 +78,7 @@ def route(lon, lat, category, at=None):
         dispatcher_unit=dispatcher_for(commune),
         to_qualify=bool(decision.to_qualify),
         explanation=explanation,
+        decision=decision,
     )
 
 
@@ -232,12 +232,7 @@ def do_file_request(
         for upload, checked in zip(files, checked_files, strict=True):
             engine.do_attach(case, acting_user=acting_user, file=upload, description=checked.content_type)
         with commune_language():
-            body = _("Your request %(ref)s was filed. It goes to %(handler)s. Why: %(why)s") % {
-                "ref": request.reference,
-                "handler": _name_of(request),
-                "why": request.routing_explanation,
-            }
-            _message(request, MessageKind.FILED, body, acting_user)
+            _message(request, MessageKind.FILED, messages.filed(request, routing), acting_user)
             reason = _("Marked urgent without any urgency criterion of the category.")
         if urgency == Urgency.URGENT and not criteria:
             alert = engine.do_raise_alert(
@@ -253,12 +248,4 @@ def _urgency_check_message(request, alert, author):
 
 
 def _write_urgency_check_message(request, alert, author):
-    body = _(
-        "The urgency of %(ref)s is not justified by an objective criterion: the DVQ asks you to justify it"
-    ) % {"ref": request.reference}
-    if alert.answer_due_at:
-        body += " " + _("by %(due)s") % {"due": _when(alert.answer_due_at)}
-    body += "."
-    if alert.reason:
-        body += " " + alert.reason
-    _message(request, MessageKind.URGENCY, body, author)
+    _message(request, MessageKind.URGENCY, messages.urgency_check(request, alert), author)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from directory.models import Organisation, Unit
 from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition
+from procedures import messages
 from procedures.actions._common import _contact_of, _lock, _message, commune_language, handler_key
 from procedures.actions.filing import check_filer, route
 from procedures.models import (
@@ -55,14 +56,7 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
             request.case, "handler", [handler_key(request)], acting_user=None, reason=reason
         )
         with commune_language():
-            body = _("%(ref)s was redirected to %(target)s: %(reason)s") % {
-                "ref": request.reference,
-                "target": target_name,
-                "reason": reason.strip(),
-            }
-            contact = turn_to or _contact_of(request)
-            if contact:
-                body += " " + _("Who to turn to: %(who)s") % {"who": contact}
+            body = messages.redirected(request, target_name, reason, turn_to or _contact_of(request))
             _message(request, MessageKind.REDIRECTED, body, acting_user)
     return request
 
@@ -90,11 +84,7 @@ def do_merge_duplicate(request, master, *, acting_user, reason=""):
             ]
         )
         with commune_language():
-            body = _(
-                "%(ref)s reports the same dysfunction as %(master)s: it was merged into it, and you will "
-                "receive the messages of %(master)s."
-            ) % {"ref": request.reference, "master": master.reference}
-            _message(request, MessageKind.MERGED, body, acting_user)
+            _message(request, MessageKind.MERGED, messages.merged(request, master), acting_user)
     return request
 
 

@@ -3,21 +3,17 @@
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from directory.models import Unit, User
 from engine import actions as engine
 from engine.errors import ConcurrentChange, InvalidFields, InvalidTransition
-from procedures import conf
+from procedures import conf, messages
 from procedures.actions._common import (
-    _contact_of,
-    _due,
     _lock,
     _message,
-    _name_of,
-    _when,
     commune_language,
     handler_key,
 )
@@ -25,7 +21,6 @@ from procedures.actions.filing import _category
 from procedures.actions.redirect import do_merge_duplicate, do_redirect_request
 from procedures.models import (
     InterventionRequest,
-    MessageKind,
     Urgency,
 )
 
@@ -119,81 +114,14 @@ def _write_after_transition(request, case, code, acting_user, reason):
     definition = case.version.definition
     final = definition["states"][case.state]["final"]
     updates = {"closed_at": now if final else None}
-    ref = request.reference
-    body, kind = None, None
-    if code == "acknowledge":
-        kind = MessageKind.ACKNOWLEDGED
-        body = _("Your request %(ref)s has been acknowledged by %(handler)s.") % {
-            "ref": ref,
-            "handler": _name_of(request),
-        }
-        contact = _contact_of(request)
-        if contact:
-            body += " " + _("Contact: %(contact)s.") % {"contact": contact}
-        due = _due(request, "resolve")
-        if due:
-            body += " " + _("Expected resolution by %(due)s.") % {"due": _when(due)}
-    elif code == "qualify":
-        kind = MessageKind.QUALIFIED
-        body = _("Your request %(ref)s was qualified: %(category)s, %(urgency)s, handled by %(handler)s.") % {
-            "ref": ref,
-            "category": request.category.name,
-            "urgency": request.get_urgency_display().lower(),
-            "handler": _name_of(request),
-        }
-    elif code == "plan":
-        planned = parse_date(data["planned_date"])
-        updates["planned_date"] = planned
-        kind = MessageKind.PLANNED
-        body = _("The intervention for %(ref)s is planned on %(date)s.") % {
-            "ref": ref,
-            "date": formats.date_format(planned, "DATE_FORMAT"),
-        }
-    elif code == "start_work":
-        kind = MessageKind.IN_PROGRESS
-        body = _("The work on %(ref)s has started.") % {"ref": ref}
-    elif code == "wait":
-        kind = MessageKind.WAITING
-        if data.get("waiting_for") == "requester":
-            body = _("%(ref)s is on hold: we need information from you. %(reason)s")
-        else:
-            body = _("%(ref)s is on hold, waiting for a third party. %(reason)s")
-        body %= {"ref": ref, "reason": reason}
+    if code == "plan":
+        updates["planned_date"] = parse_date(data["planned_date"])
     elif code == "finish":
-        note = data.get("resolution_note", "")
-        updates.update(resolution_note=note, resolved_at=now)
-        kind = MessageKind.DONE
-        body = _(
-            "%(ref)s is done. What was done: %(note)s Please confirm, or reopen it within %(reopen)d days; "
-            "without an answer it closes itself after %(close)d days."
-        ) % {
-            "ref": ref,
-            "note": note,
-            "reopen": conf.get("GUP_REOPEN_WINDOW_DAYS"),
-            "close": conf.get("GUP_AUTO_CLOSE_DAYS"),
-        }
-    elif code == "auto_close":
-        kind = MessageKind.CLOSED
-        body = _("%(ref)s was closed without an answer from you after %(days)d days.") % {
-            "ref": ref,
-            "days": conf.get("GUP_AUTO_CLOSE_DAYS"),
-        }
-    elif code == "confirm":
-        kind = MessageKind.CLOSED
-        body = _("%(ref)s is closed: the resolution was confirmed.") % {"ref": ref}
-    elif code == "reopen":
-        kind = MessageKind.REOPENED
-        body = _("%(ref)s was reopened: %(reason)s") % {"ref": ref, "reason": reason}
-    elif code == "reject":
-        kind = MessageKind.REJECTED
-        body = _("%(ref)s was rejected: %(reason)s Who to turn to: %(turn_to)s") % {
-            "ref": ref,
-            "reason": reason,
-            "turn_to": data.get("turn_to", ""),
-        }
+        updates.update(resolution_note=data.get("resolution_note", ""), resolved_at=now)
     for name, value in updates.items():
         setattr(request, name, value)
     request.save(update_fields=[*updates, "updated_at"])
+    kind, body = messages.after_transition(request, code, data, reason)
     if body:
         _message(request, kind, body.strip(), acting_user)
 

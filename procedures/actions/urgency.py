@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition
 from engine.models import Alert, AlertState
+from procedures import messages
 from procedures.actions._common import URGENCY_CHECK, _lock, _message, commune_language
 from procedures.actions.filing import _urgency_check_message
 from procedures.models import (
@@ -70,11 +71,7 @@ def do_uphold_urgency_alert(request, *, acting_user, note=""):
             _message(
                 request,
                 MessageKind.URGENCY,
-                (
-                    _("The DVQ upheld its alert: %(ref)s is no longer urgent.") % {"ref": request.reference}
-                    + " "
-                    + note
-                ).strip(),
+                messages.urgency_removed(request, note),
                 acting_user,
             )
     return alert
@@ -91,7 +88,7 @@ def do_dismiss_urgency_alert(request, *, acting_user, note=""):
             _message(
                 request,
                 MessageKind.URGENCY,
-                _("The DVQ accepted your justification: %(ref)s stays urgent.") % {"ref": request.reference},
+                messages.urgency_kept(request),
                 acting_user,
             )
     return alert

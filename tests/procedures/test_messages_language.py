@@ -27,7 +27,7 @@ def test_an_english_speaking_agent_writes_the_commune_s_messages_in_french(
     bodies = list(
         RequestMessage.objects.filter(request=request).order_by("pk").values_list("body", flat=True)
     )
-    assert bodies[0].startswith(f"Votre demande {request.reference} a été enregistrée"), bodies[0]
+    assert bodies[0].startswith(f"Votre demande {request.reference} a été déposée. "), bodies[0]
     assert bodies[1].startswith(f"Votre demande {request.reference} a été prise en compte par"), bodies[1]
     assert (
         bodies[3] == f"L'intervention concernant la demande {request.reference} est prévue le 3 juin 2026."

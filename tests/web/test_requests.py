@@ -71,7 +71,8 @@ def test_a_commune_files_an_urgent_request_with_a_photo_and_lands_on_its_page(cl
     page = body_of(client.get(response["Location"], **EN))
     assert f"Request {filed.reference}" in page and "Submitted" in page
     assert "Danger for passers-by" in page and "matelas.png" in page
-    assert "Elle est transmise à CTC Un" in page  # messages to the commune are written in French
+    # messages to the commune are written in French, in plain words
+    assert "examine la demande et la transmet au bon service" in page
 
 
 def test_it_refuses_a_point_in_another_commune_and_saves_nothing(client, setup):
