@@ -28,7 +28,10 @@ def _limits(settings, time_machine):
 
 def token_attempt(api, password, username="ctc", address="10.0.0.1"):
     return api.post(
-        "/api/v1/auth/token/", {"username": username, "password": password}, REMOTE_ADDR=address, format="json"
+        "/api/v1/auth/token/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+        format="json",
     )
 
 
@@ -47,14 +50,19 @@ def test_the_account_limit_holds_from_any_address_and_ends_with_its_window(api, 
     for n in range(5):
         token_attempt(api, "wrong", address=f"10.0.1.{n}")
     assert token_attempt(api, PASSWORD, address="10.0.9.9").status_code == 429
-    assert token_attempt(api, PASSWORD, username="waste", address="10.0.9.9").status_code == 201  # other account
+    assert (
+        token_attempt(api, PASSWORD, username="waste", address="10.0.9.9").status_code == 201
+    )  # other account
     time_machine.move_to("2026-03-02 09:14:59+01:00", tick=False)
     assert token_attempt(api, PASSWORD).status_code == 429
     time_machine.move_to("2026-03-02 09:15:01+01:00", tick=False)
     issued = token_attempt(api, PASSWORD)
     assert issued.status_code == 201
     token = ApiToken.objects.get(user=world.ctc_agent)
-    assert ApiAuditEntry.objects.filter(event="token_issued", object_id=token.pk, actor=world.ctc_agent).count() == 1
+    assert (
+        ApiAuditEntry.objects.filter(event="token_issued", object_id=token.pk, actor=world.ctc_agent).count()
+        == 1
+    )
 
 
 def test_a_success_clears_the_accounts_failures(api, world):

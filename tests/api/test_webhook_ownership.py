@@ -101,7 +101,9 @@ def test_creating_changing_and_deleting_through_the_api_writes_one_audit_entry_e
 
     WebhookSubscription.objects.filter(pk=pk).update(is_active=False, consecutive_failures=20)
     changed = client.patch(
-        f"/api/v1/webhooks/subscriptions/{pk}/", {"is_active": True, "url": "http://127.0.0.1:9/b"}, format="json"
+        f"/api/v1/webhooks/subscriptions/{pk}/",
+        {"is_active": True, "url": "http://127.0.0.1:9/b"},
+        format="json",
     )
     assert changed.status_code == 200 and changed.json()["consecutive_failures"] == 0
     update = ApiAuditEntry.objects.get(event="webhook_updated")
@@ -126,7 +128,9 @@ def test_the_actions_refuse_someone_elses_subscription_and_bad_input_writing_not
     with pytest.raises(RoleNotAllowed):
         actions.do_delete_webhook_subscription(owned, acting_user=colleague)
     with pytest.raises(RoleNotAllowed):
-        actions.do_create_webhook_subscription(acting_user=world.ctc_agent, url=URL, event_types=["alert.raised"])
+        actions.do_create_webhook_subscription(
+            acting_user=world.ctc_agent, url=URL, event_types=["alert.raised"]
+        )
     with pytest.raises(InvalidFields) as bad:
         actions.do_update_webhook_subscription(owned, acting_user=world.commune_user, event_types=["nope"])
     assert "nope" in bad.value.errors["event_types"]
@@ -150,7 +154,11 @@ def test_events_follow_the_owners_scope_when_they_are_posted(world, potholes, se
     receiver = Receiver().start()
     try:
         subscription = subscribe(
-            world, receiver.url, types=["request.created"], organisation=world.commune, user=world.commune_user
+            world,
+            receiver.url,
+            types=["request.created"],
+            organisation=world.commune,
+            user=world.commune_user,
         )
         request = do_file_request(
             acting_user=world.commune_user,
