@@ -123,7 +123,7 @@ def test_creating_changing_and_deleting_through_the_api_writes_one_audit_entry_e
 
 def test_the_actions_refuse_someone_elses_subscription_and_bad_input_writing_nothing(world, colleague, owned):
     before = rows()
-    with pytest.raises(RoleNotAllowed, match="owner"):
+    with pytest.raises(RoleNotAllowed, match="Seuls le propriétaire de cet abonnement"):
         actions.do_update_webhook_subscription(owned, acting_user=colleague, url="https://x.example.org/")
     with pytest.raises(RoleNotAllowed):
         actions.do_delete_webhook_subscription(owned, acting_user=colleague)
@@ -176,7 +176,10 @@ def test_events_follow_the_owners_scope_when_they_are_posted(world, potholes, se
         assert receiver.received == []
         delivery.refresh_from_db()
         assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 0
-        assert "no longer see" in delivery.last_error
+        assert (
+            delivery.last_error
+            == "Non envoyé : le propriétaire de l’abonnement ne peut plus voir cette demande."
+        )
         assert request.reference  # the request itself is untouched
     finally:
         receiver.stop()
