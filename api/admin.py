@@ -35,6 +35,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class WebhookSubscriptionForm(forms.ModelForm):
     """The same checks as the API's, from the action layer."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
     def clean_url(self):
         try:
             return actions.clean_webhook_url(self.cleaned_data.get("url"))
