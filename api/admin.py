@@ -35,7 +35,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class WebhookSubscriptionForm(forms.ModelForm):
     """The same checks as the API's, from the action layer."""
 
-    url = forms.URLField(max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label=WebhookSubscription._meta.get_field("url").verbose_name, max_length=500, assume_scheme="https"
+    )
 
     def clean_url(self):
         try:
