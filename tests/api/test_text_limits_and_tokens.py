@@ -1,11 +1,8 @@
 """Issue 11: reasons and notes are limited to 2,000 characters in the API and in the actions; tokens
-are issued and revoked by audited actions (API and admin); small items (dead code, load_demo)."""
-
-from io import StringIO
+are issued and revoked by audited actions (API and admin); and rest_framework.authtoken is gone."""
 
 import pytest
 from django.apps import apps
-from django.core.management import CommandError, call_command
 from django.test import Client
 
 from api.actions import do_issue_api_token, do_revoke_api_token
@@ -156,15 +153,3 @@ def test_the_admin_revokes_tokens_and_manages_subscriptions_through_the_actions(
 
 def test_rest_framework_authtoken_is_no_longer_installed():
     assert not apps.is_installed("rest_framework.authtoken")
-
-
-def test_load_demo_refuses_to_run_in_production_and_creates_nothing(db, settings):
-    from directory.models import User
-
-    settings.PRODUCTION = True
-    with pytest.raises(CommandError) as refused:
-        call_command("load_demo", stdout=StringIO())
-    assert str(refused.value) == (
-        "load_demo refuses to run with DJANGO_ENV=production: its accounts share the password 'demo'."
-    )
-    assert not User.objects.filter(username="demo-admin").exists()
