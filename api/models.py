@@ -88,9 +88,11 @@ def new_webhook_secret():
 
 
 class WebhookSubscription(models.Model):
-    """An organisation's endpoint that receives signed events about the requests it may see.
+    """An endpoint that receives signed events about the requests its owner may see.
 
-    What it may see is what `created_by` (a member of the organisation) may see through the scope filter.
+    It belongs to its owner, `created_by` (a member of the organisation): only they and administrators see,
+    change or delete it (api.actions.webhooks). Its events are those the owner may see through the scope
+    filter, when they are recorded and again when they are posted.
     """
 
     organisation = models.ForeignKey(
