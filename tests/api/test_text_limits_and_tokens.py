@@ -146,6 +146,19 @@ def test_the_admin_revokes_tokens_and_manages_subscriptions_through_the_actions(
     assert subscription.created_by == world.commune_user
     created_entry = ApiAuditEntry.objects.get(event="webhook_created")
     assert (created_entry.actor, created_entry.owner) == (world.admin_user, world.commune_user)
+    changed = client.post(
+        f"/admin/api/webhooksubscription/{subscription.pk}/change/",
+        {"url": "http://127.0.0.1:9/h", "event_types": '["request.created", "alert.raised"]'},
+    )
+    assert changed.status_code == 302
+    subscription.refresh_from_db()
+    assert subscription.event_types == ["alert.raised", "request.created"] and not subscription.is_active
+    update = ApiAuditEntry.objects.get(event="webhook_updated")
+    assert update.actor == world.admin_user
+    assert update.data["changes"] == {
+        "event_types": [["request.created"], ["alert.raised", "request.created"]],
+        "is_active": [True, False],
+    }
     deleted = client.post(f"/admin/api/webhooksubscription/{subscription.pk}/delete/", {"post": "yes"})
     assert deleted.status_code == 302 and not WebhookSubscription.objects.exists()
     assert ApiAuditEntry.objects.filter(event="webhook_deleted", actor=world.admin_user).count() == 1
