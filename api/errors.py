@@ -7,7 +7,7 @@ Every error body is ``{"status": <int>, "code": <str>, "detail": <str>, "errors"
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -151,18 +151,3 @@ def exception_handler(exc, context):
 
 def error_response(status_code, code, detail, errors=None):
     return Response(error_body(status_code, code, detail, errors), status=status_code)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    status = serializers.IntegerField(help_text="The HTTP status, repeated.")
-    code = serializers.CharField(
-        help_text="A stable machine-readable code (invalid, not_found, conflict...)."
-    )
-    detail = serializers.CharField(help_text="What is wrong, in words.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="For invalid input: field name -> messages.",
-    )

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from engine.models import AppendOnlyModel
+
 
 def hash_token_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
@@ -86,9 +88,11 @@ def new_webhook_secret():
 
 
 class WebhookSubscription(models.Model):
-    """An organisation's endpoint that receives signed events about the requests it may see.
+    """An endpoint that receives signed events about the requests its owner may see.
 
-    What it may see is what `created_by` (a member of the organisation) may see through the scope filter.
+    It belongs to its owner, `created_by` (a member of the organisation): only they and administrators see,
+    change or delete it (api.actions.webhooks). Its events are those the owner may see through the scope
+    filter, when they are recorded and again when they are posted.
     """
 
     organisation = models.ForeignKey(
@@ -185,3 +189,49 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} #{self.event_id} → {self.subscription_id}"
+
+
+class ApiAuditEvent(models.TextChoices):
+    TOKEN_ISSUED = "token_issued", _("API token issued")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    WEBHOOK_CREATED = "webhook_created", _("Webhook subscription created")
+    WEBHOOK_UPDATED = "webhook_updated", _("Webhook subscription changed")
+    WEBHOOK_DELETED = "webhook_deleted", _("Webhook subscription deleted")
+
+
+class ApiAuditEntry(AppendOnlyModel):
+    """What happened to an API token or a webhook subscription, by whom: append-only (engine's
+    AuditEntry is about a case). ``object_id`` stays when the token or subscription is gone; ``data``
+    never holds a key or a signing secret."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty for the system (commands)."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    event = models.CharField(_("event"), max_length=32, choices=ApiAuditEvent.choices)
+    object_id = models.BigIntegerField(_("object id"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+        help_text=_("Whose token or subscription it is."),
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["event", "object_id"], name="api_audit_event_object")]
+        verbose_name = _("API audit entry")
+        verbose_name_plural = _("API audit entries")
+
+    def __str__(self):
+        return f"{self.event} #{self.object_id}"

@@ -5,8 +5,11 @@ or the UI. `api_key` is a user's API token (a commune's), in the form body or th
 
 GET needs no key unless settings.OPEN311_GET_REQUIRES_KEY; without a key it shows every request but no
 personal data (no names, emails, phone numbers, account ids, comments); with a key it shows only what the
-key's user may see (the scope filter). Extensions: `page`/`page_size`, `updated_after`/`updated_before`,
-`extensions=true` (notes: the messages to the commune; extended attributes).
+key's user may see (the scope filter). Either way `status_notes` (and the `notes` extension) are only the
+messages written for the commune in the platform's own words (PUBLIC_MESSAGE_KINDS: never an agent's
+reason, resolution note or DVQ note), each cut to MAX_STATUS_NOTES characters. An unknown service_code on
+POST is 404; dates without a time zone are 400. Extensions: `page`/`page_size`,
+`updated_after`/`updated_before`, `extensions=true` (notes: the messages to the commune; extended attributes).
 """
 
 import json
@@ -30,13 +33,26 @@ from api.throttling import throttle_write
 from engine.errors import EngineError, InvalidFields, RoleNotAllowed
 from engine.models import Deadline, DeadlineState
 from procedures import actions
-from procedures.models import AttributeType, Category, InterventionRequest, RequestMessage
+from procedures.models import AttributeType, Category, InterventionRequest, MessageKind, RequestMessage
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-03-01T00:00:00Z"
 MAX_RANGE_DAYS = 90
 DEFAULT_LIMIT = 1000
 MAX_DESCRIPTION = 4000
+# status_notes and the notes extension: the messages written for the commune whose text is the
+# platform's own (no agent's free text: no reason, resolution note or DVQ note), cut to this length.
+MAX_STATUS_NOTES = 500
+PUBLIC_MESSAGE_KINDS = (
+    MessageKind.FILED,
+    MessageKind.ACKNOWLEDGED,
+    MessageKind.QUALIFIED,
+    MessageKind.PLANNED,
+    MessageKind.IN_PROGRESS,
+    MessageKind.RESUMED,
+    MessageKind.CLOSED,
+    MessageKind.MERGED,
+)
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 DATATYPES = {
@@ -294,7 +310,7 @@ def _create(request, fmt):
         raise Open311Error(400, *problems)
     category = Category.objects.filter(code=service_code, is_active=True).first()
     if category is None:
-        raise Open311Error(400, _("service_code %(code)s is not a service.") % {"code": service_code})
+        raise Open311Error(404, _("service_code %(code)s is not a service.") % {"code": service_code})
     try:
         filed = actions.do_file_request(
             acting_user=user,
@@ -328,7 +344,9 @@ def _parse_when(raw, name):
     if raw and raw.strip() and moment is None:
         raise Open311Error(400, _("%(name)s must be a W3C datetime.") % {"name": name})
     if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        raise Open311Error(
+            400, _("%(name)s needs a time zone (e.g. 2026-03-01T00:00:00+01:00 or Z).") % {"name": name}
+        )
     if moment is not None and abs(moment.utcoffset()) > timedelta(hours=14):
         raise Open311Error(400, _("%(name)s has an impossible UTC offset.") % {"name": name})
     return moment
@@ -358,9 +376,20 @@ def _base_queryset():
             to_attr="resolve_deadlines",
         ),
         Prefetch(
-            "messages", queryset=RequestMessage.objects.order_by("-created_at", "-id"), to_attr="latest"
+            "messages",
+            queryset=RequestMessage.objects.filter(kind__in=PUBLIC_MESSAGE_KINDS).order_by(
+                "-created_at", "-id"
+            ),
+            to_attr="latest",
         ),
     )
+
+
+def public_text(body):
+    """A message's text as served here: at most MAX_STATUS_NOTES characters (an ellipsis when cut)."""
+    if body is None or len(body) <= MAX_STATUS_NOTES:
+        return body
+    return body[: MAX_STATUS_NOTES - 1].rstrip() + "…"
 
 
 def _scoped(request):
@@ -378,7 +407,7 @@ def request_data(item, *, extensions=False):
     data = {
         "service_request_id": item.reference,
         "status": "closed" if item.closed_at else "open",
-        "status_notes": messages[0].body if messages else None,
+        "status_notes": public_text(messages[0].body) if messages else None,
         "service_name": item.category.name,
         "service_code": item.category.code,
         "description": item.description,
@@ -401,7 +430,11 @@ def request_data(item, *, extensions=False):
             "attributes": item.attributes,
         }
         data["notes"] = [
-            {"datetime": w3c(message.created_at), "kind": message.kind, "description": message.body}
+            {
+                "datetime": w3c(message.created_at),
+                "kind": message.kind,
+                "description": public_text(message.body),
+            }
             for message in reversed(messages)
         ]
     return data

@@ -25,7 +25,7 @@ DESCRIPTIONS = {
     "404": "Not found, or outside what the caller may see.",
     "409": "Conflicting change: someone else changed the object, or the same Idempotency-Key is in use.",
     "422": "The Idempotency-Key was already used with another body or route.",
-    "429": "Too many writes: slow down (Retry-After header).",
+    "429": "Too many writes, or (token endpoint) too many failed logins: wait (Retry-After header).",
 }
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}

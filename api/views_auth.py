@@ -8,8 +8,10 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from api.actions import do_issue_api_token, do_revoke_api_token
 from api.models import ApiToken
 from api.views_base import ApiView, GenericApiViewSet
+from gup import login_limits
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -36,8 +38,19 @@ class TokenCreatedSerializer(TokenSerializer):
         fields = ["token", *TokenSerializer.Meta.fields]
 
 
+class LoginLockedOut(exceptions.APIException):
+    """429 after too many failed attempts (gup/login_limits.py), saying when to try again."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_login_failures"
+
+    def __init__(self, locked):
+        super().__init__(detail=str(locked))
+        self.wait = locked.retry_after  # DRF's handler turns it into Retry-After
+
+
 class ObtainTokenView(ApiView):
-    """Exchange a username and password for a new named token."""
+    """Exchange a username and password for a new named token (limited failures: 429 past them)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -46,23 +59,29 @@ class ObtainTokenView(ApiView):
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        try:
+            attempt = login_limits.begin(request._request, data.validated_data["username"])
+        except login_limits.LockedOut as locked:
+            raise LoginLockedOut(locked) from None
         user = authenticate(
             request._request,
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
         if user is None or not user.is_active:
+            attempt.failed()
             raise exceptions.ValidationError(
                 {"non_field_errors": [_("Unable to log in with the username and password given.")]},
                 code="invalid_credentials",
             )
-        token, key = ApiToken.objects.create_for(user, data.validated_data.get("name", ""))
+        attempt.succeeded()
+        token, key = do_issue_api_token(user, acting_user=user, name=data.validated_data.get("name", ""))
         token.token = key
         return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
 
 class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, GenericApiViewSet):
-    """The caller's own tokens; DELETE revokes one."""
+    """The caller's own tokens; DELETE revokes one (api.actions.do_revoke_api_token)."""
 
     serializer_class = TokenSerializer
     queryset = ApiToken.objects.none()  # for the schema; get_queryset() gives the caller's own
@@ -71,6 +90,9 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, GenericApiVi
         if getattr(self, "swagger_fake_view", False):
             return ApiToken.objects.none()
         return ApiToken.objects.filter(user=self.request.user)
+
+    def perform_destroy(self, instance):
+        do_revoke_api_token(instance, acting_user=self.request.user)
 
 
 class OrganisationBriefSerializer(serializers.Serializer):

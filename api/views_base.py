@@ -1,7 +1,7 @@
 """Base classes for the API's views: idempotent writes, write throttling (from the settings)."""
 
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, generics, viewsets
+from rest_framework import exceptions, viewsets
 from rest_framework.views import APIView
 
 from api.idempotency import IdempotentMixin
@@ -28,8 +28,4 @@ class ReadOnlyViewSet(CleanQueryMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class GenericApiViewSet(CleanQueryMixin, IdempotentMixin, viewsets.GenericViewSet):
-    pass
-
-
-class GenericApiView(CleanQueryMixin, IdempotentMixin, generics.GenericAPIView):
     pass

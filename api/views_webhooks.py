@@ -1,17 +1,17 @@
-"""Webhook subscriptions of the caller's organisation, and their delivery log."""
+"""Webhook subscriptions of the caller (administrators: all), and their delivery log.
 
-from django.conf import settings
-from django.utils.translation import gettext as _
+A subscription belongs to its owner: anyone else gets 404. Writes go through api.actions.
+"""
+
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
-from rest_framework import mixins, permissions, serializers
+from rest_framework import mixins, permissions, serializers, status
+from rest_framework.response import Response
 
-from api import targets
+from api import actions
 from api.models import WebhookDelivery, WebhookEventType, WebhookSubscription
 from api.views_base import GenericApiViewSet
-from directory.roles import Role
-
-MANAGER_ROLES = {Role.REFERENT, Role.SUPERVISOR, Role.ADMINISTRATOR}
+from engine.errors import InvalidFields
 
 
 class CanManageWebhooks(permissions.BasePermission):
@@ -22,8 +22,7 @@ class CanManageWebhooks(permissions.BasePermission):
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
-        user = request.user
-        return bool(user.is_superuser or (user.organisation_id and user.role_codes & MANAGER_ROLES))
+        return actions.may_create_webhook_subscription(request.user)
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -48,26 +47,13 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["consecutive_failures", "disabled_at", "disabled_reason", "created_at"]
 
     def validate_url(self, value):
-        scheme = value.split(":", 1)[0].lower()
-        allowed = ("https",) if getattr(settings, "PRODUCTION", False) else ("https", "http")
-        if scheme not in allowed:
-            raise serializers.ValidationError(
-                _("The URL must use %(schemes)s.") % {"schemes": " or ".join(allowed)}
-            )
         try:
-            targets.check_url(value)
-        except targets.TargetRefused as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
+            return actions.clean_webhook_url(value)
+        except InvalidFields as exc:
+            raise serializers.ValidationError(exc.errors["url"]) from None
 
     def validate_event_types(self, value):
         return sorted(set(value))
-
-    def update(self, instance, validated_data):
-        if validated_data.get("is_active") and not instance.is_active:
-            # Enabling again: failures start from zero, pending deliveries resume.
-            validated_data.update(consecutive_failures=0, disabled_at=None, disabled_reason="")
-        return super().update(instance, validated_data)
 
 
 class SubscriptionCreatedSerializer(SubscriptionSerializer):
@@ -87,7 +73,7 @@ class SubscriptionViewSet(
     mixins.DestroyModelMixin,
     GenericApiViewSet,
 ):
-    """Webhook subscriptions of the caller's organisation (administrators: all)."""
+    """The caller's own webhook subscriptions (administrators: all)."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -101,20 +87,23 @@ class SubscriptionViewSet(
         queryset = WebhookSubscription.objects.select_related("organisation").order_by("pk")
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
-        user = self.request.user
-        if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
-            return queryset
-        return (
-            queryset.filter(organisation_id=user.organisation_id) if user.organisation_id else queryset.none()
-        )
+        return actions.subscriptions_visible_to(self.request.user, queryset)
 
     def perform_create(self, serializer):
-        user = self.request.user
-        if not user.organisation_id:
-            raise serializers.ValidationError(
-                {"non_field_errors": [_("You do not act for an organisation.")]}
-            )
-        serializer.save(organisation_id=user.organisation_id, created_by=user)
+        serializer.instance = actions.do_create_webhook_subscription(
+            acting_user=self.request.user,
+            url=serializer.validated_data["url"],
+            event_types=serializer.validated_data["event_types"],
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = actions.do_update_webhook_subscription(
+            serializer.instance, acting_user=self.request.user, **serializer.validated_data
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        actions.do_delete_webhook_subscription(self.get_object(), acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -137,14 +126,23 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
+def _own_subscriptions(request):
+    if request is None:
+        return WebhookSubscription.objects.none()
+    return actions.subscriptions_visible_to(request.user)
+
+
 class DeliveryFilter(filters.FilterSet):
+    # Someone else's subscription is as unknown as one that does not exist.
+    subscription = filters.ModelChoiceFilter(queryset=_own_subscriptions)
+
     class Meta:
         model = WebhookDelivery
         fields = ["subscription", "status", "event_type"]
 
 
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericApiViewSet):
-    """The delivery log of the caller's organisation's subscriptions, newest first."""
+    """The delivery log of the caller's own subscriptions (administrators: all), newest first."""
 
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter
@@ -155,9 +153,4 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericA
         queryset = WebhookDelivery.objects.order_by("-pk")
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
-        user = self.request.user
-        if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
-            return queryset
-        if not user.organisation_id:
-            return queryset.none()
-        return queryset.filter(subscription__organisation_id=user.organisation_id)
+        return actions.deliveries_visible_to(self.request.user, queryset)

@@ -84,13 +84,23 @@ def _visible(subscription, case_id, cache):
     return cache[key]
 
 
+def _reference_of(case_id):
+    """The request's reference, for the events whose payload does not carry it (comments, alerts)."""
+    if case_id is None:
+        return None
+    from engine.models import Case
+
+    return Case.objects.filter(pk=case_id).values_list("reference", flat=True).first()
+
+
 def _body(event, event_type):
     payload = dict(event.payload or {})
+    case_id = _case_id(event)
     return {
         "id": str(event.pk),
         "type": str(event_type),
         "occurred_at": event.created_at.isoformat(),
-        "case": _case_id(event),
+        "case": case_id,
         "reference": payload.get("reference"),
         "data": payload,
     }
@@ -158,6 +168,11 @@ def consume(event):
                     next_attempt_at=timezone.now(),
                 )
             )
+    if deliveries and event_type is not None and not (event.payload or {}).get("reference"):
+        reference = _reference_of(case_id)  # once for every subscription
+        for delivery in deliveries:
+            if delivery.message_id is None:
+                delivery.body["reference"] = reference
     WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(deliveries)
 
@@ -244,7 +259,7 @@ def _deliver_subscription(subscription, now):
     max_age = timedelta(seconds=_setting("WEBHOOK_MAX_AGE_SECONDS", 86400))
     disable_after = _setting("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
     batch = _setting("WEBHOOK_BATCH", 200)
-    held, delivered, failed = set(), 0, False
+    held, delivered, failed, visible = set(), 0, False, {}
     pending = WebhookDelivery.objects.filter(
         subscription=subscription, status=DeliveryStatus.PENDING
     ).order_by("event_id", "pk")[:batch]
@@ -253,6 +268,12 @@ def _deliver_subscription(subscription, now):
             continue
         if delivery.next_attempt_at > now:
             held.add(delivery.ordering_key)  # an earlier event of this request waits: so do the later ones
+            continue
+        if not _visible(subscription, (delivery.body or {}).get("case"), visible):
+            # The owner's scope at delivery time: a request they may no longer see is not sent.
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = _("Not sent: the subscription's owner may no longer see this request.")
+            delivery.save(update_fields=["status", "last_error"])
             continue
         ok, status_code, error = post(subscription, delivery)
         now = timezone.now()

@@ -48,6 +48,17 @@ def on_postgres():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache holds counters (API write throttle, login failures: gup/login_limits.py); each test
+    starts with none, so failed logins in one test never lock an account or an address in another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the product's default language (French): a request served by an earlier test
     leaves its language active in the thread, which would make message assertions depend on test order."""

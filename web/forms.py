@@ -49,11 +49,6 @@ def add_engine_errors(form, error, prefix_map=None):
 
 
 # --- filing ----------------------------------------------------------------------------------------------
-class CategoryChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, category):
-        return category.localized_name
-
-
 def category_choices():
     """Active categories grouped by their group, as <optgroup>s."""
     groups = {}

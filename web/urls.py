@@ -2,11 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
+from gup.login_limits import LimitedAuthenticationForm
 from web import views_exports, views_map, views_notifications, views_requests, views_work
 
 urlpatterns = [
     path("", views_work.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LimitedAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

@@ -12,6 +12,7 @@ from api.views_base import GenericApiViewSet
 from api.views_requests.serializers import AlertSerializer
 from engine.models import Alert
 from procedures import actions
+from procedures.actions._common import MAX_REASON
 
 MAX_NEAR_RADIUS_M = 20000
 
@@ -35,11 +36,11 @@ class AlertFilter(filters.FilterSet):
 
 
 class AnswerSerializer(serializers.Serializer):
-    justification = serializers.CharField()
+    justification = serializers.CharField(max_length=MAX_REASON)
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
 
 
 class AlertViewSet(GenericApiViewSet):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from api.routing import RuleHandlerSerializer, RuleStepSerializer, request_rules
 from engine.models import Alert, Attachment, AuditEntry, Comment, Deadline, DeadlineState
 from engine.queries import available_transitions
+from procedures.actions._common import MAX_REASON
 from procedures.models import InterventionRequest, RequestMessage, Urgency
 
 MAX_NEAR_RADIUS_M = 20000
@@ -243,7 +244,7 @@ def transition_data(info):
 
 class FireSerializer(serializers.Serializer):
     fields = serializers.DictField(required=False, help_text=gettext_lazy("The transition's fields."))
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
     expected_revision = serializers.IntegerField(
         required=False, help_text=gettext_lazy("The request's `revision` as read: 409 if it changed since.")
     )
@@ -251,7 +252,7 @@ class FireSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     agent = serializers.CharField(help_text=gettext_lazy("The agent in charge: a username or a user id."))
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
 
 
 class ShareSerializer(serializers.Serializer):
@@ -285,7 +286,7 @@ class ShareInSerializer(serializers.Serializer):
     user = serializers.CharField(
         help_text=gettext_lazy("Who to show the request to: a username or a user id.")
     )
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
 
 
 class HistorySerializer(serializers.ModelSerializer):

@@ -19,6 +19,18 @@ PROCEDURE = "intervention-request"
 URGENCY_CHECK = "urgency_check"
 FILING_ROLES = (Role.REQUESTER, Role.REFERENT)
 MAX_DESCRIPTION = 5000
+MAX_REASON = 2000  # reasons, notes, answers and text fields: whatever the API, the UI or the admin sends
+
+
+def check_text_length(**texts):
+    """InvalidFields naming each text longer than MAX_REASON characters."""
+    errors = {
+        name: _("Ensure this field has no more than %(max)d characters.") % {"max": MAX_REASON}
+        for name, value in texts.items()
+        if isinstance(value, str) and len(value) > MAX_REASON
+    }
+    if errors:
+        raise InvalidFields(errors)
 
 
 def _errors_from(exc):

@@ -8,7 +8,7 @@ from directory.models import User
 from directory.roles import Role
 from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition, RoleNotAllowed
-from procedures.actions._common import _lock, handler_key
+from procedures.actions._common import _lock, check_text_length, handler_key
 
 # --- the agent in charge -----------------------------------------------------------------------------------
 ASSIGNING_ROLES = ("dispatcher", "supervisor")
@@ -35,6 +35,7 @@ def do_assign_request_agent(request, agent, *, acting_user, reason=""):
     ``case.role_assigned``, which tells the agent the request was handed to them)."""
     from engine.access import holders_by_role, principal_keys, roles_from_holders
 
+    check_text_length(reason=reason)
     agent = resolve_agent(agent)
     if agent is None or not agent.is_active:
         raise InvalidFields({"agent": _("Unknown user: give the username or id of an active agent.")})

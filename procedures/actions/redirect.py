@@ -8,7 +8,14 @@ from directory.models import Organisation, Unit
 from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition
 from procedures import messages
-from procedures.actions._common import _contact_of, _lock, _message, commune_language, handler_key
+from procedures.actions._common import (
+    _contact_of,
+    _lock,
+    _message,
+    check_text_length,
+    commune_language,
+    handler_key,
+)
 from procedures.actions.filing import check_filer, route
 from procedures.models import (
     MessageKind,
@@ -20,6 +27,7 @@ from procedures.models import (
 def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""):
     """Hand the request to another manager: ``target`` (a Unit or an Organisation) or, when None, the
     unit the routing resolves now. The new handler acts on it with the same procedure."""
+    check_text_length(reason=reason, turn_to=turn_to)
     if not (reason or "").strip():
         raise InvalidFields({"reason": _("Say why the request is redirected.")})
     if isinstance(target, Unit):
@@ -64,6 +72,7 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
 def do_merge_duplicate(request, master, *, acting_user, reason=""):
     """Mark ``request`` as a duplicate of ``master``: its requester (and followers) follow the master and
     receive the master's messages from now on."""
+    check_text_length(reason=reason)
     with transaction.atomic():
         request = _lock(request)
         engine.do_fire_transition(

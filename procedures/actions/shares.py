@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from engine import actions as engine
 from engine.errors import InvalidFields
+from procedures.actions._common import check_text_length
 from procedures.actions.agents import resolve_agent
 
 
@@ -24,6 +25,7 @@ def do_share_request(request, user, *, acting_user, reason=""):
     (outbox ``case.shared``)."""
     from procedures.scope import requests_visible_to
 
+    check_text_length(reason=reason)
     target = _share_target(request, user)
     engine.check_may_share(request.case, acting_user)
     if (
@@ -46,6 +48,7 @@ def do_unshare_request(request, user, *, acting_user, reason=""):
     is out of their scope again (404). Allowed to those who may act on the request now and, in any
     state (rejected, merged, closed...), to the person who granted that share (engine.actions.
     may_unshare_case); RoleNotAllowed otherwise. Returns the user."""
+    check_text_length(reason=reason)
     target = _share_target(request, user)
     engine.do_unshare_case(request.case, target, acting_user=acting_user, reason=reason or "")
     return target

@@ -14,6 +14,7 @@ from procedures import conf, messages
 from procedures.actions._common import (
     _lock,
     _message,
+    check_text_length,
     commune_language,
     handler_key,
 )
@@ -64,6 +65,7 @@ def _apply_qualification(request, fields, errors):
 def do_transition_request(request, code, *, acting_user, fields=None, reason="", expected_revision=None):
     """Fire a transition of the request's procedure and tell the commune what it means."""
     fields = dict(fields or {})
+    check_text_length(reason=reason, **{name: value for name, value in fields.items() if name != "reason"})
     if code == "redirect":
         return do_redirect_request(
             request, acting_user=acting_user, reason=reason, target=fields.get("target"),

@@ -7,7 +7,7 @@ from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition
 from engine.models import Alert, AlertState
 from procedures import messages
-from procedures.actions._common import URGENCY_CHECK, _lock, _message, commune_language
+from procedures.actions._common import URGENCY_CHECK, _lock, _message, check_text_length, commune_language
 from procedures.actions.filing import _urgency_check_message
 from procedures.models import (
     MessageKind,
@@ -27,6 +27,7 @@ def open_urgency_alert(request):
 
 def do_raise_urgency_alert(request, *, acting_user, reason):
     """The DVQ asks the commune to justify the urgency of an urgent request."""
+    check_text_length(reason=reason)
     if request.urgency != Urgency.URGENT:
         raise InvalidFields({"urgency": _("Only an urgent request can be checked.")})
     if not (reason or "").strip():
@@ -51,11 +52,13 @@ def _the_alert(request):
 
 def do_justify_urgency(request, *, acting_user, answer):
     """The commune answers the urgency check."""
+    check_text_length(answer=answer)
     return engine.do_answer_alert(_the_alert(request), acting_user=acting_user, answer=answer)
 
 
 def do_uphold_urgency_alert(request, *, acting_user, note=""):
     """The DVQ upholds its alert: the urgency is removed (counted as not justified)."""
+    check_text_length(note=note)
     with transaction.atomic():
         request = _lock(request)
         alert = engine.do_close_alert(_the_alert(request), "upheld", acting_user=acting_user, note=note)
@@ -79,6 +82,7 @@ def do_uphold_urgency_alert(request, *, acting_user, note=""):
 
 def do_dismiss_urgency_alert(request, *, acting_user, note=""):
     """The DVQ dismisses its alert: the urgency stands and counts as justified."""
+    check_text_length(note=note)
     with transaction.atomic():
         request = _lock(request)
         alert = engine.do_close_alert(_the_alert(request), "dismissed", acting_user=acting_user, note=note)

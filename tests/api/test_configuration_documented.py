@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 BASE = Path(__file__).resolve().parents[2]
-PREFIXES = ("API_", "WEBHOOK_", "OPEN311_", "THROTTLE", "IDEMPOTENCY")
+PREFIXES = ("API_", "WEBHOOK_", "OPEN311_", "THROTTLE", "IDEMPOTENCY", "LOGIN_")
 
 
 def test_the_readme_configuration_table_lists_every_api_setting_read_from_the_environment():
@@ -15,6 +15,9 @@ def test_the_readme_configuration_table_lists_every_api_setting_read_from_the_en
         "API_WRITE_THROTTLE_RATE",
         "WEBHOOK_ALLOW_PRIVATE_TARGETS",
         "OPEN311_GET_REQUIRES_KEY",
+        "LOGIN_MAX_FAILURES",
+        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        "LOGIN_FAILURE_WINDOW_SECONDS",
     } <= api_names
     readme = (BASE / "README.md").read_text()
     table = readme[readme.index("## Configuration") :]

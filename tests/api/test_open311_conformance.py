@@ -165,7 +165,7 @@ def test_5_post_errors_are_400_and_403_with_an_error_list(open311, commune_key, 
     too_long = post_request(open311, fmt, commune_key, description="x" * 4001)
     assert too_long.status_code == 400 and "4000" in parse(too_long, fmt)[0]["description"]
     unknown = post_request(open311, fmt, commune_key, service_code="nope")
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404 and "nope" in parse(unknown, fmt)[0]["description"]
     elsewhere = post_request(
         open311, fmt, commune_key, lat=str(POINT_IN_COMMUNE_2[1]), long=str(POINT_IN_COMMUNE_2[0])
     )

@@ -1,7 +1,8 @@
 from io import StringIO
 
+import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from shapely.geometry import shape
 
 from directory.models import Layer, Organisation, OrganisationKind, Parcel, Perimeter, Unit, UnitKind, User
@@ -69,3 +70,15 @@ def test_the_demo_users_work_where_the_readme_says(db):
     qpv_shapes = [shape(q.geometry) for q in Perimeter.objects.filter(layer=Layer.QPV, commune=commune)]
     assert any(shape(p.geometry).intersects(q) for p in landlord.parcels.all() for q in qpv_shapes)
     assert users["demo-admin"].is_superuser and users["demo-admin"].is_staff
+
+
+def test_load_demo_refuses_to_run_in_production_and_creates_nothing(db, settings):
+    from directory.models import User
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError) as refused:
+        call_command("load_demo", stdout=StringIO())
+    assert str(refused.value) == (
+        "load_demo refuses to run with DJANGO_ENV=production: its accounts share the password 'demo'."
+    )
+    assert not User.objects.filter(username="demo-admin").exists()

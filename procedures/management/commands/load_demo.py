@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
@@ -15,6 +16,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, if_absent=False, **options):
+        if getattr(settings, "PRODUCTION", False):
+            # The demo accounts (demo-admin is a superuser) all have the password "demo".
+            raise CommandError(
+                "load_demo refuses to run with DJANGO_ENV=production: its accounts share the password 'demo'."
+            )
         if if_absent and User.objects.filter(username=DEMO_USERS[0].username).exists():
             self.stdout.write("Demo data already loaded.")
             return
