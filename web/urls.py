@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
-from web import views_map, views_requests, views_work
+from web import views_geocode, views_map, views_requests, views_work
 
 urlpatterns = [
     path("", views_work.home, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),
+    path("map/addresses.geojson", views_geocode.address_search, name="map-address-search"),
     path("requests/", views_requests.request_list, name="request-list"),
     path("requests/points.geojson", views_requests.request_points, name="request-points"),
     path("requests/new/", views_requests.request_new, name="request-new"),
