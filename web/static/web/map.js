@@ -174,7 +174,10 @@
     var focus = config.focus;
     var picking = Boolean(el.dataset.pickLon);
     var map = L.map(el, { attributionControl: Boolean(config.tileUrl) }).setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
-    if (focus && focus.bounds) map.fitBounds(focus.bounds, { padding: [10, 10] });
+    if (focus && focus.bounds) {
+      map.fitBounds(focus.bounds, { padding: [10, 10] });
+      el.dataset.focus = focus.code;
+    }
     var communeFeatures = [];
     if (config.tileUrl) {
       L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || "", maxZoom: 19 }).addTo(map);
