@@ -60,6 +60,7 @@ def test_a_decimal_comma_places_the_point_and_an_urgent_request_without_criterio
     login(page, "commune")
     open_filing(page)
     page.fill("#id_description", "Un matelas contre la barrière")
+    page.select_option("#id_attr_access", "road")
     page.fill("#id_lat", "48,99")
     page.fill("#id_lon", "1,71")
     page.dispatch_event("#id_lon", "change")

@@ -8,7 +8,7 @@
         data-points="ID of a script element holding such GeoJSON inline (optional)"
         data-pick-lon="ID of the longitude input" data-pick-lat="ID of the latitude input" (optional)
         data-pick-status="ID of an element told which commune the point is in" (optional, with
-          data-in-text / data-outside-text: "%s" is the commune's name)
+          data-in-text / data-outside-text: "{commune}" is replaced by its name)
         data-search="ID of the address-search box (a form-less group: input, button, result list)"
         data-search-url="GeoJSON of places for ?q=" data-search-address="ID of the address input">
    config.focus {layer, code, name, bounds}: the map opens on that perimeter and outlines it.
@@ -95,7 +95,7 @@
       })[0];
       if (!found) { status.textContent = ""; return; }
       var outside = focus && found.properties.code !== focus.code;
-      status.textContent = (outside ? el.dataset.outsideText : el.dataset.inText || "%s").replace("%s", found.properties.name);
+      status.textContent = (outside ? el.dataset.outsideText : el.dataset.inText || "{commune}").replace("{commune}", found.properties.name);
       status.classList.toggle("errors", Boolean(outside));
     }
     function place(latlng, fromMap) {
