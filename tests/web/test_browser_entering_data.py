@@ -93,6 +93,16 @@ def test_the_header_holds_on_one_line_at_1366_px_with_one_current_item(
     )
     assert max(tops) - min(tops) <= 12, tops
     assert page.locator(".site-header").bounding_box()["height"] < 70
+    menu, account = page.locator(".site-header .menu").bounding_box(), page.locator(".account").bounding_box()
+    assert menu["x"] + menu["width"] <= account["x"], (menu, account)  # side by side, not overlapping
+    widths = page.eval_on_selector_all(
+        ".site-header .menu a", "nodes => nodes.map(n => n.scrollWidth - n.clientWidth)"
+    )
+    assert not any(widths)
+    page.screenshot(
+        path=str(screenshot(page, f"header-1366-{username}")),
+        clip={"x": 0, "y": 0, "width": 1366, "height": 80},
+    )
     assert page.locator("nav a[aria-current=page]").count() == 1
     assert page.locator("nav a[aria-current=page]").get_attribute("href") == reverse("request-list")
 

@@ -207,11 +207,18 @@
               item.bindPopup(popupFor(feature.properties));
               if (LABELLED[key]) {
                 item.bindTooltip(feature.properties.name, {
-                  permanent: true, direction: "center", interactive: false, className: "map-label map-label-" + key
+                  permanent: true, interactive: false, className: "map-label map-label-" + key,
+                  direction: key === "communes" ? "bottom" : "center"
                 });
               }
             }
           }).addTo(map);
+          if (key === "communes") {  // a commune's name at its top, clear of the QPV named in its middle
+            layer.eachLayer(function (item) {
+              var box = item.getBounds();
+              item.openTooltip(L.latLng(box.getNorth(), box.getCenter().lng));
+            });
+          }
           overlays[groups[key].label] = layer;
           bounds.extend(layer.getBounds());
         });
