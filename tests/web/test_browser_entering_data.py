@@ -138,3 +138,25 @@ def test_the_territory_page_has_a_legend_and_stays_short_with_many_parcels(page,
     assert height < 2500, height
     screenshot(page, "territory-map")
     assert_accessible(page)
+
+
+def test_an_open_step_form_does_not_stretch_the_other_steps_and_the_follow_up_column_reads_well(
+    page, browser_world, procedure, category
+):
+    from tests.web.test_browser_journeys import file_directly
+
+    filed = file_directly(browser_world)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    login(page, "ctc")
+    page.goto(page.base_url + reverse("request-detail", args=[filed.reference]))
+    steps = page.locator(".actions > details")
+    assert steps.count() >= 2
+    before = [steps.nth(i).bounding_box()["height"] for i in range(steps.count())]
+    steps.nth(0).locator("summary").click()
+    after = [steps.nth(i).bounding_box()["height"] for i in range(steps.count())]
+    assert after[0] > before[0] and after[1:] == before[1:]
+    why = page.locator("aside .facts dd").last
+    line = float(why.evaluate("node => parseFloat(getComputedStyle(node).lineHeight)"))
+    assert why.bounding_box()["height"] <= 4 * line
+    screenshot(page, "request-detail-steps")
+    assert_accessible(page)
