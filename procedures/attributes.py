@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from procedures.models import AttributeType
 
@@ -28,7 +29,10 @@ def parse_number(text):
 
 
 def number_error_message():
-    return _("Expected a number, with a point or a comma before the decimals (e.g. 49.0085 or 49,0085).")
+    """Lazy: a form field keeps it from import time and shows it in each request's language."""
+    return gettext_lazy(
+        "Expected a number, with a point or a comma before the decimals (e.g. 49.0085 or 49,0085)."
+    )
 
 
 def _is_empty(value):

@@ -25,7 +25,7 @@ def test_an_ambiguous_number_is_refused_with_a_message_and_nothing_is_filed(as_u
     response = client.post("/api/v1/requests/", body(lat="48,998.5"), format="json")
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert "lat" in errors and "point or a comma" in str(errors["lat"])
+    assert "lat" in errors and "un point ou une virgule" in str(errors["lat"])
     attribute = client.post("/api/v1/requests/", body(attributes={"depth": "1,2,5"}), format="json")
-    assert attribute.status_code == 400 and "point or a comma" in str(attribute.json()["errors"])
+    assert attribute.status_code == 400 and "un point ou une virgule" in str(attribute.json()["errors"])
     assert not InterventionRequest.objects.exists() and not AuditEntry.objects.exists()

@@ -51,9 +51,13 @@ def test_number_fields_are_text_inputs_with_a_decimal_keypad(client, setup):
 
 
 def test_the_number_field_of_a_step_takes_a_comma_too():
+    from django.utils import translation
+
     field = NumberField(required=False)
     assert field.clean("12,5") == 12.5 and field.clean("12.5") == 12.5 and field.clean("") is None
-    with pytest.raises(Exception, match="point or a comma"):
+    with translation.override("en"), pytest.raises(Exception, match="point or a comma"):
+        field.clean("1,234.5")
+    with translation.override("fr"), pytest.raises(Exception, match="un point ou une virgule"):
         field.clean("1,234.5")
 
 
