@@ -137,7 +137,7 @@
     function choose(feature) {
       var c = feature.geometry.coordinates;
       picker.place(L.latLng(c[1], c[0]), true);
-      map.setView([c[1], c[0]], feature.properties.kind === "communes" ? 14 : 17);
+      map.setView([c[1], c[0]], feature.properties.kind === "communes" ? 14 : 16);
       if (address && !address.value && feature.properties.address) address.value = feature.properties.address;
       list.innerHTML = "";
       note.textContent = feature.properties.label;
