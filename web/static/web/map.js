@@ -215,8 +215,12 @@
           }).addTo(map);
           if (key === "communes") {  // a commune's name at its top, clear of the QPV named in its middle
             layer.eachLayer(function (item) {
-              var box = item.getBounds();
-              item.openTooltip(L.latLng(box.getNorth(), box.getCenter().lng));
+              function atTop() {
+                var box = item.getBounds();
+                item.openTooltip(L.latLng(box.getNorth(), box.getCenter().lng));
+              }
+              atTop();
+              item.on("add", atTop);  // again when the layer is shown from the layer control
             });
           }
           overlays[groups[key].label] = layer;
