@@ -57,6 +57,34 @@ QPVS = [
     ("qpv-beauregard", "Beauregard", "poissy", 2.0330, 48.9340, 420),
 ]
 
+# Street names for the embedded address search of the filing map (web.views_geocode), used when no
+# GEOCODER_URL is set: (commune code, street, lon, lat). Common French street names placed at FICTIONAL
+# points near each town centre (not where such a street may really be): the search marks them so.
+DEMO_STREETS = [
+    ("mantes-la-jolie", "Rue Nationale", 1.7190, 48.9905),
+    ("mantes-la-jolie", "Avenue de la République", 1.7150, 48.9890),
+    ("mantes-la-jolie", "Boulevard du Maréchal Juin", 1.7030, 48.9950),
+    ("mantes-la-jolie", "Rue de la Gare", 1.7220, 48.9870),
+    ("mantes-la-jolie", "Place du Marché", 1.7175, 48.9915),
+    ("mantes-la-ville", "Rue de la Mairie", 1.7110, 48.9725),
+    ("mantes-la-ville", "Avenue Jean Jaurès", 1.7080, 48.9705),
+    ("mantes-la-ville", "Rue du Domaine", 1.7060, 48.9700),
+    ("limay", "Rue de la Mairie", 1.7430, 49.0025),
+    ("limay", "Quai de la Seine", 1.7400, 49.0005),
+    ("les-mureaux", "Rue Paul Doumer", 1.9180, 48.9880),
+    ("les-mureaux", "Avenue de la République", 1.9150, 48.9865),
+    ("les-mureaux", "Rue des Écoles", 1.9090, 48.9850),
+    ("chanteloup-les-vignes", "Rue de la Noé", 2.0295, 48.9800),
+    ("chanteloup-les-vignes", "Rue de la Mairie", 2.0325, 48.9790),
+    ("carrieres-sous-poissy", "Rue de la Mairie", 2.0405, 48.9465),
+    ("carrieres-sous-poissy", "Avenue de la Seine", 2.0420, 48.9470),
+    ("poissy", "Rue du Général de Gaulle", 2.0470, 48.9295),
+    ("poissy", "Avenue de Beauregard", 2.0400, 48.9310),
+    ("poissy", "Boulevard de la Paix", 2.0450, 48.9280),
+    ("conflans-sainte-honorine", "Rue Maurice Berteaux", 2.0975, 48.9995),
+    ("conflans-sainte-honorine", "Quai de la République", 2.0960, 48.9985),
+]
+
 CU_CODE = "gpso"
 
 

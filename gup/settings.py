@@ -266,6 +266,10 @@ OPEN311_GET_REQUIRES_KEY = env_bool("OPEN311_GET_REQUIRES_KEY", False)
 # URL template such as https://tiles.example.org/{z}/{x}/{y}.png, and the attribution it requires.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+# Address search of the filing map (web/views_geocode.py). Empty: the names the site holds (communes,
+# QPV, the demo's streets). Otherwise a geocoder answering GeoJSON for ?q= (with lon, lat and limit),
+# e.g. https://api-adresse.data.gouv.fr/search/ (the national address base).
+GEOCODER_URL = env_str("GEOCODER_URL", "")
 
 # --- intervention requests (procedures/conf.py lists the GUP_* settings and their defaults) ------
 GUP_REOPEN_WINDOW_DAYS = env_int("GUP_REOPEN_WINDOW_DAYS", 15)

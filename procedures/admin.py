@@ -1,6 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from directory.models import Competence
+from procedures.attributes import number_error_message, parse_number
 from procedures.models import (
     Category,
     CategoryAttribute,
@@ -27,8 +32,55 @@ class CategoryGroupAdmin(admin.ModelAdmin):
     inlines = [CategoryInline]
 
 
+class ChoiceLinesField(forms.CharField):
+    """A choice attribute's allowed values, one per line (stored as a JSON list)."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        lines = [line.strip() for line in (value or "").splitlines()]
+        return [line for line in lines if line]
+
+
+class AdminNumberField(forms.FloatField):
+    """A minimum or maximum typed with a point or a comma ("0,5"); anything ambiguous is refused."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_number(value)
+        except ValueError:
+            raise forms.ValidationError(number_error_message(), code="invalid") from None
+
+
+class CategoryAttributeForm(forms.ModelForm):
+    choices = ChoiceLinesField(
+        label=_("choices"),
+        required=False,
+        help_text=_("For choice types: one allowed value per line."),
+    )
+    min_value = AdminNumberField(label=_("minimum"), required=False, widget=forms.TextInput)
+    max_value = AdminNumberField(label=_("maximum"), required=False, widget=forms.TextInput)
+
+    class Meta:
+        model = CategoryAttribute
+        fields = (
+            "code", "label", "type", "required", "position", "help_text", "choices",
+            "min_value", "max_value", "max_length",
+        )  # fmt: skip
+
+
 class CategoryAttributeInline(admin.StackedInline):
     model = CategoryAttribute
+    form = CategoryAttributeForm
     extra = 0
     fields = (
         ("code", "label", "label_en", "type", "required", "position"),
@@ -44,12 +96,57 @@ class UrgencyCriterionInline(admin.TabularInline):
     fields = ("code", "label", "label_en", "position", "is_active")
 
 
+class CategoryCompetenceInline(admin.TabularInline):
+    """Who handles the category, edited on its own page (the same rows as the directory's
+    "Competences" screen; saving them bumps the routing rules like any competence change)."""
+
+    model = Competence
+    fields = ("unit", "communes", "direct_handling", "season_start", "season_end", "note")
+    autocomplete_fields = ("unit",)
+    extra = 0
+    verbose_name = _("unit that handles this category")
+    verbose_name_plural = _("who handles this category (competences)")
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "group", "is_active")
+    list_display = ("name", "code", "group", "is_active", "handled_by")
     list_filter = ("group", "is_active")
     search_fields = ("name", "code", "keywords")
-    inlines = [UrgencyCriterionInline, CategoryAttributeInline]
+    readonly_fields = ("routing_summary",)
+    inlines = [UrgencyCriterionInline, CategoryAttributeInline, CategoryCompetenceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("competences__unit")
+
+    @admin.display(description=_("handled by"))
+    def handled_by(self, category):
+        units = sorted({competence.unit.name for competence in category.competences.all()})
+        return ", ".join(units) if units else _("the CTC of the place (no competence)")
+
+    @admin.display(description=_("who handles it"))
+    def routing_summary(self, category):
+        if category.pk is None:
+            return _("Save the category, then say below which units handle it.")
+        competences = list(category.competences.all())
+        if not competences:
+            return _(
+                "No unit handles this category yet: its requests go to the CTC of the place, to be "
+                "qualified. Add a line below to route them."
+            )
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>{}</li>',
+            (
+                (
+                    reverse("admin:directory_competence_change", args=[competence.pk]),
+                    competence.unit.name,
+                    f" · {_('direct handling')}" if competence.direct_handling else "",
+                )
+                for competence in competences
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows)
 
 
 @admin.register(ServiceLevel)

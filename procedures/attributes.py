@@ -7,8 +7,32 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from procedures.models import AttributeType
+
+
+def parse_number(text):
+    """A decimal number typed by a person: a point or ONE comma before the decimals ("49.0085" or
+    "49,0085"), nothing else. Raises ValueError for anything ambiguous ("1,234.5", "1 234", "1,2,3") or
+    not finite, so that a value is never changed silently (a comma is never read as a thousands
+    separator). Used by every number field: web forms, the API's coordinates and category attributes."""
+    cleaned = str(text).strip()
+    if cleaned.count(",") > 1 or ("," in cleaned and "." in cleaned):
+        raise ValueError(cleaned)
+    if any(char.isspace() or char == "_" for char in cleaned):
+        raise ValueError(cleaned)
+    value = float(cleaned.replace(",", "."))
+    if not math.isfinite(value):
+        raise ValueError(cleaned)
+    return value
+
+
+def number_error_message():
+    """Lazy: a form field keeps it from import time and shows it in each request's language."""
+    return gettext_lazy(
+        "Expected a number, with a point or a comma before the decimals (e.g. 49.0085 or 49,0085)."
+    )
 
 
 def _is_empty(value):
@@ -33,9 +57,9 @@ def clean_attribute_value(attribute, value):
             raise ValidationError(_("Expected a number."))
         if isinstance(value, str):
             try:
-                value = float(value.strip().replace(",", "."))
+                value = parse_number(value)
             except ValueError:
-                raise ValidationError(_("Expected a number.")) from None
+                raise ValidationError(number_error_message()) from None
         if not isinstance(value, int | float) or not math.isfinite(value):
             raise ValidationError(_("Expected a number."))
         if attribute.min_value is not None and value < attribute.min_value:

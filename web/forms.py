@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from directory.models import Organisation, OrganisationKind, Unit, User
 from directory.roles import Role
 from engine.errors import GuardFailed, InvalidFields
+from procedures.attributes import number_error_message, parse_number
 from procedures.models import AttributeType, Category, Urgency
 from web.labels import localized
 
@@ -24,6 +25,35 @@ class MultipleFileField(forms.FileField):
             return []
         files = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class NumberField(forms.FloatField):
+    """A decimal number typed with a point or a comma ("49.0085" or "49,0085"); anything ambiguous is
+    refused with a message (procedures.attributes.parse_number), never changed. A text input with a
+    decimal keypad, not <input type=number>: a browser may read a comma as a thousands separator there
+    (or drop the value) depending on its language."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("error_messages", {})
+        kwargs["error_messages"].setdefault("invalid", number_error_message())
+        super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"})
+        return attrs
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int | float):
+            return float(value)
+        try:
+            return parse_number(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 def add_engine_errors(form, error, prefix_map=None):
@@ -72,12 +102,11 @@ class FileRequestForm(forms.Form):
         max_length=5000,
     )
     address = forms.CharField(label=_("Address or landmark"), required=False, max_length=300)
-    lat = forms.FloatField(
+    lat = NumberField(
         label=_("Latitude"),
         help_text=_("Click the map to place the point, or type the coordinates (WGS84 degrees)."),
-        widget=forms.NumberInput(attrs={"step": "any"}),
     )
-    lon = forms.FloatField(label=_("Longitude"), widget=forms.NumberInput(attrs={"step": "any"}))
+    lon = NumberField(label=_("Longitude"))
     urgency = forms.ChoiceField(
         label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
@@ -87,12 +116,17 @@ class FileRequestForm(forms.Form):
         help_text=_("JPEG, PNG, GIF, WebP or PDF."),
         widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}),
     )
+    confirm_no_criterion = forms.BooleanField(
+        label=_("I file it as urgent without an objective criterion (the DVQ will be alerted)"),
+        required=False,
+    )
 
     def __init__(self, *args, category=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()
         self.category = category
         self.attribute_names = []
+        self.needs_urgency_confirmation = False
         if category is None:
             return
         criteria = [(c.code, c.localized_label) for c in category.urgency_criteria.filter(is_active=True)]
@@ -111,6 +145,31 @@ class FileRequestForm(forms.Form):
 
     def attribute_fields(self):
         return [self[name] for name, _code in self.attribute_names]
+
+    def clean(self):
+        """Urgent without a criterion is allowed (the DVQ is then alerted), but never without a word: the
+        first time, the form comes back with the warning and a box to confirm it."""
+        data = super().clean()
+        unjustified = data.get("urgency") == Urgency.URGENT and not data.get("urgency_criteria")
+        if unjustified and not data.get("confirm_no_criterion"):
+            self.needs_urgency_confirmation = True
+            if "urgency_criteria" in self.fields:
+                message = _(
+                    "Without an objective criterion, the DVQ will be alerted and may ask you to justify "
+                    "the urgency. Tick one of the urgency criteria above, or confirm below that you file "
+                    "it as urgent without one."
+                )
+            else:
+                message = _(
+                    "Without an objective criterion, the DVQ will be alerted and may ask you to justify "
+                    "the urgency (this category has none). Confirm below that you file it as urgent."
+                )
+            self.add_error("urgency", message)
+        return data
+
+    def shows_urgency_confirmation(self):
+        confirmed = self.is_bound and self.data.get("confirm_no_criterion")
+        return self.needs_urgency_confirmation or bool(confirmed)
 
     def attribute_values(self):
         values = {}
@@ -131,12 +190,7 @@ def attribute_field(attribute):
     if kind == AttributeType.TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if kind == AttributeType.NUMBER:
-        return forms.FloatField(
-            min_value=attribute.min_value,
-            max_value=attribute.max_value,
-            widget=forms.NumberInput(attrs={"step": "any"}),
-            **common,
-        )
+        return NumberField(min_value=attribute.min_value, max_value=attribute.max_value, **common)
     if kind == AttributeType.DATETIME:
         return forms.DateTimeField(
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -245,7 +299,7 @@ def definition_field(name, spec):
             label=label, required=required, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
         )
     if kind == "number":
-        return forms.FloatField(label=label, required=required)
+        return NumberField(label=label, required=required)
     if kind == "boolean":
         return forms.BooleanField(label=label, required=False)
     if kind == "choice":

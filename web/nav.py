@@ -64,6 +64,11 @@ def menu_for(user, current_path=""):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        current = current_path == url or (url != "/" and current_path.startswith(url))
-        items.append({"url": url, "label": label, "current": current})
+        items.append({"url": url, "label": label, "current": False})
+    # only one item is the current page: the one whose address is the longest prefix of the path
+    # (/requests/new/ is "New request", not also "Requests")
+    matching = [item for item in items if current_path == item["url"] or (
+        item["url"] != "/" and current_path.startswith(item["url"]))]  # fmt: skip
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["current"] = True
     return items

@@ -3,7 +3,7 @@ from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
 from gup.login_limits import LimitedAuthenticationForm
-from web import views_exports, views_map, views_notifications, views_requests, views_work
+from web import views_exports, views_geocode, views_map, views_notifications, views_requests, views_work
 
 urlpatterns = [
     path("", views_work.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),
+    path("map/addresses.geojson", views_geocode.address_search, name="map-address-search"),
     path("requests/", views_requests.request_list, name="request-list"),
     path("requests/export.<str:fmt>", views_exports.request_list_export, name="request-export"),
     path("requests/points.geojson", views_requests.request_points, name="request-points"),

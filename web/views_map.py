@@ -3,6 +3,8 @@ land, drawn by Leaflet as vector layers on a plain background (or on the tiles o
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
@@ -12,14 +14,34 @@ from django.views.decorators.http import require_GET
 from directory.models import Layer, OrganisationKind, Parcel, Perimeter
 
 LANDLORD_LAND = "landlord_land"
+PERIMETERS_PER_PAGE = 50
+# The colours of map.js's STYLES, for the legend.
+LAYER_COLOURS = {
+    Layer.COMMUNES: "#4a4a4a",
+    Layer.QPV: "#b3261e",
+    Layer.SECTORS: "#00589b",
+    Layer.ZONES: "#6b3fa0",
+    Layer.SUBSECTORS: "#c25e00",
+    LANDLORD_LAND: "#1b7a3a",
+}
 
 
-def map_config():
-    """What the map script needs, for every page with a map (see web/static/web/map.js)."""
-    return {
+def map_config(focus=None):
+    """What the map script needs, for every page with a map (see web/static/web/map.js).
+
+    ``focus``: a perimeter the map opens on and outlines (the filing map: the user's commune)."""
+    config = {
         "tileUrl": getattr(settings, "MAP_TILE_URL", ""),
         "tileAttribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
     }
+    if focus is not None:
+        config["focus"] = {
+            "layer": focus.layer,
+            "code": focus.code,
+            "name": focus.name,
+            "bounds": [[focus.min_lat, focus.min_lon], [focus.max_lat, focus.max_lon]],
+        }
+    return config
 
 
 def _bbox(request):
@@ -119,26 +141,38 @@ def map_layers(request):
     return JsonResponse({"type": "FeatureCollection", "features": features})
 
 
+def present_layers():
+    """The layers that hold something, in the legend's order: (code, label, colour)."""
+    stored = set(Perimeter.objects.values_list("layer", flat=True).distinct())
+    if Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).exists():
+        stored.add(LANDLORD_LAND)
+    return [(code, label, LAYER_COLOURS[code]) for code, label in layer_choices() if code in stored]
+
+
 @login_required
 @require_GET
 def map_page(request):
-    """The map, with the same data as a table for those who do not use the map."""
+    """The map with its legend, and its content as text for those who do not use the map: the
+    perimeters, and the landlords' land summed up per landlord (the parcels themselves are on the map
+    and in export_geojson; listing thousands of them made a page of several metres)."""
     perimeters = Perimeter.objects.select_related("commune", "unit", "delegated_manager").defer("geometry")
-    landlord_parcels = (
-        Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).select_related("owner").defer("geometry")
+    landlord_land = (
+        Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD)
+        .values("owner__name")
+        .annotate(parcels=Count("id"), area_m2=Sum("area_m2"))
+        .order_by("owner__name")
     )
     return render(
         request,
         "web/map.html",
         {
             "map_config": map_config(),
-            "layers": layer_choices(),
-            "perimeters": perimeters,
-            "landlord_parcels": landlord_parcels,
+            "layers": present_layers(),
+            "landlord_land": landlord_land,
+            "perimeters": Paginator(perimeters, PERIMETERS_PER_PAGE).get_page(request.GET.get("page")),
             "subsectors": [
                 (perimeter, shares_text(perimeter.land_shares))
-                for perimeter in perimeters
-                if perimeter.layer == Layer.SUBSECTORS
+                for perimeter in perimeters.filter(layer=Layer.SUBSECTORS)
             ],
         },
     )

@@ -25,6 +25,7 @@ from engine.errors import ConcurrentChange, EngineError, InvalidFields, RoleNotA
 from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, DeadlineState
 from engine.queries import available_transitions, roles_of
 from procedures import actions
+from procedures.attributes import parse_number
 from procedures.duplicates import duplicate_candidates
 from procedures.models import Category, Urgency, current_language
 from procedures.uploads import check_uploads
@@ -43,6 +44,7 @@ from web.forms import (
 )
 from web.labels import annotate_states, definition, is_final, label_audit, localized, state_label
 from web.nav import profile_of
+from web.views_geocode import own_commune
 from web.views_map import map_config
 
 PAGE_SIZE = 50
@@ -181,7 +183,7 @@ def candidates_for(user, category, lon, lat):
     if category is None or lon is None or lat is None:
         return []
     try:
-        lon, lat = float(lon), float(lat)
+        lon, lat = parse_number(lon), parse_number(lat)
     except (TypeError, ValueError):
         return []
     found = duplicate_candidates(category, lon, lat, queryset=queries.visible(user))[:5]
@@ -230,7 +232,7 @@ def request_new(request):
     context = {
         "form": form,
         "category": category,
-        "map_config": map_config(),
+        "map_config": map_config(focus=own_commune(request.user)),
         "candidates": candidates_for(request.user, category, data.get("lon"), data.get("lat")),
     }
     return render(request, "web/requests/new.html", context, status=status)

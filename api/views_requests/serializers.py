@@ -9,6 +9,7 @@ from api.routing import RuleHandlerSerializer, RuleStepSerializer, request_rules
 from engine.models import Alert, Attachment, AuditEntry, Comment, Deadline, DeadlineState
 from engine.queries import available_transitions
 from procedures.actions._common import MAX_REASON
+from procedures.attributes import number_error_message, parse_number
 from procedures.models import InterventionRequest, RequestMessage, Urgency
 
 MAX_NEAR_RADIUS_M = 20000
@@ -189,13 +190,26 @@ class RequestDetailSerializer(RequestSummarySerializer):
         return [info.code for info in available_transitions(request.case, self.context["request"].user)]
 
 
+class DecimalNumberField(serializers.FloatField):
+    """A JSON number, or a text with a point or ONE comma before the decimals ("49,0085" is 49.0085, as
+    in the web forms); anything ambiguous ("1,234.5") is a 400 saying so, never a changed value."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = parse_number(data)
+            except ValueError:
+                raise serializers.ValidationError(number_error_message()) from None
+        return super().to_internal_value(data)
+
+
 class FileRequestSerializer(serializers.Serializer):
     """What filing takes; validation is the procedures' (do_file_request), not repeated here."""
 
     category = serializers.CharField(help_text=gettext_lazy("Category code."), allow_blank=True)
     description = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    lat = serializers.FloatField()
-    lon = serializers.FloatField()
+    lat = DecimalNumberField()
+    lon = DecimalNumberField()
     address = serializers.CharField(required=False, allow_blank=True)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     urgency_criteria = serializers.ListField(child=serializers.CharField(), required=False)

@@ -19,14 +19,15 @@ def test_the_map_page_asks_an_anonymous_visitor_to_log_in(client, db):
     assert client.get(reverse("map-layers")).status_code == 302
 
 
-def test_the_map_page_lists_perimeters_and_landlord_land_as_text_beside_the_map(client, world):
+def test_the_map_page_lists_perimeters_and_sums_up_landlord_land_beside_the_map(client, world):
     client.force_login(world.commune_user)
     response = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-map data-config="map-config"' in body
     assert "QPV Un" in body and "Commune Deux" in body
-    assert "LANDLORD-1" in body and "Bailleur" in body
+    # one line per landlord (number of parcels, area), not one per parcel
+    assert "<tr><td>Bailleur</td><td>1</td>" in body and "LANDLORD-1" not in body
     assert 'aria-label="Map of the territory"' in body
 
 

@@ -98,7 +98,7 @@ def test_it_names_each_missing_field_and_keeps_what_was_typed(client, setup):
 
 
 def test_an_urgent_request_without_criterion_opens_the_urgency_check(client, setup):
-    filed = file_request(client, setup.commune_user, urgency="urgent")
+    filed = file_request(client, setup.commune_user, urgency="urgent", confirm_no_criterion="on")
     alert = Alert.objects.get(case=filed.case)
     assert alert.state == AlertState.RAISED
     page = body_of(client.get(reverse("request-detail", args=[filed.reference]), **EN))
@@ -187,7 +187,7 @@ def test_htmx_filtering_returns_only_the_results(client, setup):
         HTTP_HX_TARGET="request-results",
     )
     assert response.status_code == 200
-    assert "<html" not in body_of(response) and "<table>" in body_of(response)
+    assert "<html" not in body_of(response) and '<table class="requests">' in body_of(response)
 
 
 def test_the_list_takes_a_constant_number_of_queries(client, setup):
@@ -394,7 +394,8 @@ def test_overdue_requests_appear_once_their_deadline_has_passed(client, setup, t
 
 
 def test_the_dvq_dashboard_counts_urgencies_alerts_and_communes(client, setup):
-    file_request(client, setup.commune_user, urgency="urgent")  # no criterion: unjustified, check raised
+    # no criterion (confirmed): unjustified, check raised
+    file_request(client, setup.commune_user, urgency="urgent", confirm_no_criterion="on")
     file_request(client, setup.commune_user, urgency="urgent", urgency_criteria=["danger"])
     client.force_login(setup.dvq_officer)
     response = client.get(reverse("dvq-dashboard"), **EN)
@@ -408,7 +409,7 @@ def test_the_dvq_dashboard_counts_urgencies_alerts_and_communes(client, setup):
 
 
 def test_the_home_page_tells_each_role_what_needs_attention(client, setup):
-    file_request(client, setup.commune_user, urgency="urgent")
+    file_request(client, setup.commune_user, urgency="urgent", confirm_no_criterion="on")
     page = body_of(client.get(reverse("home"), **EN))
     assert '<span class="count alert">1</span> Urgency checks to answer' in page
     assert '<span class="count">1</span> Open requests of my commune' in page
@@ -458,7 +459,8 @@ def test_bulk_assignment_refuses_a_request_outside_the_queue_and_changes_nothing
 
 
 def test_the_history_shows_automatic_steps_and_a_request_without_handler_is_listed(client, setup, category):
-    filed = file_request(client, setup.commune_user, urgency="urgent")  # the system raises the check
+    # the system raises the check
+    filed = file_request(client, setup.commune_user, urgency="urgent", confirm_no_criterion="on")
     assert AuditEntry.objects.filter(case=filed.case, event="alert_raised", actor=None).exists()
     make_request_row(category, lon=POINT_IN_QPV[0], lat=POINT_IN_QPV[1], commune=setup.commune)
     client.force_login(setup.ctc_agent)
@@ -467,4 +469,4 @@ def test_the_history_shows_automatic_steps_and_a_request_without_handler_is_list
     client.force_login(setup.admin_user)
     response = client.get(reverse("request-list"), **EN)
     assert response.status_code == 200
-    assert "DI-TEST-" in body_of(response) and "<td>—" in body_of(response)
+    assert "DI-TEST-" in body_of(response) and '<td data-label="Handler">—' in body_of(response)

@@ -6,8 +6,14 @@
         data-layers-url="GeoJSON of territory layers (optional)"
         data-points-url="GeoJSON of points, properties {label, url, urgent} (optional)"
         data-points="ID of a script element holding such GeoJSON inline (optional)"
-        data-pick-lon="ID of the longitude input" data-pick-lat="ID of the latitude input" (optional)>
-   Everything a map shows is also given as text on the page; the map is an extra, never the only way. */
+        data-pick-lon="ID of the longitude input" data-pick-lat="ID of the latitude input" (optional)
+        data-pick-status="ID of an element told which commune the point is in" (optional, with
+          data-in-text / data-outside-text: "{commune}" is replaced by its name)
+        data-search="ID of the address-search box (a form-less group: input, button, result list)"
+        data-search-url="GeoJSON of places for ?q=" data-search-address="ID of the address input">
+   config.focus {layer, code, name, bounds}: the map opens on that perimeter and outlines it.
+   Communes and QPV are labelled. Everything a map shows is also given as text on the page; the map is
+   an extra, never the only way. */
 (function () {
   "use strict";
 
@@ -19,7 +25,26 @@
     subsectors: { color: "#c25e00", weight: 2, fillOpacity: 0.18 },
     landlord_land: { color: "#1b7a3a", weight: 1, fillOpacity: 0.25 }
   };
+  var FOCUS_STYLE = { color: "#00589b", weight: 4, fillOpacity: 0.04, dashArray: null };
+  var LABELLED = { communes: true, qpv: true };
   var DEFAULT_VIEW = { center: [48.99, 1.85], zoom: 11 };
+
+  function insideRing(x, y, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+
+  function contains(geometry, lon, lat) {
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates]
+      : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+    return polygons.some(function (rings) {
+      return insideRing(lon, lat, rings[0]) && !rings.slice(1).some(function (hole) { return insideRing(lon, lat, hole); });
+    });
+  }
 
   function text(value) {
     var span = document.createElement("span");
@@ -50,25 +75,46 @@
       });
   }
 
-  function setupPicker(el, map) {
+  function readNumber(input) {
+    var raw = input.value.trim();
+    if ((raw.match(/,/g) || []).length > 1 || (raw.indexOf(",") >= 0 && raw.indexOf(".") >= 0)) return NaN;
+    return raw === "" ? NaN : Number(raw.replace(",", "."));  // a decimal comma, as the server reads it
+  }
+
+  function setupPicker(el, map, communes) {
     var lon = document.getElementById(el.dataset.pickLon);
     var lat = document.getElementById(el.dataset.pickLat);
-    if (!lon || !lat) return;
+    if (!lon || !lat) return null;
+    var status = el.dataset.pickStatus && document.getElementById(el.dataset.pickStatus);
+    var focus = readConfig(el).focus;
     var marker = null;
+    function tell(latlng) {
+      if (!status) return;
+      var found = communes.filter(function (feature) {
+        return contains(feature.geometry, latlng.lng, latlng.lat);
+      })[0];
+      if (!found) { status.textContent = ""; return; }
+      var outside = focus && found.properties.code !== focus.code;
+      status.textContent = (outside ? el.dataset.outsideText : el.dataset.inText || "{commune}").replace("{commune}", found.properties.name);
+      status.classList.toggle("errors", Boolean(outside));
+    }
     function place(latlng, fromMap) {
       if (!marker) {
         marker = L.marker(latlng, { keyboard: false, title: el.dataset.pickTitle || "" }).addTo(map);
       } else {
         marker.setLatLng(latlng);
       }
+      el.dataset.markerLat = latlng.lat.toFixed(6);
+      el.dataset.markerLon = latlng.lng.toFixed(6);
       if (fromMap) {
         lon.value = latlng.lng.toFixed(6);
         lat.value = latlng.lat.toFixed(6);
         lat.dispatchEvent(new Event("change", { bubbles: true }));
       }
+      tell(latlng);
     }
     function fromInputs() {
-      var x = parseFloat(lon.value), y = parseFloat(lat.value);
+      var x = readNumber(lon), y = readNumber(lat);
       if (isFinite(x) && isFinite(y)) place(L.latLng(y, x), false);
     }
     map.on("click", function (event) { place(event.latlng, true); });
@@ -76,14 +122,63 @@
     lat.addEventListener("change", fromInputs);
     fromInputs();
     if (marker) map.setView(marker.getLatLng(), 15);
+    return { place: place, refresh: fromInputs, hasPoint: function () { return Boolean(marker); } };
+  }
+
+  function setupSearch(el, map, picker) {
+    var box = el.dataset.search && document.getElementById(el.dataset.search);
+    if (!box || !picker || !el.dataset.searchUrl) return;
+    var input = box.querySelector("input");
+    var button = box.querySelector("button");
+    var list = box.querySelector("ul");
+    var note = box.querySelector("[data-search-note]");
+    var address = el.dataset.searchAddress && document.getElementById(el.dataset.searchAddress);
+    box.hidden = false;
+    function choose(feature) {
+      var c = feature.geometry.coordinates;
+      picker.place(L.latLng(c[1], c[0]), true);
+      map.setView([c[1], c[0]], feature.properties.kind === "communes" ? 14 : 16);
+      if (address && !address.value && feature.properties.address) address.value = feature.properties.address;
+      list.innerHTML = "";
+      note.textContent = feature.properties.label;
+    }
+    function search() {
+      var query = input.value.trim();
+      if (query.length < 2) return;
+      note.textContent = box.dataset.searchingText || "";
+      fetchJson(el.dataset.searchUrl + "?q=" + encodeURIComponent(query)).then(function (collection) {
+        list.innerHTML = "";
+        note.textContent = collection.features.length ? "" : box.dataset.noneText || "";
+        collection.features.forEach(function (feature) {
+          var item = document.createElement("li");
+          var choice = document.createElement("button");
+          choice.type = "button";
+          choice.className = "secondary";
+          choice.textContent = feature.properties.label;
+          choice.addEventListener("click", function () { choose(feature); });
+          item.appendChild(choice);
+          list.appendChild(item);
+        });
+      }).catch(function () { note.textContent = box.dataset.errorText || ""; });
+    }
+    button.addEventListener("click", search);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); search(); }  // never submits the filing form
+    });
   }
 
   function init(el) {
     if (el.dataset.mapReady) return;
     el.dataset.mapReady = "1";
     var config = readConfig(el);
+    var focus = config.focus;
     var picking = Boolean(el.dataset.pickLon);
     var map = L.map(el, { attributionControl: Boolean(config.tileUrl) }).setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
+    if (focus && focus.bounds) {
+      map.fitBounds(focus.bounds, { padding: [10, 10] });
+      el.dataset.focus = focus.code;
+    }
+    var communeFeatures = [];
     if (config.tileUrl) {
       L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }
@@ -100,11 +195,34 @@
           groups[key].features.push(feature);
         });
         Object.keys(groups).forEach(function (key) {
+          if (key === "communes") communeFeatures.push.apply(communeFeatures, groups[key].features);
           var layer = L.geoJSON({ type: "FeatureCollection", features: groups[key].features }, {
-            style: STYLES[key] || { color: "#333", weight: 1 },
+            style: function (feature) {
+              var style = STYLES[key] || { color: "#333", weight: 1 };
+              var focused = focus && feature.properties.layer === focus.layer && feature.properties.code === focus.code;
+              return focused ? L.extend({}, style, FOCUS_STYLE) : style;
+            },
             interactive: !picking,  // when placing a point, a click on a shape places the point
-            onEachFeature: function (feature, item) { item.bindPopup(popupFor(feature.properties)); }
+            onEachFeature: function (feature, item) {
+              item.bindPopup(popupFor(feature.properties));
+              if (LABELLED[key]) {
+                item.bindTooltip(feature.properties.name, {
+                  permanent: true, interactive: false, className: "map-label map-label-" + key,
+                  direction: key === "communes" ? "bottom" : "center"
+                });
+              }
+            }
           }).addTo(map);
+          if (key === "communes") {  // a commune's name at its top, clear of the QPV named in its middle
+            layer.eachLayer(function (item) {
+              function atTop() {
+                var box = item.getBounds();
+                item.openTooltip(L.latLng(box.getNorth(), box.getCenter().lng));
+              }
+              atTop();
+              item.on("add", atTop);  // again when the layer is shown from the layer control
+            });
+          }
           overlays[groups[key].label] = layer;
           bounds.extend(layer.getBounds());
         });
@@ -131,15 +249,18 @@
     Promise.all(pending).then(function () {
       if (Object.keys(overlays).length > 1) L.control.layers(null, overlays, { collapsed: false }).addTo(map);
       var target = pointBounds && pointBounds.isValid() ? pointBounds : bounds;
-      if (target.isValid() && !el.dataset.pickLon) map.fitBounds(target, { padding: [20, 20], maxZoom: 16 });
-      if (el.dataset.pickLon && !document.getElementById(el.dataset.pickLon).value && bounds.isValid()) {
-        map.fitBounds(bounds, { padding: [10, 10] });
+      if (target.isValid() && !picking) map.fitBounds(target, { padding: [20, 20], maxZoom: 16 });
+      if (picking && picker && !picker.hasPoint()) {
+        if (focus && focus.bounds) map.fitBounds(focus.bounds, { padding: [10, 10] });
+        else if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
       }
+      if (picker) picker.refresh();  // tell which commune a point typed before the shapes came is in
       el.dataset.mapLoaded = "1";
     }).catch(function (error) {
       el.dataset.mapError = String(error);
     });
-    setupPicker(el, map);
+    var picker = setupPicker(el, map, communeFeatures);
+    setupSearch(el, map, picker);
   }
 
   function initAll(root) {
