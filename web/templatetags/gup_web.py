@@ -29,3 +29,19 @@ def person(user):
     if user is None:
         return gettext("system")
     return user.get_full_name() or user.username
+
+
+@register.filter
+def human_size(size):
+    """A file size for people, in the page's language (``12 Mo``, ``900 Ko``)."""
+    from engine.attachments import human_size as text
+
+    return text(size)
+
+
+@register.filter
+def shown_inline(attachment):
+    """Whether the attachment is an image the page may show (the download view serves it inline)."""
+    from engine.attachments import INLINE_IMAGE_TYPES
+
+    return attachment.content_type in INLINE_IMAGE_TYPES
