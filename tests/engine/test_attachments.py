@@ -88,3 +88,20 @@ def test_a_download_sends_the_recorded_type_inline_only_for_raster_images(world,
     assert response["Content-Type"] == "text/html" and response["Content-Disposition"].startswith(
         "attachment;"
     )
+
+
+def test_the_migration_moves_recorded_types_out_of_descriptions(world, case, settings, media):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    settings.ENGINE_ATTACHMENT_CHECK = None
+    typed = do_attach(case, acting_user=world.ctc_agent, file=SimpleUploadedFile("a.png", b"x"))
+    described = do_attach(case, acting_user=world.ctc_agent, file=SimpleUploadedFile("b.png", b"x"))
+    Attachment.objects.filter(pk=typed.pk).update(content_type="", description="image/png")
+    Attachment.objects.filter(pk=described.pk).update(content_type="", description="Vue du trottoir")
+    import_module("engine.migrations.0007_attachment_content_type").move_types_out_of_descriptions(apps, None)
+    rows = dict(Attachment.objects.values_list("name", "content_type"))
+    assert rows == {"a.png": "image/png", "b.png": ""}
+    assert Attachment.objects.get(pk=typed.pk).description == ""
+    assert Attachment.objects.get(pk=described.pk).description == "Vue du trottoir"

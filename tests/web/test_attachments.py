@@ -78,9 +78,13 @@ def test_the_request_page_shows_a_thumbnail_for_images_and_each_description(clie
     page = body_of(client.get(reverse("request-detail", args=[filed.reference])))
     image_url = reverse("request-attachment", args=[filed.reference, image.pk])
     document_url = reverse("request-attachment", args=[filed.reference, document.pk])
-    assert f'<img src="{image_url}" alt="Le trou, vu du trottoir"' in page
-    assert "Le trou, vu du trottoir</p>" in page
-    assert f'<img src="{document_url}"' not in page and f'href="{document_url}"' in page
+    # one link per file; for an image, its thumbnail (served by the same view) is in the link
+    assert (
+        f'<a href="{image_url}"><img class="thumbnail" src="{image_url}" alt="" loading="lazy"> trou.png</a>'
+        in page
+    )
+    assert '<p class="attachment-description">Le trou, vu du trottoir</p>' in page
+    assert f'src="{document_url}"' not in page and f'<a href="{document_url}">devis.pdf</a>' in page
     assert f"({len(PNG_1PX)} octets," in page
 
     shown = client.get(image_url)

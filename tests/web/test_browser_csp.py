@@ -43,8 +43,9 @@ def test_the_main_pages_work_under_the_content_security_policy(
     page.wait_for_selector("#id_attr_access")  # htmx swaps the category's questions in
     visit(page, reverse("request-detail", args=[filed.reference]))
     page.wait_for_selector("[data-map][data-map-loaded]")
-    thumbnail = page.locator(".attachments img")
-    thumbnail.wait_for()
+    thumbnail = page.locator(".attachments img.thumbnail")
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
     assert page.evaluate("(img) => img.complete && img.naturalWidth", thumbnail.element_handle()) == 1
     assert page.evaluate("document.documentElement.classList.contains('js')")  # from js-on.js
 

@@ -64,3 +64,26 @@ def test_pages_of_a_logged_in_user_are_not_cached(client, setup):
     for url in (reverse("request-list"), reverse("queue"), reverse("home")):
         response = client.get(url)
         assert response.status_code == 200 and "no-store" in response["Cache-Control"], url
+
+
+def test_no_template_has_an_inline_script_style_or_event_handler():
+    """What the policy would block: <script> without src (JSON data islands are not run), style
+    attributes or elements, on...= handlers, htmx's hx-on (evaluated as code)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|\bhx-on",
+        re.I,
+    )
+    base = Path(settings.BASE_DIR)
+    templates = [path for path in base.glob("*/templates/**/*.html") if ".venv" not in path.parts]
+    assert len(templates) > 10
+    found = [
+        f"{path.relative_to(base)}: {match.group(0)}"
+        for path in templates
+        for match in inline.finditer(path.read_text())
+    ]
+    assert found == []
