@@ -404,11 +404,7 @@ def detail_context(request, obj, forms=None):
         "messages_to_commune": obj.messages.select_related("author").order_by("created_at", "id"),
         "comments": comments,
         "comment_form": forms.get("comment") or CommentForm(),
-        "attachments": Attachment.objects.filter(case=case)
-        .select_related("author")
-        .order_by("created_at", "pk")
-        if case
-        else [],
+        "attachments": Attachment.objects.filter(case=case).select_related("author") if case else [],
         "attach_form": forms.get("attach") or AttachForm(),
         "audit": audit,
         "candidates": candidates,
