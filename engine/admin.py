@@ -119,6 +119,9 @@ class VersionEventInline(ReadOnlyInline):
 
 @admin.register(ProcedureVersion)
 class ProcedureVersionAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["engine/admin.css"]}
+
     def get_inlines(self, request, obj):
         return [VersionEventInline] if obj is not None else []  # the history of a stored version
 
@@ -174,9 +177,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("diagram"))
     def diagram_svg(self, obj):
-        return mark_safe(
-            f'<div style="overflow:auto;max-width:100%">{diagram.svg(obj.definition, _language())}</div>'
-        )
+        return mark_safe(f'<div class="procedure-diagram">{diagram.svg(obj.definition, _language())}</div>')
 
     @admin.display(description=_("Mermaid text"))
     def diagram_mermaid(self, obj):

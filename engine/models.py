@@ -377,6 +377,8 @@ class Attachment(models.Model):
     file = models.FileField(_("file"), upload_to="engine/attachments/%Y/%m/")
     name = models.CharField(_("name"), max_length=255)
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    # Recognised from the content at upload (engine.attachments.check_file), sent with the download.
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
     description = models.CharField(_("description"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gup.security.SecurityHeadersMiddleware",  # CSP on every response, no-store for logged-in users
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,6 +197,9 @@ WORKER_INTERVAL_SECONDS = env_int("WORKER_INTERVAL_SECONDS", 5)
 # --- engine ------------------------------------------------------------------------------------
 # Who a user is for the engine: the function returning a user's principal keys (see directory/access.py).
 ENGINE_PRINCIPAL_KEYS = "directory.access.principal_keys"
+# The check every attached file goes through (engine.attachments): images and PDF recognised by their
+# content, a name that agrees, at most GUP_UPLOAD_MAX_BYTES (procedures/uploads.py).
+ENGINE_ATTACHMENT_CHECK = "procedures.uploads.check_upload"
 # Deliver outbox events in the producing process right after commit (the worker retries what is left).
 ENGINE_OUTBOX_DISPATCH_ON_COMMIT = env_bool("ENGINE_OUTBOX_DISPATCH_ON_COMMIT", True)
 

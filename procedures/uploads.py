@@ -1,17 +1,20 @@
 """Checks on uploaded photos and documents: images and PDF only, recognised by their content.
 
-The file name and the declared content type are not trusted: the first bytes must carry the format's
-signature and the structure must hold together (a PNG starts with its IHDR chunk, a JPEG with a
-marker segment and ends with its end-of-image marker, a PDF has a header, objects and an end marker).
+The declared content type is not trusted: the first bytes must carry the format's signature and the
+structure must hold together (a PNG starts with its IHDR chunk, a JPEG with a marker segment and ends
+with its end-of-image marker, a PDF has a header, objects and an end marker). The name's extension
+must agree with what the content is (a PNG named ``page.html`` is refused). This is the engine's
+attachment check (``settings.ENGINE_ATTACHMENT_CHECK``): every attached file goes through it, from
+the API, the web pages and the filing of a request alike, with the limit ``GUP_UPLOAD_MAX_BYTES``.
 """
 
 import os
 import struct
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from engine.attachments import CheckedFile, human_size
 from procedures import conf
 
 ALLOWED = {
@@ -21,13 +24,15 @@ ALLOWED = {
     "image/webp": (".webp",),
     "application/pdf": (".pdf",),
 }
+FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "application/pdf": "PDF",
+}
 
-
-@dataclass(frozen=True)
-class CheckedUpload:
-    name: str
-    content_type: str
-    size: int
+CheckedUpload = CheckedFile
 
 
 def _read_all(upload):
@@ -90,22 +95,30 @@ def sniff_content_type(data):
     return None
 
 
+def max_size_text():
+    """The size limit for people (``10 MB``), for help texts."""
+    return human_size(conf.get("GUP_UPLOAD_MAX_BYTES"))
+
+
+def _too_large(name, size, limit):
+    return ValidationError(
+        _("%(name)s is too large (%(size)s; %(limit)s at most).")
+        % {"name": name, "size": human_size(size), "limit": human_size(limit)}
+    )
+
+
 def check_upload(upload):
     """Check one uploaded file; return what it really is, or raise ValidationError naming the file."""
-    name = os.path.basename(getattr(upload, "name", "") or "file")
+    name = os.path.basename((getattr(upload, "name", "") or "file").replace("\\", "/")) or "file"
+    stem, extension = os.path.splitext(name)
+    name = stem[: 255 - len(extension[:16])] + extension[:16]  # what the attachment row can hold
     limit = conf.get("GUP_UPLOAD_MAX_BYTES")
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
-        raise ValidationError(
-            _("%(name)s is too large (%(size)d bytes; at most %(limit)d).")
-            % {"name": name, "size": size, "limit": limit}
-        )
+        raise _too_large(name, size, limit)
     data = _read_all(upload)
     if len(data) > limit:
-        raise ValidationError(
-            _("%(name)s is too large (%(size)d bytes; at most %(limit)d).")
-            % {"name": name, "size": len(data), "limit": limit}
-        )
+        raise _too_large(name, len(data), limit)
     if not data:
         raise ValidationError(_("%(name)s is empty.") % {"name": name})
     content_type = sniff_content_type(data)
@@ -114,7 +127,12 @@ def check_upload(upload):
             _("%(name)s is not an image (JPEG, PNG, GIF, WebP) or a PDF document; its content was checked.")
             % {"name": name}
         )
-    return CheckedUpload(name=name, content_type=content_type, size=len(data))
+    if extension.lower() not in ALLOWED[content_type]:
+        raise ValidationError(
+            _("%(name)s is a %(format)s file: its name must end in %(extensions)s.")
+            % {"name": name, "format": FORMATS[content_type], "extensions": ", ".join(ALLOWED[content_type])}
+        )
+    return CheckedFile(name=name, content_type=content_type, size=len(data))
 
 
 def check_uploads(files):

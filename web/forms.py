@@ -3,14 +3,34 @@ what a request may become) are made by procedures.actions and the engine, whose 
 the fields here (``add_engine_errors``)."""
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Organisation, OrganisationKind, Unit, User
 from directory.roles import Role
 from engine.errors import GuardFailed, InvalidFields
+from procedures import conf
 from procedures.attributes import number_error_message, parse_number
 from procedures.models import AttributeType, Category, Urgency
+from procedures.uploads import max_size_text
 from web.labels import localized
+
+
+def _file_help():
+    return gettext("JPEG, PNG, GIF, WebP or PDF, %(size)s at most.") % {"size": max_size_text()}
+
+
+def _photos_help():
+    return gettext("JPEG, PNG, GIF, WebP or PDF: up to %(count)d files, %(size)s at most each.") % {
+        "count": conf.get("GUP_UPLOAD_MAX_FILES"),
+        "size": max_size_text(),
+    }
+
+
+# Said when the form is shown, in its language and with the limits configured then.
+file_help = lazy(_file_help, str)
+photos_help = lazy(_photos_help, str)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -113,7 +133,7 @@ class FileRequestForm(forms.Form):
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
-        help_text=_("JPEG, PNG, GIF, WebP or PDF."),
+        help_text=photos_help(),
         widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}),
     )
     confirm_no_criterion = forms.BooleanField(
@@ -340,7 +360,13 @@ class CommentForm(forms.Form):
 
 
 class AttachForm(forms.Form):
-    file = forms.FileField(label=_("File"), help_text=_("JPEG, PNG, GIF, WebP or PDF."))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=file_help(),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,application/pdf"}
+        ),
+    )
     description = forms.CharField(label=_("Description"), required=False, max_length=500)
 
 

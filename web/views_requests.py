@@ -9,9 +9,8 @@ roles and write the audit trail; their errors are shown on the form that was sen
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from directory.models import Unit
 from engine import actions as engine_actions
+from engine.attachments import attachment_response
 from engine.errors import ConcurrentChange, EngineError, InvalidFields, RoleNotAllowed
 from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, DeadlineState
 from engine.queries import available_transitions, roles_of
@@ -28,7 +28,6 @@ from procedures import actions
 from procedures.attributes import parse_number
 from procedures.duplicates import duplicate_candidates
 from procedures.models import Category, Urgency, current_language
-from procedures.uploads import check_uploads
 from web import queries
 from web.forms import (
     AlertAnswerForm,
@@ -220,7 +219,7 @@ def request_new(request):
                 files=form.cleaned_data["photos"],
             )
         except EngineError as error:
-            add_engine_errors(form, error)
+            add_engine_errors(form, error, {"files": "photos"})
             status = error_status(error)
         else:
             messages.success(request, _("Your request %(ref)s was filed.") % {"ref": filed.reference})
@@ -419,7 +418,7 @@ def detail_context(request, obj, forms=None):
         "messages_to_commune": obj.messages.select_related("author").order_by("created_at", "id"),
         "comments": comments,
         "comment_form": forms.get("comment") or CommentForm(),
-        "attachments": Attachment.objects.filter(case=case).order_by("created_at") if case else [],
+        "attachments": Attachment.objects.filter(case=case).select_related("author") if case else [],
         "attach_form": forms.get("attach") or AttachForm(),
         "audit": audit,
         "candidates": candidates,
@@ -545,21 +544,15 @@ def request_attach(request, reference):
         return render(
             request, "web/requests/detail.html", detail_context(request, obj, {"attach": form}), status=400
         )
-    try:
-        [checked] = check_uploads([form.cleaned_data["file"]])
+    try:  # the action checks the file: type from its content, a name that agrees, the size limit
         engine_actions.do_attach(
             obj.case,
             acting_user=request.user,
             file=form.cleaned_data["file"],
-            description=form.cleaned_data["description"] or checked.content_type,
+            description=form.cleaned_data["description"],
         )
     except EngineError as error:
         return rerender_with_error(request, obj, "attach", form, error)
-    except ValidationError as error:  # from check_uploads: not an image or a PDF, too large...
-        form.add_error("file", " ".join(error.messages))
-        return render(
-            request, "web/requests/detail.html", detail_context(request, obj, {"attach": form}), status=400
-        )
     return done(request, obj, _("The file was attached."))
 
 
@@ -568,11 +561,7 @@ def request_attach(request, reference):
 def request_attachment(request, reference, attachment_id):
     obj = scoped_request(request.user, reference)
     attachment = get_object_or_404(Attachment, pk=attachment_id, case_id=obj.case_id)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("The file is missing.")) from None
-    return FileResponse(handle, filename=attachment.name, as_attachment=False)
+    return attachment_response(attachment)  # its recorded type, nosniff, inline for images only
 
 
 # --- one-off shares ----------------------------------------------------------------------------------------

@@ -348,12 +348,12 @@ class CommentInSerializer(serializers.Serializer):
 class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attachment
-        fields = ["id", "name", "size_bytes", "description", "created_at"]
+        fields = ["id", "name", "size_bytes", "content_type", "description", "created_at"]
 
 
 class AttachmentInSerializer(serializers.Serializer):
     file = serializers.FileField()
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class AlertSerializer(serializers.ModelSerializer):

@@ -1,7 +1,5 @@
 """The request endpoints: file, read, list, history, comments, attachments, transitions, shares."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -33,12 +31,12 @@ from api.views_requests.serializers import (
     transition_data,
 )
 from engine import actions as engine_actions
+from engine.attachments import attachment_response
 from engine.models import Alert, Attachment, AuditEntry, Comment
 from engine.queries import available_transitions, roles_of
 from procedures import actions
 from procedures.duplicates import duplicate_candidates
 from procedures.models import Category, InterventionRequest, Urgency
-from procedures.uploads import check_uploads
 
 MAX_NEAR_RADIUS_M = 20000
 
@@ -167,15 +165,11 @@ class RequestViewSet(GenericApiViewSet):
         if request.method == "POST":
             data = AttachmentInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            upload = data.validated_data["file"]
-            try:
-                check_uploads([upload])  # the procedures' content check (what the UI applies too)
-            except DjangoValidationError as exc:
-                raise exceptions.ValidationError({"file": exc.messages}) from None
+            # the action checks the file (type from its content, a name that agrees, the size limit)
             attachment = engine_actions.do_attach(
                 obj.case,
                 acting_user=request.user,
-                file=upload,
+                file=data.validated_data["file"],
                 description=data.validated_data.get("description", ""),
             )
             return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
@@ -183,14 +177,22 @@ class RequestViewSet(GenericApiViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "image/*"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        }
+    )
     @action(detail=True, url_path=r"attachments/(?P<attachment_id>\d+)", url_name="attachment-file")
     def attachment_file(self, request, pk=None, attachment_id=None):
+        """The file, with the type recognised from its content at upload and `nosniff`: images inline,
+        anything else as a download (`Content-Disposition: attachment`)."""
         obj = self.get_request()
         attachment = Attachment.objects.filter(case_id=obj.case_id, pk=attachment_id).first()
         if attachment is None:
             raise exceptions.NotFound(_("No such attachment on this request."))
-        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+        return attachment_response(attachment)
 
     @extend_schema(
         request=inline_serializer("UrgencyCheck", fields={"reason": serializers.CharField()}),

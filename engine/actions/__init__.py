@@ -33,10 +33,12 @@ from .migration import (  # noqa: F401
     plan_migration,
 )
 from .notes import (  # noqa: F401
-    MAX_ATTACHMENT_BYTES,
     _any_role,
+    check_attachment,
+    check_may_attach,
     do_attach,
     do_comment,
+    may_attach,
 )
 from .shares import (  # noqa: F401
     _granted_by_id,
@@ -64,6 +66,8 @@ from .versions import (  # noqa: F401
 
 __all__ = [
     "case_shared_with",
+    "check_attachment",
+    "check_may_attach",
     "check_may_see_shares",
     "check_may_share",
     "check_may_unshare",
@@ -83,6 +87,7 @@ __all__ = [
     "do_share_case",
     "do_store_version",
     "do_unshare_case",
+    "may_attach",
     "may_see_shares",
     "may_share_case",
     "may_unshare_case",

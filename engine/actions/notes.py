@@ -1,11 +1,13 @@
 """actions: comments and attachments."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engine.access import holders_by_role, principal_keys, roles_from_holders
 from engine.actions._common import _system_or
+from engine.attachments import check_file
 from engine.context import Effects
 from engine.errors import InvalidFields, RoleNotAllowed
 from engine.models import (
@@ -48,27 +50,46 @@ def do_comment(case, *, acting_user, body, internal=False):
     return comment
 
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+def may_attach(case, user):
+    """Whether ``user`` may attach a file to the case: any of its role holders (and the system)."""
+    if user is None:
+        return True
+    return bool(roles_from_holders(holders_by_role(case), principal_keys(user)))
+
+
+def check_may_attach(case, acting_user):
+    """Raise RoleNotAllowed unless ``acting_user`` may attach a file to the case."""
+    _any_role(case, acting_user)
+
+
+def check_attachment(file):
+    """The upload checked by ``settings.ENGINE_ATTACHMENT_CHECK`` (engine.attachments): its name, the
+    type recognised from its content and its size; InvalidFields({"file": ...}) saying why not."""
+    if file is None:
+        raise InvalidFields({"file": _("this field is required")})
+    try:
+        return check_file(file)
+    except ValidationError as exc:
+        raise InvalidFields({"file": " ".join(exc.messages)}) from None
 
 
 def do_attach(case, *, acting_user, file, description=""):
-    _any_role(case, acting_user)
-    if file is None:
-        raise InvalidFields({"file": _("this field is required")})
-    size = getattr(file, "size", 0) or 0
-    if size > MAX_ATTACHMENT_BYTES:
-        raise InvalidFields({"file": _("the file is larger than 10 MB")})
+    """Any role holder may attach a file that passes the configured check (type from its content)."""
+    check_may_attach(case, acting_user)
+    checked = check_attachment(file)
     now = timezone.now()
-    name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:255]
+    name = checked.name
     with transaction.atomic():
         attachment = Attachment(
             case=case,
             author=_system_or(acting_user),
             name=name,
-            size_bytes=size,
-            description=description,
+            size_bytes=checked.size,
+            content_type=checked.content_type,
+            description=(description or "").strip()[:500],
             created_at=now,
         )
+        file.seek(0)
         attachment.file.save(name, file, save=False)
         attachment.save()
         effects = Effects()
@@ -77,7 +98,7 @@ def do_attach(case, *, acting_user, file, description=""):
             "attached",
             actor=_system_or(acting_user),
             at=now,
-            data={"attachment": attachment.pk, "name": name, "size_bytes": size},
+            data={"attachment": attachment.pk, "name": name, "size_bytes": checked.size},
             payload={"attachment": attachment.pk},
         )
         effects.flush()

@@ -160,7 +160,7 @@ def do_file_request(
         lon, lat = _check_point(lon, lat)
     except InvalidFields as exc:
         errors.update(exc.errors)
-    criteria, cleaned_attributes, checked_files = [], {}, []
+    criteria, cleaned_attributes = [], {}
     if category is not None:
         criteria = _criteria(category, urgency, urgency_criteria, errors)
         try:
@@ -169,7 +169,7 @@ def do_file_request(
             errors.update(_errors_from(exc))
     files = list(files or ())
     try:
-        checked_files = check_uploads(files)
+        check_uploads(files)
     except ValidationError as exc:
         errors.update(_errors_from(exc))
     routing = None
@@ -229,8 +229,8 @@ def do_file_request(
             )
         request.case = case
         request.save(update_fields=["case"])
-        for upload, checked in zip(files, checked_files, strict=True):
-            engine.do_attach(case, acting_user=acting_user, file=upload, description=checked.content_type)
+        for upload in files:  # checked above; the engine's check (the same one) records their type
+            engine.do_attach(case, acting_user=acting_user, file=upload)
         with commune_language():
             _message(request, MessageKind.FILED, messages.filed(request, routing), acting_user)
             reason = _("Marked urgent without any urgency criterion of the category.")

@@ -29,9 +29,11 @@ def test_it_files_a_normal_request_with_its_attributes_and_photos(requests_world
     )  # fmt: skip
     assert (request.urgency, request.urgency_justified, request.attributes) == ("normal", None, {"volume": 2})
     assert request.requester == world.commune_user and request.requester_organisation == world.commune
-    assert sorted(Attachment.objects.filter(case=request.case).values_list("description", flat=True)) == [
-        "application/pdf",
-        "image/png",
+    assert sorted(
+        Attachment.objects.filter(case=request.case).values_list("content_type", "description")
+    ) == [
+        ("application/pdf", ""),
+        ("image/png", ""),
     ]
     assert audit_events(request) == [
         ("opened", "submitted", "commune"),

@@ -60,18 +60,41 @@ def chromium():
         browser.close()
 
 
+# Every Content-Security-Policy violation of the page (gup/security.py), reported to the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.gupCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.pathname}:${event.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
 def page(chromium, live_server):
-    """A fresh browser context in French on a desktop-sized window; JavaScript errors fail the test."""
+    """A fresh browser context in French on a desktop-sized window; JavaScript errors and violations
+    of the Content-Security-Policy (event or console message) fail the test (``page.csp_violations``)."""
     context = chromium.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
+    violations = []
+
+    def report(text):
+        violations.append(text)
+
+    context.expose_function("gupCspViolation", report)
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text),
+    )
     page.base_url = live_server.url
+    page.csp_violations = violations
     yield page
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

@@ -81,7 +81,10 @@ def test_a_commune_files_an_urgent_request_with_a_photo_and_sees_the_duplicate_s
     page.wait_for_selector("[data-map][data-map-loaded]")
     assert page.locator(".leaflet-interactive").count() >= 2  # the requests' points among the shapes
     page.select_option("#id_urgency", "urgent")  # htmx refreshes the results in place
-    page.wait_for_function("!document.querySelector('#request-results').textContent.includes('000777')")
+    # (expect, not wait_for_function: that evaluates a string, which the page's CSP refuses)
+    from playwright.sync_api import expect
+
+    expect(page.locator("#request-results")).not_to_contain_text("000777")
     assert filed.reference in page.locator("#request-results").inner_text()
     assert "urgency=urgent" in page.url
     screenshot(page, "request-list")

@@ -38,3 +38,19 @@ def notification_bell(context):
 
     request = context["request"]
     return {"unread": unread_count(request.user), "user": request.user}
+
+
+@register.filter
+def human_size(size):
+    """A file size for people, in the page's language (``12 Mo``, ``900 Ko``)."""
+    from engine.attachments import human_size as text
+
+    return text(size)
+
+
+@register.filter
+def shown_inline(attachment):
+    """Whether the attachment is an image the page may show (the download view serves it inline)."""
+    from engine.attachments import INLINE_IMAGE_TYPES
+
+    return attachment.content_type in INLINE_IMAGE_TYPES

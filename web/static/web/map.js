@@ -6,6 +6,7 @@
         data-layers-url="GeoJSON of territory layers (optional)"
         data-points-url="GeoJSON of points, properties {label, url, urgent} (optional)"
         data-points="ID of a script element holding such GeoJSON inline (optional)"
+        data-point="lon,lat of one point to show (optional)"
         data-pick-lon="ID of the longitude input" data-pick-lat="ID of the latitude input" (optional)
         data-pick-status="ID of an element told which commune the point is in" (optional, with
           data-in-text / data-outside-text: "{commune}" is replaced by its name)
@@ -230,6 +231,7 @@
     }
     var inlinePoints = el.dataset.points && document.getElementById(el.dataset.points);
     var points = inlinePoints ? Promise.resolve(JSON.parse(inlinePoints.textContent))
+      : el.dataset.point ? Promise.resolve(pointCollection(el.dataset.point))
       : el.dataset.pointsUrl ? fetchJson(el.dataset.pointsUrl) : null;
     if (points) {
       pending.push(points.then(function (collection) {
@@ -261,6 +263,13 @@
     });
     var picker = setupPicker(el, map, communeFeatures);
     setupSearch(el, map, picker);
+  }
+
+  function pointCollection(text) {
+    var lonLat = text.split(",").map(Number);
+    return { type: "FeatureCollection", features: [
+      { type: "Feature", geometry: { type: "Point", coordinates: lonLat }, properties: {} }
+    ] };
   }
 
   function initAll(root) {
