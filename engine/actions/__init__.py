@@ -23,6 +23,7 @@ from .alerts import (  # noqa: F401
 )
 from .cases import (  # noqa: F401
     _bump,
+    check_may_fire,
     do_assign_role,
     do_fire_transition,
     do_open_case,
@@ -64,6 +65,7 @@ from .versions import (  # noqa: F401
 
 __all__ = [
     "case_shared_with",
+    "check_may_fire",
     "check_may_see_shares",
     "check_may_share",
     "check_may_unshare",
