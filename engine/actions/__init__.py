@@ -61,6 +61,7 @@ from .versions import (  # noqa: F401
     do_publish_version,
     do_retire_version,
     do_store_version,
+    may_manage_procedure,
 )
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "do_share_case",
     "do_store_version",
     "do_unshare_case",
+    "may_manage_procedure",
     "may_see_shares",
     "may_share_case",
     "may_unshare_case",

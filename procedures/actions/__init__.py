@@ -98,3 +98,9 @@ from .urgency import (  # noqa: F401
     do_uphold_urgency_alert,
     open_urgency_alert,
 )
+from .versions import (  # noqa: F401
+    do_publish_procedure_version,
+    do_retire_procedure_version,
+    do_store_procedure_version,
+    may_manage_procedure,
+)
