@@ -12,6 +12,7 @@ from engine.errors import ConcurrentChange, InvalidFields, InvalidTransition
 from procedures import conf
 from procedures.actions import references
 from procedures.actions._common import (
+    PROCEDURE,
     _contact_of,
     _due,
     _lock,
@@ -149,12 +150,40 @@ def do_transition_request(request, code, *, acting_user, fields=None, reason="",
     return request
 
 
+# What a transition does to the request and tells the commune is named by the definition (version 3
+# on): the registered action ``request_effect: {effect: <name>}`` (procedures/engine_hooks.py) records
+# the effect, applied here once the transition is done. REQUEST_EFFECTS lists the names (each one the
+# code of the version-1 transition it came from).
+REQUEST_EFFECTS = (
+    "acknowledge", "qualify", "plan", "start_work", "wait", "finish", "auto_close", "confirm", "reopen",
+    "reject",
+)  # fmt: skip
+# Compatibility, in this one place: versions 1 and 2 of the procedure name no effect; their cases keep
+# the behaviour chosen by the transition's code (the effect of the same name, when there is one).
+LEGACY_EFFECT_VERSIONS = {PROCEDURE: (1, 2)}
+
+
+def effects_of(case, code):
+    """The effects of transition ``code`` just fired on ``case``: those its definition named (recorded
+    by the ``request_effect`` action), or for versions 1 and 2 the one named like the transition."""
+    recorded = case.__dict__.pop("_request_effects", None)
+    if recorded is not None:
+        return recorded
+    version = case.version
+    if version.number in LEGACY_EFFECT_VERSIONS.get(version.procedure.code, ()):
+        return [code] if code in REQUEST_EFFECTS else []
+    return []
+
+
 def _after_transition(request, case, code, acting_user, reason):
     with commune_language():
-        _write_after_transition(request, case, code, acting_user, reason)
+        effects = effects_of(case, code)
+        for effect in effects or [None]:  # None: only what every transition does (closed_at)
+            _write_after_transition(request, case, effect, acting_user, reason)
 
 
 def _write_after_transition(request, case, code, acting_user, reason):
+    """Apply one effect (``code``: a name of REQUEST_EFFECTS, or None) and tell the commune."""
     now = timezone.now()
     data = case.data
     definition = case.version.definition
