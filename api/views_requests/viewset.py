@@ -130,6 +130,9 @@ class RequestViewSet(GenericApiViewSet):
     @extend_schema(methods=["POST"], request=CommentInSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
+        """Comments on the request. Internal ones are read and written only by those
+        procedures.actions.may_read_internal_comments accepts (the services handling it, the DVQ,
+        administrators); the requester side asking for `internal: true` gets 403, nothing stored."""
         obj = self.get_request()
         if request.method == "POST":
             data = CommentInSerializer(data=request.data)
