@@ -323,9 +323,9 @@ def _create(request, fmt):
         )
         media_url = post.get("media_url", "").strip()
         if media_url:
-            from engine.actions import do_comment
+            from procedures.actions import do_comment_request
 
-            do_comment(filed.case, acting_user=user, body=_("Photo: %(url)s") % {"url": media_url[:1000]})
+            do_comment_request(filed, acting_user=user, body=_("Photo: %(url)s") % {"url": media_url[:1000]})
     except RoleNotAllowed as exc:
         raise Open311Error(403, str(exc)) from None
     except InvalidFields as exc:

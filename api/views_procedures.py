@@ -1,7 +1,9 @@
 """Procedures as data: definitions, their versions, storing a new version, publishing, the diagram.
 
-Reading is open to every authenticated user; storing and publishing to administrators. The writes are
-the engine's actions (`do_store_version`, `do_publish_version`).
+Reading is open to every authenticated user; storing and publishing to those the one rule
+`engine.actions.may_manage_procedure` accepts (the model permission, or django-guardian's object
+permission on that procedure), decided by the actions themselves (403 otherwise), reached through
+`procedures.actions.do_store_procedure_version` / `do_publish_procedure_version`.
 """
 
 from django.http import HttpResponse
@@ -13,20 +15,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.views_base import GenericApiViewSet
-from directory.roles import Role
 from engine import diagram
-from engine.actions import do_publish_version, do_store_version
 from engine.models import Procedure, ProcedureVersion
-
-
-class IsAdministratorForWrites(permissions.BasePermission):
-    message = gettext_lazy("Only administrators may store or publish procedure versions.")
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        user = request.user
-        return bool(user.is_superuser or user.has_role(Role.ADMINISTRATOR))
+from procedures.actions import do_publish_procedure_version, do_store_procedure_version
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -59,7 +50,7 @@ class SourceSerializer(serializers.Serializer):
 
 class ProcedureViewSet(GenericApiViewSet):
     serializer_class = ProcedureSerializer
-    permission_classes = [permissions.IsAuthenticated, IsAdministratorForWrites]
+    permission_classes = [permissions.IsAuthenticated]  # writes: the actions decide (403)
     lookup_field = "code"
     queryset = Procedure.objects.prefetch_related("versions__procedure").order_by("code")
 
@@ -86,7 +77,7 @@ class ProcedureViewSet(GenericApiViewSet):
         """Store a new version from its YAML source (a draft, or published at once with `publish`)."""
         data = SourceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = do_store_version(
+        version = do_store_procedure_version(
             data.validated_data["source"], acting_user=request.user, publish=data.validated_data["publish"]
         )
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
@@ -99,7 +90,7 @@ class ProcedureViewSet(GenericApiViewSet):
     @extend_schema(request=None, responses={200: VersionSerializer})
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/publish", url_name="publish")
     def publish(self, request, code=None, number=None):
-        version = do_publish_version(self._version(code, number), acting_user=request.user)
+        version = do_publish_procedure_version(self._version(code, number), acting_user=request.user)
         return Response(VersionSerializer(version).data)
 
     @extend_schema(

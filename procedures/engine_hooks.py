@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from engine.durations import parse_duration
 from engine.errors import GuardFailed, InvalidFields
-from engine.registry import guard, register_consumer, register_duration_resolver
+from engine.registry import Param, action, guard, register_consumer, register_duration_resolver
 from procedures import conf
 
 _being_filed = threading.local()
@@ -92,6 +92,18 @@ def request_master_is_open(ctx):
         raise GuardFailed("master", _("A request cannot be a duplicate of itself."))
     if master.closed_at is not None or master.duplicate_of_id:
         raise GuardFailed("master", _("The request %(ref)s is closed.") % {"ref": reference})
+
+
+@action("request_effect", params={"effect": Param(str)})
+def request_effect(ctx, effect):
+    """What the transition does to the request and tells the commune, applied once it is done
+    (procedures.actions.transitions: ``effect`` is one of REQUEST_EFFECTS: acknowledge, qualify, plan,
+    start_work, wait, finish, auto_close, confirm, reopen, reject)."""
+    from procedures.actions.transitions import REQUEST_EFFECTS
+
+    if effect not in REQUEST_EFFECTS:
+        raise InvalidFields({"effect": _("Unknown request effect '%(effect)s'.") % {"effect": effect}})
+    ctx.case.__dict__.setdefault("_request_effects", []).append(effect)
 
 
 def service_level_duration(case, key):

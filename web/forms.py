@@ -8,9 +8,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Organisation, OrganisationKind, Unit, User
-from directory.roles import Role
 from engine.errors import GuardFailed, InvalidFields
 from procedures import conf
+from procedures.actions.references import put_in_charge_candidates
 from procedures.attributes import number_error_message, parse_number
 from procedures.models import AttributeType, Category, Urgency
 from procedures.uploads import max_size_text
@@ -340,12 +340,11 @@ def add_qualify_fields(form, request_obj):
     form.fields["handler_unit"] = forms.ModelChoiceField(
         label=_("Handler unit"), queryset=units, initial=request_obj.handler_unit_id, required=False
     )
-    agents = User.objects.filter(is_active=True, role_assignments__role__in=[Role.AGENT, Role.SUPERVISOR])
-    if request_obj.handler_unit_id:
-        agents = agents.filter(unit_id=request_obj.handler_unit_id)
+    # the one rule of who may be put in charge (qualify, assign and the queues' bulk form)
+    agents = put_in_charge_candidates(request_obj)
     form.fields["handler_agent"] = AgentChoiceField(
         label=_("Agent in charge"),
-        queryset=agents.distinct().order_by("last_name", "username"),
+        queryset=agents,
         initial=request_obj.handler_agent_id,
         required=False,
         empty_label=_("Nobody yet"),

@@ -18,8 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from directory.models import Unit
-from engine import actions as engine_actions
 from engine.attachments import attachment_response
 from engine.errors import ConcurrentChange, EngineError, InvalidFields, RoleNotAllowed
 from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, DeadlineState
@@ -310,15 +308,15 @@ class ShareForm(django_forms.Form):
         self.fields["user"].widget.choices = share_people_choices(acting_user, exclude)
 
 
-def share_context(user, case, roles, form=None):
+def share_context(user, obj, roles, form=None):
     """The "Share" section and whether ``user`` reads the request only through a share (no role on it:
     no comment or file forms, internal comments and history hidden).
 
     The section shows to those who may share the case now (list and form) and, in any state (closed
     included), to whoever granted one of its shares (the list only). Each listed person carries
-    ``may_unshare`` (engine.actions.may_unshare_case: the same rule as the action), which puts the
-    "Remove" button on their line."""
-    if not case:
+    ``may_unshare`` (procedures.actions.may_unshare_request: the same rule as the action), which puts
+    the "Remove" button on their line."""
+    if not obj.case_id:
         return {
             "can_share": False,
             "can_see_shares": False,
@@ -326,16 +324,16 @@ def share_context(user, case, roles, form=None):
             "share_form": None,
             "shared_view": False,
         }
-    can_share = engine_actions.may_share_case(case, user)
-    can_see_shares = engine_actions.may_see_shares(case, user, may_share=can_share)
+    can_share = actions.may_share_request(obj, user)
+    can_see_shares = actions.may_see_request_shares(obj, user, may_share=can_share)
     shares = (
-        list(engine_actions.case_shared_with(case).select_related("organisation", "unit"))
+        list(actions.request_shared_with(obj).select_related("organisation", "unit"))
         if can_see_shares
         else []
     )
     for person in shares:
-        person.may_unshare = engine_actions.may_unshare_case(case, user, person, may_share=can_share)
-    shared_view = not roles and engine_actions.case_shared_with(case).filter(pk=user.pk).exists()
+        person.may_unshare = actions.may_unshare_request(obj, user, person, may_share=can_share)
+    shared_view = not roles and actions.request_shared_with(obj).filter(pk=user.pk).exists()
     return {
         "can_share": can_share,
         "can_see_shares": can_see_shares,
@@ -353,7 +351,7 @@ def detail_context(request, obj, forms=None):
     user = request.user
     forms = forms or {}
     case = obj.case
-    sharing = share_context(user, case, roles_of(user, case) if case else set(), forms.get("share"))
+    sharing = share_context(user, obj, roles_of(user, case) if case else set(), forms.get("share"))
     requester_view = requester_side(user, obj) or sharing["shared_view"]
     transitions = available_transitions(case, user) if case else []
     transition_forms = []
@@ -388,8 +386,8 @@ def detail_context(request, obj, forms=None):
     comments = (
         Comment.objects.filter(case=case).select_related("author").order_by("created_at") if case else []
     )
-    if requester_view and case:
-        comments = comments.filter(internal=False)
+    if case:
+        comments = actions.comments_for(obj, user, comments)
     audit = []
     if case and not requester_view:
         audit = label_audit(
@@ -418,7 +416,10 @@ def detail_context(request, obj, forms=None):
         "messages_to_commune": obj.messages.select_related("author").order_by("created_at", "id"),
         "comments": comments,
         "comment_form": forms.get("comment") or CommentForm(),
-        "attachments": Attachment.objects.filter(case=case).select_related("author") if case else [],
+        "may_comment_internally": bool(case) and actions.may_comment_internally(obj, user),
+        "attachments": Attachment.objects.filter(case=case).select_related("author").order_by("created_at")
+        if case
+        else [],
         "attach_form": forms.get("attach") or AttachForm(),
         "audit": audit,
         "candidates": candidates,
@@ -492,25 +493,15 @@ def request_transition(request, reference, code):
     fields = form.action_fields()
     reason = form.cleaned_data.get("reason", "")
     try:
-        if code == "redirect":
-            target = fields.pop("target", None)
-            actions.do_redirect_request(
-                obj, acting_user=request.user, reason=reason, target=target, turn_to=fields.get("turn_to", "")
-            )
-        else:
-            if isinstance(fields.get("handler_unit"), Unit):
-                fields["handler_unit"] = fields["handler_unit"].pk
-            if "handler_agent" in fields and hasattr(fields["handler_agent"], "pk"):
-                fields["handler_agent"] = fields["handler_agent"].pk
-            expected = request.POST.get("revision")
-            actions.do_transition_request(
-                obj,
-                code,
-                acting_user=request.user,
-                fields=fields,
-                reason=reason,
-                expected_revision=int(expected) if expected and expected.isdigit() else None,
-            )
+        expected = request.POST.get("revision")
+        actions.do_transition_request(
+            obj,
+            code,
+            acting_user=request.user,
+            fields=fields,
+            reason=reason,
+            expected_revision=int(expected) if expected and expected.isdigit() else None,
+        )
     except EngineError as error:
         return rerender_with_error(request, obj, f"t-{code}", form, error)
     return done(request, obj, _("Done: %(step)s.") % {"step": localized(transition.label, code)})
@@ -525,10 +516,12 @@ def request_comment(request, reference):
         return render(
             request, "web/requests/detail.html", detail_context(request, obj, {"comment": form}), status=400
         )
-    internal = form.cleaned_data["internal"] and not requester_side(request.user, obj)
     try:
-        engine_actions.do_comment(
-            obj.case, acting_user=request.user, body=form.cleaned_data["body"], internal=internal
+        actions.do_comment_request(
+            obj,
+            acting_user=request.user,
+            body=form.cleaned_data["body"],
+            internal=form.cleaned_data["internal"],
         )
     except EngineError as error:
         return rerender_with_error(request, obj, "comment", form, error)
@@ -545,8 +538,8 @@ def request_attach(request, reference):
             request, "web/requests/detail.html", detail_context(request, obj, {"attach": form}), status=400
         )
     try:  # the action checks the file: type from its content, a name that agrees, the size limit
-        engine_actions.do_attach(
-            obj.case,
+        actions.do_attach_to_request(
+            obj,
             acting_user=request.user,
             file=form.cleaned_data["file"],
             description=form.cleaned_data["description"],

@@ -13,8 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from directory.models import User
-from directory.roles import Role
 from engine.errors import EngineError
 from engine.models import AlertState
 from procedures import actions
@@ -243,16 +241,9 @@ def dvq_dashboard(request):
 
 
 def assignable_agents(user):
-    """Agents and supervisors of the user's unit and the units below it."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            unit_id__in=queries.unit_and_below(user.unit),
-            role_assignments__role__in=[Role.AGENT, Role.SUPERVISOR],
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
+    """Agents and supervisors of the user's unit and the units below it: who may be put in charge of
+    the requests their unit handles (procedures.actions.agents_of, the rule of qualify and assign)."""
+    return actions.agents_of(user.unit)
 
 
 @login_required

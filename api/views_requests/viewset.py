@@ -30,10 +30,9 @@ from api.views_requests.serializers import (
     share_data,
     transition_data,
 )
-from engine import actions as engine_actions
 from engine.attachments import attachment_response
 from engine.models import Alert, Attachment, AuditEntry, Comment
-from engine.queries import available_transitions, roles_of
+from engine.queries import available_transitions
 from procedures import actions
 from procedures.duplicates import duplicate_candidates
 from procedures.models import Category, InterventionRequest, Urgency
@@ -125,25 +124,19 @@ class RequestViewSet(GenericApiViewSet):
         page = self.paginate_queryset(entries.order_by("at", "pk"))
         return self.get_paginated_response(HistorySerializer(page, many=True).data)
 
-    def _hides_internal(self, obj):
-        """Internal comments are not shown to the requester side (engine.models.Comment.internal)."""
-        if obj.case_id is None:
-            return True
-        roles = roles_of(self.request.user, obj.case)
-        from procedures.scope import is_administrator
-
-        return not is_administrator(self.request.user) and roles <= {"requester"}
-
     @extend_schema(methods=["GET"], responses={200: CommentSerializer(many=True)})
     @extend_schema(methods=["POST"], request=CommentInSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
+        """Comments on the request. Internal ones are read and written only by those
+        procedures.actions.may_read_internal_comments accepts (the services handling it, the DVQ,
+        administrators); the requester side asking for `internal: true` gets 403, nothing stored."""
         obj = self.get_request()
         if request.method == "POST":
             data = CommentInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            comment = engine_actions.do_comment(
-                obj.case,
+            comment = actions.do_comment_request(
+                obj,
                 acting_user=request.user,
                 body=data.validated_data["body"],
                 internal=data.validated_data["internal"],
@@ -152,8 +145,7 @@ class RequestViewSet(GenericApiViewSet):
         comments = Comment.objects.filter(case_id=obj.case_id).select_related(
             "author__unit", "author__organisation"
         )
-        if self._hides_internal(obj):
-            comments = comments.filter(internal=False)
+        comments = actions.comments_for(obj, request.user, comments)
         page = self.paginate_queryset(comments.order_by("created_at", "pk"))
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
 
@@ -166,8 +158,8 @@ class RequestViewSet(GenericApiViewSet):
             data = AttachmentInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             # the action checks the file (type from its content, a name that agrees, the size limit)
-            attachment = engine_actions.do_attach(
-                obj.case,
+            attachment = actions.do_attach_to_request(
+                obj,
                 acting_user=request.user,
                 file=data.validated_data["file"],
                 description=data.validated_data.get("description", ""),
@@ -251,7 +243,7 @@ class RequestViewSet(GenericApiViewSet):
         return self._detail(obj)
 
     def _shares(self, obj):
-        return engine_actions.case_shared_with(obj.case).select_related("organisation")
+        return actions.request_shared_with(obj).select_related("organisation")
 
     @extend_schema(methods=["GET"], responses={200: ShareSerializer(many=True)})
     @extend_schema(
@@ -282,7 +274,7 @@ class RequestViewSet(GenericApiViewSet):
                 ShareSerializer(share_data(share)).data,
                 status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             )
-        engine_actions.check_may_see_shares(obj.case, request.user)
+        actions.check_may_see_request_shares(obj, request.user)
         page = self.paginate_queryset(self._shares(obj))
         return self.get_paginated_response(ShareSerializer([share_data(u) for u in page], many=True).data)
 

@@ -23,6 +23,7 @@ from .alerts import (  # noqa: F401
 )
 from .cases import (  # noqa: F401
     _bump,
+    check_may_fire,
     do_assign_role,
     do_fire_transition,
     do_open_case,
@@ -62,12 +63,14 @@ from .versions import (  # noqa: F401
     do_publish_version,
     do_retire_version,
     do_store_version,
+    may_manage_procedure,
 )
 
 __all__ = [
     "case_shared_with",
     "check_attachment",
     "check_may_attach",
+    "check_may_fire",
     "check_may_see_shares",
     "check_may_share",
     "check_may_unshare",
@@ -88,6 +91,7 @@ __all__ = [
     "do_store_version",
     "do_unshare_case",
     "may_attach",
+    "may_manage_procedure",
     "may_see_shares",
     "may_share_case",
     "may_unshare_case",

@@ -19,10 +19,14 @@ def _check_roles(allowed, roles, acting_user):
 
 def clean_fields(specs, given):
     """Check and convert the fields given with a transition; raise InvalidFields naming each one at fault."""
+    if given is not None and not isinstance(given, dict):
+        raise InvalidFields({"fields": _("Give the fields as an object (name: value).")})
     given = dict(given or {})
     errors, clean = {}, {}
     for name in given:
-        if name not in specs:
+        if not isinstance(name, str):
+            errors[str(name)] = _("unknown field (expected: %(names)s)") % {"names": ", ".join(specs) or "-"}
+        elif name not in specs:
             errors[name] = _("unknown field (expected: %(names)s)") % {"names": ", ".join(specs) or "-"}
     for name, spec in specs.items():
         value = given.get(name)

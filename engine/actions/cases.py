@@ -82,22 +82,47 @@ def do_open_case(procedure_code, *, acting_user, role_holders, data=None, refere
     return case
 
 
-def do_fire_transition(case, code, *, acting_user, fields=None, reason="", expected_revision=None):
-    """Fire transition ``code`` on the case (compare-and-set on its revision: ConcurrentChange if moved)."""
+def check_may_fire(case, code, *, acting_user, expected_revision=None, holders=None):
+    """What firing ``code`` checks before looking at any field, in this order: the transition exists
+    (InvalidTransition), the actor holds one of its roles (RoleNotAllowed, 403), the case has not moved
+    since ``expected_revision`` (ConcurrentChange, 409), the transition is possible from the current
+    state (InvalidTransition). Returns the actor's roles on the case. The domain actions call it before
+    validating their own fields, so an unauthorised caller gets 403 and a stale one 409, never 400."""
     definition = case.version.definition
     transition_def = definition["transitions"].get(code)
     if transition_def is None:
         raise InvalidTransition(_("Unknown transition '%(code)s'.") % {"code": code})
+    holders = holders_by_role(case) if holders is None else holders
+    roles = roles_from_holders(holders, principal_keys(acting_user)) if acting_user is not None else set()
+    _check_roles(transition_def["roles"], roles, acting_user)
+    if expected_revision is not None and _revision(expected_revision) != case.revision:
+        raise ConcurrentChange()
     if case.state not in transition_def["from"]:
         raise InvalidTransition(
             _("Transition '%(code)s' is not possible from state '%(state)s'.")
             % {"code": code, "state": case.state}
         )
-    if expected_revision is not None and int(expected_revision) != case.revision:
-        raise ConcurrentChange()
+    return roles
+
+
+def _revision(value):
+    if isinstance(value, bool):
+        raise InvalidFields({"expected_revision": _("must be a whole number")})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidFields({"expected_revision": _("must be a whole number")}) from None
+
+
+def do_fire_transition(case, code, *, acting_user, fields=None, reason="", expected_revision=None):
+    """Fire transition ``code`` on the case (compare-and-set on its revision: ConcurrentChange if moved).
+    Checks in order: check_may_fire (transition, roles, revision, state), then the fields, then guards."""
+    definition = case.version.definition
     holders = holders_by_role(case)
-    roles = roles_from_holders(holders, principal_keys(acting_user)) if acting_user is not None else set()
-    _check_roles(transition_def["roles"], roles, acting_user)
+    roles = check_may_fire(
+        case, code, acting_user=acting_user, expected_revision=expected_revision, holders=holders
+    )
+    transition_def = definition["transitions"][code]
     clean = clean_fields(transition_def["fields"], fields)
     now = timezone.now()
     effects = Effects()

@@ -20,6 +20,8 @@ def do_store_version(text, *, acting_user, publish=False):
     from engine.definitions import parse_definition
     from engine.errors import DefinitionInvalid
 
+    if not _may_manage_some(acting_user):  # refused before the text is read: 403, never 400
+        _check_may_manage(None, acting_user)
     definition = parse_definition(text)
     code, number = definition["procedure"], definition["version"]
     _check_may_manage(Procedure.objects.filter(code=code).first(), acting_user)
@@ -48,12 +50,34 @@ def do_store_version(text, *, acting_user, publish=False):
     return version
 
 
+def may_manage_procedure(procedure, user):
+    """Whether ``user`` may store, publish and retire versions of ``procedure`` (None: a procedure not
+    stored yet): the system (None), a user with the model permission ``engine.change_procedure``, or
+    with django-guardian's object permission on that procedure (its own administrators). The one rule
+    of the actions, the API and the admin."""
+    if user is None:
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.has_perm("engine.change_procedure"):
+        return True
+    return procedure is not None and user.has_perm("engine.change_procedure", procedure)
+
+
+def _may_manage_some(user):
+    """Whether ``user`` may manage at least one procedure (or a new one)."""
+    from guardian.shortcuts import get_objects_for_user
+
+    if may_manage_procedure(None, user):
+        return True
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return get_objects_for_user(user, "engine.change_procedure", klass=Procedure).exists()
+
+
 def _check_may_manage(procedure, acting_user):
-    """Storing, publishing and retiring versions: the system, or a user with the model permission or
-    django-guardian's object permission on that procedure (a procedure's own administrators)."""
-    if acting_user is None or acting_user.has_perm("engine.change_procedure"):
-        return
-    if procedure is not None and acting_user.has_perm("engine.change_procedure", procedure):
+    """RoleNotAllowed unless ``acting_user`` may manage the procedure (see may_manage_procedure)."""
+    if may_manage_procedure(procedure, acting_user):
         return
     raise RoleNotAllowed(
         ["administrator"],

@@ -31,8 +31,16 @@ from .agents import (  # noqa: F401
     ASSIGNING_ROLES,
     do_assign_request_agent,
     do_take_request,
+    may_assign_agent,
     may_take_request,
     resolve_agent,
+)
+from .comments import (  # noqa: F401
+    comments_for,
+    do_attach_to_request,
+    do_comment_request,
+    may_comment_internally,
+    may_read_internal_comments,
 )
 from .filing import (  # noqa: F401
     Routing,
@@ -54,10 +62,25 @@ from .redirect import (  # noqa: F401
     do_merge_duplicate,
     do_redirect_request,
 )
+from .references import (  # noqa: F401
+    agents_of,
+    may_put_in_charge,
+    put_in_charge_candidates,
+    resolve_agent_in_charge,
+    resolve_person,
+    resolve_redirect_target,
+    resolve_request_reference,
+    resolve_unit,
+)
 from .shares import (  # noqa: F401
     _share_target,
+    check_may_see_request_shares,
     do_share_request,
     do_unshare_request,
+    may_see_request_shares,
+    may_share_request,
+    may_unshare_request,
+    request_shared_with,
 )
 from .transitions import (  # noqa: F401
     DOMAIN_QUALIFY_FIELDS,
@@ -76,4 +99,10 @@ from .urgency import (  # noqa: F401
     do_raise_urgency_alert,
     do_uphold_urgency_alert,
     open_urgency_alert,
+)
+from .versions import (  # noqa: F401
+    do_publish_procedure_version,
+    do_retire_procedure_version,
+    do_store_procedure_version,
+    may_manage_procedure,
 )

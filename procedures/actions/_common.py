@@ -102,6 +102,21 @@ def _lock(request):
     return locked
 
 
+def check_may_fire_on(request, code, acting_user, expected_revision=None):
+    """The engine's check_may_fire on the request's case as it is now in the database (the caller's
+    copy may be older): who may fire ``code`` (403), then the revision (409), then the state (400),
+    before any field is looked at."""
+    from engine import actions as engine
+    from engine.models import Case
+
+    if request.case_id is None:
+        raise InvalidFields(
+            {"request": _("This request has no case (it was not filed through the platform).")}
+        )
+    case = Case.objects.select_related("version").get(pk=request.case_id)
+    return engine.check_may_fire(case, code, acting_user=acting_user, expected_revision=expected_revision)
+
+
 def dispatcher_for(commune):
     """The CTC whose territory covers the commune (the request's dispatcher)."""
     return Unit.objects.filter(kind=UnitKind.CTC, territory=commune).order_by("pk").first()

@@ -5,18 +5,20 @@ from django.utils.translation import gettext as _
 
 from directory import access
 from directory.models import User
-from directory.roles import Role
 from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition, RoleNotAllowed
+from procedures.actions import references
 from procedures.actions._common import _lock, check_text_length, handler_key
 
 # --- the agent in charge -----------------------------------------------------------------------------------
 ASSIGNING_ROLES = ("dispatcher", "supervisor")
-AGENT_ROLES = (Role.AGENT, Role.SUPERVISOR)
+AGENT_ROLES = references.AGENT_ROLES
 
 
 def resolve_agent(value):
-    """A user given as a User, a primary key or a username (API, forms); None if there is none."""
+    """A user given as a User, a primary key or a username (API, forms); None if there is none.
+    Resolves in no scope: for an agent in charge use references.resolve_agent_in_charge, for a
+    person to share with references.resolve_person."""
     if isinstance(value, User):
         return value
     if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
@@ -26,40 +28,40 @@ def resolve_agent(value):
     return None
 
 
+def may_assign_agent(request, user):
+    """Whether ``user`` may change the agent in charge of the request: its dispatcher and supervisor
+    roles (None: the system)."""
+    from engine.access import holders_by_role, principal_keys, roles_from_holders
+
+    if user is None:
+        return True
+    if request.case_id is None:
+        return False
+    return bool(
+        set(ASSIGNING_ROLES) & roles_from_holders(holders_by_role(request.case), principal_keys(user))
+    )
+
+
 def do_assign_request_agent(request, agent, *, acting_user, reason=""):
     """Put ``agent`` in charge of the request, at any stage while it is open (qualified or later too).
 
-    Allowed to the request's dispatcher and supervisor roles. The agent must be an active agent or
-    supervisor of the handler unit or of a unit below it. Through the engine's do_assign_role: the
-    handler role is held by the handler unit and the agent (audit ``role_assigned``, outbox
-    ``case.role_assigned``, which tells the agent the request was handed to them)."""
-    from engine.access import holders_by_role, principal_keys, roles_from_holders
-
+    Allowed to the request's dispatcher and supervisor roles (checked first: 403 before any 400). The
+    agent (a User, an id or a username) must be one of references.put_in_charge_candidates (an active
+    agent or supervisor of the handler unit or of a unit below it: the rule of qualify and of the
+    forms' choices too); anyone else, known or not, gets the same message. Through the engine's
+    do_assign_role: the handler role is held by the handler unit and the agent (audit
+    ``role_assigned``, outbox ``case.role_assigned``, which tells the agent the request was handed to
+    them)."""
     check_text_length(reason=reason)
-    agent = resolve_agent(agent)
-    if agent is None or not agent.is_active:
-        raise InvalidFields({"agent": _("Unknown user: give the username or id of an active agent.")})
     if request.case_id is None:
         raise InvalidFields(
             {"request": _("This request has no case (it was not filed through the platform).")}
         )
-    roles = roles_from_holders(holders_by_role(request.case), principal_keys(acting_user))
-    if acting_user is None or not set(ASSIGNING_ROLES) & roles:
+    if not may_assign_agent(request, acting_user):
         raise RoleNotAllowed(list(ASSIGNING_ROLES))
     if request.case.phase == "closed":
         raise InvalidTransition(_("This request is closed: its agent cannot change."))
-    if not request.handler_unit_id:
-        raise InvalidFields(
-            {"agent": _("The request has no handler unit: set the unit that must act first.")}
-        )
-    units = {agent.unit_id, *(unit.pk for unit in agent.unit.ancestors())} if agent.unit_id else set()
-    if request.handler_unit_id not in units:
-        raise InvalidFields(
-            {"agent": _("%(agent)s does not belong to %(unit)s or a unit below it.")
-             % {"agent": agent.username, "unit": request.handler_unit.name}}
-        )  # fmt: skip
-    if not any(agent.has_role(role) for role in AGENT_ROLES):
-        raise InvalidFields({"agent": _("%(agent)s is not an agent.") % {"agent": agent.username}})
+    agent = references.resolve_agent_in_charge(request, agent, field="agent")
     with transaction.atomic():
         request = _lock(request)
         if request.handler_agent_id == agent.pk:

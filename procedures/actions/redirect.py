@@ -4,41 +4,44 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory.models import Organisation, Unit
 from engine import actions as engine
 from engine.errors import InvalidFields, InvalidTransition
 from procedures import messages
+from procedures.actions import references
 from procedures.actions._common import (
     _contact_of,
     _lock,
     _message,
+    check_may_fire_on,
     check_text_length,
     commune_language,
     handler_key,
 )
 from procedures.actions.filing import check_filer, route
 from procedures.models import (
+    InterventionRequest,
     MessageKind,
     RequestFollower,
 )
 
 
 # --- redirect, duplicates, followers ----------------------------------------------------------------------
-def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""):
-    """Hand the request to another manager: ``target`` (a Unit or an Organisation) or, when None, the
-    unit the routing resolves now. The new handler acts on it with the same procedure."""
+def do_redirect_request(request, *, acting_user, reason, target=None, turn_to="", expected_revision=None):
+    """Hand the request to another manager: ``target`` (a Unit or an Organisation, a unit's id, a
+    unit's code or an organisation's code, resolved in the acting user's scope: see
+    procedures.actions.references.resolve_redirect_target) or, when empty, the unit the routing
+    resolves now. The new handler acts on it with the same procedure. Who may redirect (403) and the
+    revision (409) are checked before the target and the reason (400)."""
+    check_may_fire_on(request, "redirect", acting_user, expected_revision)
     check_text_length(reason=reason, turn_to=turn_to)
-    if not (reason or "").strip():
+    if not isinstance(reason, str) or not reason.strip():
         raise InvalidFields({"reason": _("Say why the request is redirected.")})
-    if isinstance(target, Unit):
-        unit, organisation = target, target.organisation
-    elif isinstance(target, Organisation):
-        unit, organisation = None, target
-    elif target in (None, ""):
+    if not isinstance(turn_to, str):
+        raise InvalidFields({"turn_to": _("must be text")})
+    unit, organisation = references.resolve_redirect_target(target, acting_user)
+    if organisation is None:
         routing = route(request.lon, request.lat, request.category)
         unit, organisation = routing.handler_unit, routing.handler_organisation
-    else:
-        raise InvalidFields({"target": _("Choose a unit or an organisation.")})
     if organisation is None:
         raise InvalidFields({"target": _("The routing found no other manager; choose one.")})
     same = (
@@ -54,6 +57,7 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
         engine.do_fire_transition(
             request.case, "redirect", acting_user=acting_user,
             fields={"target": target_name, "turn_to": turn_to or ""}, reason=reason,
+            expected_revision=expected_revision,
         )  # fmt: skip
         request.handler_unit, request.handler_organisation, request.handler_agent = unit, organisation, None
         request.closed_at = None
@@ -69,15 +73,20 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
     return request
 
 
-def do_merge_duplicate(request, master, *, acting_user, reason=""):
-    """Mark ``request`` as a duplicate of ``master``: its requester (and followers) follow the master and
-    receive the master's messages from now on."""
+def do_merge_duplicate(request, master, *, acting_user, reason="", expected_revision=None):
+    """Mark ``request`` as a duplicate of ``master`` (an InterventionRequest or its reference, resolved
+    in the acting user's scope: a request they cannot see reads as unknown, nothing written): its
+    requester (and followers) follow the master and receive the master's messages from now on."""
+    check_may_fire_on(request, "mark_duplicate", acting_user, expected_revision)
     check_text_length(reason=reason)
+    master = references.resolve_request_reference(
+        master.reference if isinstance(master, InterventionRequest) else master, acting_user, field="master"
+    )
     with transaction.atomic():
         request = _lock(request)
         engine.do_fire_transition(
             request.case, "mark_duplicate", acting_user=acting_user, fields={"master": master.reference},
-            reason=reason,
+            reason=reason, expected_revision=expected_revision,
         )  # fmt: skip
         request.duplicate_of = master
         request.closed_at = timezone.now()

@@ -131,9 +131,12 @@ def test_bad_input_is_a_400_naming_the_user_field(as_user, world, potholes):
             "utilisateur actif.",
         ),
         ({"user": "99999999999999999999"}, None),
-        ({"user": inactive.username}, "parti est inactif : un dossier ne peut pas lui être partagé."),
+        (
+            {"user": inactive.username},
+            "Utilisateur inconnu : indiquez l'identifiant de connexion ou l'identifiant d'un "
+            "utilisateur actif.",
+        ),
         ({"user": "ctc"}, "Vous ne pouvez pas partager un dossier avec vous-même."),
-        ({"user": "commune"}, "commune voit déjà cette demande : il n'y a rien à partager."),
     ]
     for body, message in cases:
         response = ctc.post(url, body, format="json")
@@ -143,8 +146,9 @@ def test_bad_input_is_a_400_naming_the_user_field(as_user, world, potholes):
             assert response.json()["errors"]["user"] == [message]
     missing = ctc.delete(f"{url}{world.waste_agent.pk}/")
     assert missing.status_code == 400
-    assert missing.json()["errors"]["user"] == ["Ce dossier n'est pas partagé avec waste."]
-    assert ctc.delete(f"{url}99999999999999999999/").status_code == 400
+    assert missing.json()["errors"]["user"] == ["Cette demande n'est pas partagée avec cette personne."]
+    unknown = ctc.delete(f"{url}99999999999999999999/")
+    assert unknown.status_code == 400 and unknown.json()["errors"] == missing.json()["errors"]
     assert written() == before
 
 

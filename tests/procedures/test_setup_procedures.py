@@ -17,11 +17,12 @@ def test_it_publishes_the_intervention_request_procedure_once(db):
     output = run()
     assert "intervention-request version 1 published" in output
     assert "intervention-request version 2 published" in output
+    assert "intervention-request version 3 published" in output
     assert "already there" in run()
-    assert ProcedureVersion.objects.filter(procedure__code="intervention-request").count() == 2
-    version = ProcedureVersion.objects.get(procedure__code="intervention-request", number=2)
+    assert ProcedureVersion.objects.filter(procedure__code="intervention-request").count() == 3
+    version = ProcedureVersion.objects.get(procedure__code="intervention-request", number=3)
     assert version.status == VersionStatus.PUBLISHED
-    assert version.procedure.latest_published() == version  # new cases use version 2
+    assert version.procedure.latest_published() == version  # new cases use version 3
     definition = version.definition
     assert set(definition["states"]) >= {
         "submitted", "acknowledged", "qualified", "planned", "in_progress", "waiting", "done", "closed",
@@ -35,6 +36,9 @@ def test_it_publishes_the_intervention_request_procedure_once(db):
     assert definition["alerts"]["urgency_check"]["on_late"] == [
         {"name": "notify", "params": {"role": "dvq", "message": "urgency_check_late"}}
     ]
+    assert definition["transitions"]["finish"]["actions"] == [
+        {"name": "request_effect", "params": {"effect": "finish"}}
+    ]  # version 3: the effects are named by the definition
 
 
 def test_it_refuses_a_changed_definition_that_keeps_its_version_number(db, tmp_path):

@@ -103,20 +103,16 @@ def test_the_requester_and_the_shared_user_cannot_share(requests_world, bulky):
     assert not visible(world.commune_2_user, request)
 
 
-def test_it_refuses_unknown_users_users_who_already_see_it_and_missing_shares(requests_world, bulky):
+def test_it_refuses_unknown_users_and_missing_shares_naming_nobody(requests_world, bulky):
     world = requests_world
     request = file(world, bulky)
     before = (AuditEntry.objects.count(), OutboxEvent.objects.count())
     refused = [
         (actions.do_share_request, "nobody", "Unknown user: give the username or id of an active user."),
         (actions.do_share_request, "", "Unknown user: give the username or id of an active user."),
-        (
-            actions.do_share_request,
-            "commune",
-            "commune already sees this request: there is nothing to share.",
-        ),
         (actions.do_share_request, "ctc", "You cannot share a case with yourself."),
-        (actions.do_unshare_request, "landlord", "This case is not shared with landlord."),
+        (actions.do_unshare_request, "landlord", "This request is not shared with this person."),
+        (actions.do_unshare_request, "nobody", "This request is not shared with this person."),
     ]
     with translation.override("en"):
         for action, user, message in refused:

@@ -105,7 +105,8 @@ def test_a_wrong_person_is_shown_on_the_form_with_a_400(client, world, filed):
     assert response.status_code == 400
     response = client.post(reverse("request-unshare", args=[filed.reference, world.waste_agent.pk]))
     assert response.status_code == 400
-    assert "Ce dossier n&#x27;est pas partagé avec waste." in response.content.decode()
+    assert "Cette demande n&#x27;est pas partagée avec cette personne." in response.content.decode()
+    assert "waste" not in response.content.decode().split("<main", 1)[1].split("</main>")[0]
     assert not AuditEntry.objects.filter(event__in=["shared", "unshared"]).exists()
 
 

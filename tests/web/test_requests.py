@@ -301,8 +301,12 @@ def test_comments_marked_internal_are_hidden_from_the_commune(client, setup):
     client.force_login(setup.commune_user)
     page = body_of(client.get(reverse("request-detail", args=[filed.reference])))
     assert "Passage prévu" in page and "Secret de service" not in page
-    client.post(url, {"body": "Merci", "internal": "on"})
-    assert Comment.objects.get(body="Merci").internal is False
+    assert 'name="comment-internal"' not in page and 'name="internal"' not in page
+    before = AuditEntry.objects.count()
+    refused = client.post(url, {"body": "Merci", "internal": "on"})
+    assert refused.status_code == 403  # never stored, neither internal nor public
+    assert "Seuls les services qui traitent cette demande" in body_of(refused)
+    assert not Comment.objects.filter(body="Merci").exists() and AuditEntry.objects.count() == before
 
 
 def test_a_file_is_attached_checked_by_content_and_downloaded_in_scope_only(client, setup):
