@@ -234,7 +234,7 @@ def fake_serve(monkeypatch):
     return seen
 
 
-def test_serve_derives_site_base_url_from_its_address_for_server_and_worker(fake_serve, monkeypatch):
+def test_serve_derives_site_base_url_from_its_address_for_both_processes(fake_serve, monkeypatch, settings):
     monkeypatch.delenv("SITE_BASE_URL", raising=False)
     monkeypatch.setattr(os, "environ", os.environ.copy())  # serve writes the variable for its worker
     call_command("serve", "127.0.0.1:8042")
