@@ -179,7 +179,7 @@ class Cast:
         return self._member(None, request.handler_organisation, Role.AGENT)
 
     def supervisor(self, request):
-        unit = request.dispatcher_unit
+        unit = request.dispatcher_unit or request.handler_unit  # directly handled: its own unit
         return self._member(unit, unit.organisation, Role.SUPERVISOR)
 
 
