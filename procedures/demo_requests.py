@@ -30,7 +30,7 @@ FICTIONAL_MARK = "(fictif)"
 SEED = 20260801
 DAYS = 120
 COUNT = 90
-SWEEP_EVERY = datetime.timedelta(hours=3)  # the worker's tick, in the demo's simulated time
+SWEEP_EVERY = datetime.timedelta(hours=6)  # the worker's tick, in the demo's simulated time
 PARIS = ZoneInfo("Europe/Paris")
 
 DESCRIPTIONS = {
