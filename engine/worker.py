@@ -33,7 +33,8 @@ def run_jobs_once():
 
 
 def parent_is_gone(parent_pid):
-    """A stop condition: true once the process that started this one has exited (we were re-parented)."""
+    """A stop condition: true once ``parent_pid`` is no longer this process's parent (it exited and we were
+    re-parented), including when that happened before the worker started."""
     return lambda: os.getppid() != parent_pid
 
 

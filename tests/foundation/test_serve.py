@@ -167,6 +167,34 @@ def test_serve_stops_when_its_worker_dies(embedded_env):
         assert "worker exited" in serve.process.stdout.read()
 
 
+def test_a_serve_that_cannot_bind_its_port_leaves_no_worker_behind(embedded_env):
+    """runserver ends its process at once (os._exit) when the port is taken: the worker exits by itself."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"],
+            cwd=BASE,
+            env=embedded_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            # The pipe reaches its end only when every process writing to it (serve and worker) is gone.
+            output, _ = process.communicate(timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode != 0
+    assert "already in use" in output or "Error" in output
+    pids = [int(match.group(1)) for match in WORKER_LINE.finditer(output)]
+    assert all(_wait_until_gone(pid) for pid in pids)
+
+
 def _open(opener, url, data=None, attempts=50):
     """Open url, retrying while the server binds its socket just after printing its banner."""
     for attempt in range(attempts):
@@ -241,7 +269,7 @@ def test_serve_derives_site_base_url_from_its_address_for_both_processes(fake_se
     assert fake_serve["runserver"] == ("runserver", "127.0.0.1:8042")
     assert fake_serve["server_site"] == "http://127.0.0.1:8042"
     assert fake_serve["worker_site"] == "http://127.0.0.1:8042"
-    assert fake_serve["worker_args"][-2:] == ["run_worker", "--exit-with-parent"]
+    assert fake_serve["worker_args"][-3:] == ["run_worker", "--parent-pid", str(os.getpid())]
 
 
 def test_an_explicit_site_base_url_wins_over_the_served_address(fake_serve, monkeypatch, settings):

@@ -15,12 +15,14 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run every job once and exit.")
         parser.add_argument("--interval", type=float, default=settings.WORKER_INTERVAL_SECONDS)
         parser.add_argument(
-            "--exit-with-parent",
-            action="store_true",
-            help="Stop as soon as the process that started this worker has exited (used by `serve`).",
+            "--parent-pid",
+            type=int,
+            default=None,
+            help="Stop as soon as this process (the one that started the worker) has exited; `serve` "
+            "passes its own pid, so a worker never outlives its server, even one killed outright.",
         )
 
-    def handle(self, *args, once=False, interval=5, exit_with_parent=False, **options):
+    def handle(self, *args, once=False, interval=5, parent_pid=None, **options):
         names = [path for path, _job in configured_jobs()]
         if once:
             for path, count in run_jobs_once().items():
@@ -28,7 +30,7 @@ class Command(BaseCommand):
             return
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        orphaned = parent_is_gone(os.getppid()) if exit_with_parent else (lambda: False)
+        orphaned = parent_is_gone(parent_pid) if parent_pid else (lambda: False)
         self.stdout.write(
             f"worker running {len(names)} job(s) every {interval:g}s: {', '.join(names) or 'none'}"
             f" (pid {os.getpid()})"

@@ -2,8 +2,9 @@
 
 - Ctrl-C (SIGINT), SIGTERM or SIGHUP on `serve` stops the server and then the worker (terminated, killed
   after 10 s); if the worker exits on its own, the server stops too: stopping one stops both.
-- The worker runs with `--exit-with-parent`: if `serve` is killed outright (SIGKILL), the worker notices it
-  has been re-parented and exits within a second.
+- The worker runs with `--parent-pid` (this process): if `serve` is killed outright (SIGKILL), or ends
+  itself at once (runserver's os._exit when the port is taken), the worker notices it has been
+  re-parented and exits within a second, even if that happened before it started.
 - Links in e-mails: unless SITE_BASE_URL is set, it is derived from the served address (`make run
   ADDR=127.0.0.1:8042` writes links to http://127.0.0.1:8042), for the server and for the worker.
 """
@@ -55,7 +56,13 @@ class Command(BaseCommand):
             # Explicit SITE_BASE_URL wins; otherwise links point at the address actually served.
             settings.SITE_BASE_URL = os.environ["SITE_BASE_URL"] = base_url_for(addrport)
         worker = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "run_worker", "--exit-with-parent"]
+            [
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                "run_worker",
+                "--parent-pid",
+                str(os.getpid()),
+            ]
         )
         stopping = threading.Event()
         main_thread = threading.main_thread()
