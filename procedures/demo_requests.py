@@ -367,7 +367,6 @@ def load_requests(count=COUNT, days=DAYS, seed=SEED):
     for category_code, code, _label in URGENCY_CRITERIA:
         criteria.setdefault(category_code, []).append(code)
     points = _points(rng, commune_shapes(), communes)
-    filed = 0
     with demo_clock(now) as clock:
         history = History(clock, Cast(), rng, now)
         for _index in range(count):
@@ -394,11 +393,9 @@ def load_requests(count=COUNT, days=DAYS, seed=SEED):
                 moment += datetime.timedelta(minutes=40)
                 text = f"Même problème, signalé à nouveau par un habitant {FICTIONAL_MARK}"
                 steps = [(hours + 2, "merge") for hours, _name in steps]
-                filed += 1
             else:
                 master = None
             history.at(moment, _file, history, holder, commune, lon, lat, category, urgency, chosen, text)
-            filed += 1 if moment < now else 0
             for hours, name in [*checks, *steps]:
                 history.at(moment + datetime.timedelta(hours=hours), _step, history, holder, name, master)
         history.run()
