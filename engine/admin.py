@@ -58,11 +58,34 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 # --- procedures ------------------------------------------------------------------------------------
+def running_case_count(version):
+    return version.cases.exclude(phase="closed").count()
+
+
+def version_use(version):
+    """What a version is used for: new cases open on the latest published version (``do_open_case``);
+    an older published version only keeps the cases already running on it."""
+    if version.status != VersionStatus.PUBLISHED:
+        return version.get_status_display()
+    latest = version.procedure.latest_published()
+    if latest is not None and latest.pk == version.pk:
+        return _("used for new requests")
+    return _("published, running cases only (%(count)d running)") % {"count": running_case_count(version)}
+
+
 class VersionInline(ReadOnlyInline):
     model = ProcedureVersion
-    fields = ("number", "status", "published_at", "retired_at")
+    fields = ("number", "status", "use", "running_cases", "published_at", "retired_at")
     readonly_fields = fields
     show_change_link = True
+
+    @admin.display(description=_("use"))
+    def use(self, obj):
+        return version_use(obj)
+
+    @admin.display(description=_("running cases"))
+    def running_cases(self, obj):
+        return running_case_count(obj)
 
 
 @admin.register(Procedure)
@@ -75,7 +98,7 @@ class ProcedureAdmin(GuardedModelAdmin):
     def has_add_permission(self, request):
         return False  # procedures are created by uploading a version
 
-    @admin.display(description=_("latest published version"))
+    @admin.display(description=_("version used for new requests"))
     def latest_published_number(self, obj):
         version = obj.latest_published()
         return version.number if version else "-"
@@ -125,13 +148,14 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [VersionEventInline] if obj is not None else []  # the history of a stored version
 
-    list_display = ("procedure", "number", "status", "published_at", "retired_at", "running_cases")
+    list_display = ("procedure", "number", "status", "use", "published_at", "retired_at", "running_cases")
     list_filter = ("status", "procedure")
     actions = ["publish_versions", "retire_versions"]
     readonly_fields = (
         "procedure",
         "number",
         "status",
+        "use",
         "created_at",
         "published_at",
         "retired_at",
@@ -173,7 +197,11 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("running cases"))
     def running_cases(self, obj):
-        return obj.cases.exclude(phase="closed").count()
+        return running_case_count(obj)
+
+    @admin.display(description=_("use"))
+    def use(self, obj):
+        return version_use(obj)
 
     @admin.display(description=_("diagram"))
     def diagram_svg(self, obj):

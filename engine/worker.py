@@ -6,6 +6,7 @@ processes: they claim their rows with compare-and-set updates.
 """
 
 import logging
+import os
 import time
 
 from django.conf import settings
@@ -31,8 +32,20 @@ def run_jobs_once():
     return handled
 
 
-def run_forever(interval_seconds, *, stop=lambda: False, sleep=time.sleep):
+def parent_is_gone(parent_pid):
+    """A stop condition: true once ``parent_pid`` is no longer this process's parent (it exited and we were
+    re-parented), including when that happened before the worker started."""
+    return lambda: os.getppid() != parent_pid
+
+
+def run_forever(interval_seconds, *, stop=lambda: False, sleep=time.sleep, poll_seconds=1.0):
+    """Run the jobs every interval_seconds until stop() is true; stop() is checked at least every
+    poll_seconds while waiting, so a stop request (or a dead parent) is noticed within a second."""
     while not stop():
         close_old_connections()
         run_jobs_once()
-        sleep(interval_seconds)
+        waited = 0.0
+        while waited < interval_seconds and not stop():
+            step = min(poll_seconds, interval_seconds - waited)
+            sleep(step)
+            waited += step

@@ -42,6 +42,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DJANGO_ENV=production (comma-separated)")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Unset, `manage.py serve ADDR` (make run) sets it to http://ADDR for itself and its worker.
 SITE_BASE_URL = env_str("SITE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if PRODUCTION and not SITE_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("SITE_BASE_URL must be an https:// URL in production")

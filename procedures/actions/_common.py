@@ -130,6 +130,8 @@ def role_holders_for(request):
     if request.dispatcher_unit_id:
         holders["dispatcher"] = [access.unit_key(request.dispatcher_unit)]
         holders["supervisor"] = [access.unit_key(request.dispatcher_unit, Role.SUPERVISOR)]
+    elif request.handler_unit_id:  # handled directly, without a dispatcher: its own unit's supervisors
+        holders["supervisor"] = [access.unit_key(request.handler_unit, Role.SUPERVISOR)]
     holders["handler"] = [handler_key(request)] if handler_key(request) else []
     return {role: parties for role, parties in holders.items() if parties}
 

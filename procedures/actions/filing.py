@@ -66,6 +66,9 @@ def route(lon, lat, category, at=None):
         Unit.objects.select_related("organisation").get(pk=decision.handler.id) if decision.handler else None
     )
     commune = Organisation.objects.get(pk=decision.commune.id)
+    # Direct handling (routing rule 4, e.g. waste to the waste direction): the handler acts alone, no CTC
+    # dispatches it (docs/routing.md, "Direct handling").
+    direct = routing.RULES.get(decision.decided_by) == "direct_handling"
     deciding = [step for step in decision.explanation if step.decided]
     explanation = "; ".join(step.detail for step in deciding) or "; ".join(
         step.detail for step in decision.explanation
@@ -75,7 +78,7 @@ def route(lon, lat, category, at=None):
         in_qpv=bool(decision.qpv),
         handler_unit=unit,
         handler_organisation=unit.organisation if unit else None,
-        dispatcher_unit=dispatcher_for(commune),
+        dispatcher_unit=None if direct else dispatcher_for(commune),
         to_qualify=bool(decision.to_qualify),
         explanation=explanation,
         decision=decision,

@@ -63,7 +63,7 @@ def test_every_write_to_the_territory_or_the_rules_bumps_the_layer_version(world
 
 
 def test_the_demo_data_exercise_every_routing_rule(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-requests", stdout=StringIO())
     delegated = Perimeter.objects.filter(layer=Layer.SUBSECTORS).exclude(delegated_manager=None)
     assert delegated.filter(delegated_manager__kind="landlord").exists()
     assert all(share["share_pct"] > 60 for p in delegated for share in p.land_shares[:1])
@@ -83,7 +83,7 @@ def test_the_demo_data_exercise_every_routing_rule(db):
     assert Unit.objects.filter(kind=UnitKind.CTC).exclude(opening_hours="").count() == 3
     assert Parcel.objects.filter(owner__kind="landlord").exists()
     version = LayerVersion.current()
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-requests", stdout=StringIO())
     assert LayerVersion.current() == version  # nothing rewritten on a second run
     assert Organisation.objects.filter(kind="landlord", is_fictional=True).count() == 2
 
@@ -163,7 +163,7 @@ def test_the_resolver_reaches_each_of_the_six_rules_on_the_demo_territory(db):
 
     from directory import routing
 
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-requests", stdout=StringIO())
     winter = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
 
     def centre(perimeter_code):

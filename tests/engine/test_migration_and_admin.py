@@ -250,3 +250,22 @@ def test_the_calendar_admin_lists_the_default_calendar(admin_client):
     page = admin_client.get(reverse("admin:engine_businesscalendar_changelist"))
     assert page.status_code == 200
     assert "default" in page.content.decode()
+
+
+def test_the_admin_says_which_published_version_new_requests_use(admin_client, two_versions, world):
+    v1, v2 = ProcedureVersion.objects.order_by("number")
+    assert (v1.status, v2.status) == ("published", "published")
+    listing = admin_client.get(reverse("admin:engine_procedureversion_changelist")).content.decode()
+    assert listing.count("utilisée pour les nouvelles demandes") == 1
+    assert "publiée, cas en cours seulement (2 en cours)" in listing  # the rejected case is closed
+    procedure_page = admin_client.get(
+        reverse("admin:engine_procedure_change", args=[v1.procedure_id])
+    ).content.decode()
+    assert procedure_page.count("utilisée pour les nouvelles demandes") == 1
+    assert "publiée, cas en cours seulement (2 en cours)" in procedure_page
+    v2_page = admin_client.get(reverse("admin:engine_procedureversion_change", args=[v2.pk])).content.decode()
+    assert "utilisée pour les nouvelles demandes" in v2_page
+    v1_page = admin_client.get(reverse("admin:engine_procedureversion_change", args=[v1.pk])).content.decode()
+    assert "publiée, cas en cours seulement (2 en cours)" in v1_page
+    assert "utilisée pour les nouvelles demandes" not in v1_page
+    assert open_case(world).version_id == v2.pk  # what the page says is what the engine does

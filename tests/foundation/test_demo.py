@@ -27,7 +27,7 @@ def test_load_demo_twice_leaves_the_same_rows(db):
 
 
 def test_the_demo_territory_has_what_the_product_needs(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-requests", stdout=StringIO())
     communes = Organisation.objects.filter(kind=OrganisationKind.COMMUNE)
     assert communes.count() >= 6
     assert all(len(c.insee) == 5 and c.insee.startswith("78") for c in communes)
@@ -53,7 +53,7 @@ def test_the_demo_territory_has_what_the_product_needs(db):
 
 
 def test_the_demo_users_work_where_the_readme_says(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-requests", stdout=StringIO())
     users = {u.username: u for u in User.objects.select_related("organisation", "unit")}
     for name in ("demo-commune", "demo-commune-2", "demo-ctc", "demo-ctc-lead", "demo-dvq", "demo-waste",
                  "demo-landlord", "demo-admin"):  # fmt: skip
@@ -82,3 +82,60 @@ def test_load_demo_refuses_to_run_in_production_and_creates_nothing(db, settings
         "load_demo refuses to run with DJANGO_ENV=production: its accounts share the password 'demo'."
     )
     assert not User.objects.filter(username="demo-admin").exists()
+
+
+def test_load_demo_files_months_of_fictional_requests_in_every_state_for_every_role(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from engine.models import Alert, AlertState, AuditEntry
+    from procedures.models import InterventionRequest, Urgency
+    from web import queries
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "Demo requests (fictional)" in out.getvalue()
+    requests = InterventionRequest.objects.all()
+    assert requests.count() >= 80
+    assert not requests.exclude(description__endswith="(fictif)").exists()
+    states = set(requests.values_list("case__state", flat=True))
+    assert states >= {"submitted", "acknowledged", "qualified", "planned", "in_progress", "waiting", "done",
+                      "closed", "rejected", "redirected", "duplicate"}  # fmt: skip
+    events = set(AuditEntry.objects.values_list("event", flat=True))
+    assert {"opened", "transition", "alert_raised", "alert_answered", "alert_closed"} <= events
+    transitions = set(
+        AuditEntry.objects.filter(event="transition").values_list("data__transition", flat=True)
+    )
+    assert {"reopen", "redirect", "mark_duplicate", "confirm", "auto_close"} <= transitions, transitions
+    # The history is spread over the last four months, written through the actions at their own times.
+    oldest = requests.order_by("created_at").first().created_at
+    days_ago = (timezone.now() - oldest).days
+    assert 90 <= days_ago <= 125
+    assert AuditEntry.objects.filter(at__lt=timezone.now() - datetime.timedelta(days=60)).exists()
+    assert len(set(requests.values_list("commune", flat=True))) >= 6
+    assert len(set(requests.values_list("category", flat=True))) >= 10
+    assert requests.filter(urgency_requested=Urgency.URGENT, urgency_justified=True).exists()
+    assert requests.filter(urgency_requested=Urgency.URGENT, urgency_justified=False).exists()
+    outcomes = set(Alert.objects.filter(code="urgency_check").values_list("state", "outcome"))
+    assert {(AlertState.RAISED, ""), (AlertState.ANSWERED, ""), (AlertState.CLOSED, "upheld"),
+            (AlertState.CLOSED, "dismissed")} <= outcomes  # fmt: skip
+    users = {u.username: u for u in User.objects.filter(username__startswith="demo-")}
+    dvq = users["demo-dvq"]
+    assert queries.urgent_requests(dvq).count() > 0
+    assert queries.unjustified_urgencies(dvq).count() > 0
+    assert all(count > 0 for state, _label, count in queries.alerts_by_state(dvq) if state != "cancelled")
+    assert queries.overdue_by_handler(dvq)
+    assert all(row["total"] > 0 for row in queries.counts_per_commune(dvq))
+    for name in ("demo-commune", "demo-commune-2", "demo-ctc", "demo-ctc-lead", "demo-waste",
+                 "demo-landlord"):  # fmt: skip
+        assert queries.visible(users[name]).exists(), name
+    assert queries.queue_counts(users["demo-ctc"])["team"] > 0
+    assert queries.queue_counts(users["demo-waste"])["team"] > 0
+    assert not users["demo-agent-ctc-seine-aval"].has_usable_password()  # acts in the history only
+
+    count, audit = requests.count(), AuditEntry.objects.count()
+    again = StringIO()
+    call_command("load_demo", stdout=again)
+    assert (InterventionRequest.objects.count(), AuditEntry.objects.count()) == (count, audit)
+    assert "Demo requests" not in again.getvalue()

@@ -54,3 +54,28 @@ def test_principal_keys_include_parent_units(world):
     team = make_unit(world.cu, parent=world.ctc, code="ctc-1-team")
     member = make_user(world.cu, unit=team, roles=["agent"])
     assert {f"unit:{team.pk}", f"unit:{world.ctc.pk}", f"unit:{world.ctc.pk}#agent"} <= principal_keys(member)
+
+
+def test_the_worker_notices_a_stop_while_it_waits_between_ticks(settings, db):
+    """run_forever waits in steps of at most poll_seconds and checks stop() at each: a dead parent is
+    noticed within a second, not after a whole interval."""
+    from engine.worker import run_forever
+
+    CALLS.clear()
+    settings.WORKER_JOBS = ["tests.foundation.test_worker_and_access.job_that_counts"]
+    slept = []
+    run_forever(30, stop=lambda: len(slept) >= 3, sleep=slept.append, poll_seconds=1.0)
+    assert CALLS == ["count"]  # one tick, then stopped during its 30 s wait
+    assert slept == [1.0, 1.0, 1.0]
+
+
+def test_parent_is_gone_turns_true_once_the_worker_is_re_parented(monkeypatch):
+    import os
+
+    from engine.worker import parent_is_gone
+
+    monkeypatch.setattr(os, "getppid", lambda: 4242)
+    stop = parent_is_gone(4242)
+    assert stop() is False
+    monkeypatch.setattr(os, "getppid", lambda: 1)  # the parent died: init (or a subreaper) adopted us
+    assert stop() is True

@@ -105,7 +105,7 @@ def test_a_waste_category_with_direct_handling_goes_to_the_waste_direction(reque
     request = file(world, bulky)
     assert (request.handler_unit, request.dispatcher_unit, request.to_qualify) == (
         world.waste,
-        world.ctc,
+        None,  # the waste direction acts directly: no CTC dispatches it (test_direct_handling.py)
         False,
     )
     # Its agents act on it with the same procedure.

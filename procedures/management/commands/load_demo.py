@@ -1,10 +1,16 @@
+import time
+from io import StringIO
+
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
+from procedures.demo_requests import load_requests
 
 
 class Command(BaseCommand):
@@ -14,8 +20,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-absent", action="store_true", help="Do nothing when the demo accounts already exist."
         )
+        parser.add_argument(
+            "--without-requests", action="store_true", help="Leave out the fictional demo requests."
+        )
 
-    def handle(self, *args, if_absent=False, **options):
+    def handle(self, *args, if_absent=False, without_requests=False, **options):
         if getattr(settings, "PRODUCTION", False):
             # The demo accounts (demo-admin is a superuser) all have the password "demo".
             raise CommandError(
@@ -24,15 +33,25 @@ class Command(BaseCommand):
         if if_absent and User.objects.filter(username=DEMO_USERS[0].username).exists():
             self.stdout.write("Demo data already loaded.")
             return
-        with transaction.atomic():
+        started = time.monotonic()
+        # The demo's history notifies its fictional people in the application, not by e-mail.
+        quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
+        with quiet, transaction.atomic():
             summary = load_territory()
             categories = load_categories()
             configuration = load_request_configuration()
+            call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
+            requests = {"requests": 0} if without_requests else load_requests()
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
             f"{configuration['attributes']} attributes, {configuration['service_levels']} service levels."
         )
+        if requests["requests"]:
+            self.stdout.write(
+                f"Demo requests (fictional): {requests['requests']} over the last months, "
+                f"in {time.monotonic() - started:.1f}s."
+            )
         self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
         for spec in DEMO_USERS:
             self.stdout.write(f"  {spec.username:<16} {', '.join(str(role.label) for role in spec.roles)}")
