@@ -98,6 +98,8 @@ class Progress:
 
 
 def _feature_label(index, key):
+    if key and len(key) > 64:
+        key = key[:61] + "..."
     return f"feature {index}" + (f" (code {key})" if key else "")
 
 
