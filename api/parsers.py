@@ -18,6 +18,10 @@ _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET_RE = re.compile(r"[\[\]{}]")
 
 
+def _refuse_constant(name):
+    raise ValueError(_("%(name)s is not a number JSON allows") % {"name": name})
+
+
 def max_depth():
     return getattr(settings, "API_JSON_MAX_DEPTH", 32)
 
@@ -106,7 +110,7 @@ class JSONParser(parsers.JSONParser):
                 _("JSON parse error: nested deeper than %(limit)d levels.") % {"limit": limit}
             )
         try:
-            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+            data = json.loads(text, parse_constant=_refuse_constant if self.strict else None)
         except (ValueError, RecursionError) as exc:
             raise exceptions.ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from None
         check_text(data)

@@ -160,7 +160,10 @@ def _plain_data_problem(document):
             for key, item in value.items():
                 if not isinstance(key, str | int) or isinstance(key, bool):
                     return _("%(key)s: a key must be a name") % {"key": label}
-                stack.append((f"{where}.{key}" if where else str(key), item, depth + 1))
+                name = str(key).replace("\x00", "")
+                stack.append((f"{where}.{name}" if where else name, item, depth + 1))
+                if isinstance(key, str):
+                    stack.append((where, key, depth))  # the key itself is text too
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 stack.append((f"{where}[{index}]", item, depth + 1))
@@ -170,7 +173,14 @@ def _plain_data_problem(document):
         elif isinstance(value, int):
             if abs(value) > MAX_INTEGER:
                 return _("%(key)s: the number is too large") % {"key": label}
-        elif value is not None and not isinstance(value, str):
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return _("%(key)s: NUL characters are not allowed") % {"key": label}
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return _("%(key)s: not valid Unicode text") % {"key": label}
+        elif value is not None:
             return _("%(key)s: must be a text, a number, a boolean, a list or a mapping (not %(kind)s)") % {
                 "key": label,
                 "kind": type(value).__name__,

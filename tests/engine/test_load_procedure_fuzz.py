@@ -72,6 +72,8 @@ def mutations():
                 "null",
                 "''",
                 "!!binary aGVsbG8=",
+                '"R\\0paration"',
+                '{fr: "R\\udc00", en: x}',
             ]
         )
         return _replace_line(text, "title:", value).encode()
