@@ -41,7 +41,7 @@ def nesting_depth(text):
 def text_problem(value):
     """Why a string cannot be stored (a NUL, or a lone surrogate), or None."""
     if "\x00" in value:
-        return _("Null characters are not allowed.")
+        return _("NUL characters are not allowed.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

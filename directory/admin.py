@@ -8,6 +8,7 @@ from guardian.admin import GuardedModelAdmin
 from directory import actions, delegation, geo
 from directory.models import (
     Competence,
+    DirectoryAuditEntry,
     Layer,
     Organisation,
     Parcel,
@@ -232,3 +233,22 @@ class ParcelAdmin(GeometryAdminMixin, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         actions.do_delete_parcels(queryset, acting_user=request.user)
+
+
+@admin.register(DirectoryAuditEntry)
+class DirectoryAuditEntryAdmin(admin.ModelAdmin):
+    """Read only: entries are written by directory.actions."""
+
+    list_display = ("at", "event", "target", "actor")
+    list_filter = ("event",)
+    search_fields = ("target", "actor__username")
+    list_select_related = ("actor",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -23,13 +23,13 @@ class RefuseNulInUrlMiddleware:
                     break
         if field is None:
             return self.get_response(request)
-        message = _("%(field)s: NUL characters are not allowed.") % {"field": field}
+        message = _("%(name)s: NUL characters are not allowed.") % {"name": field}
         if request.path.startswith("/api/"):
             body = {
                 "status": 400,
                 "code": "invalid_text",
                 "detail": message,
-                "errors": {field: [_("Null characters are not allowed.")]},
+                "errors": {field: [_("NUL characters are not allowed.")]},
             }
             return JsonResponse(body, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

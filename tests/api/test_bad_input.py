@@ -102,7 +102,7 @@ def test_it_refuses_nul_in_the_query_string_and_the_path_with_400(as_user, world
     response = client.get("/api/v1/requests/", {"search": "a\x00b"})
     assert response.status_code == 400
     body = response.json()
-    assert body["errors"] == {"search": ["Le caractère nul n’est pas autorisé."]}
+    assert body["errors"] == {"search": ["Les caractères NUL ne sont pas autorisés."]}
     assert client.get("/api/v1/perimeters/a%00b/").status_code == 400
     assert client.get("/requests/?q=a%00b").status_code == 400
 
