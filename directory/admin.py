@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
-from directory import actions, delegation, geo
+from directory import actions, delegation, geo, layers
 from directory.models import (
     Competence,
     DirectoryAuditEntry,
@@ -152,6 +152,11 @@ class GeometryAdminMixin:
 
         def clean(form_self):
             cleaned = original_clean(form_self)
+            for name in ("geometry", "properties"):  # the database refuses NUL in JSON text
+                problem = layers.data_problem(cleaned.get(name), name)
+                if problem:
+                    form_self.add_error(name, problem)
+                    cleaned.pop(name, None)
             geometry = cleaned.get("geometry")
             if geometry is not None:
                 try:

@@ -131,7 +131,7 @@ def text_problem(value):
     return None
 
 
-def _data_problem(value, where):
+def data_problem(value, where):
     """The first text that cannot be stored, or nesting too deep, in a JSON value, as 'where: reason'."""
     stack = [(where, value, 0)]
     while stack:
@@ -201,7 +201,7 @@ class Validator:
             raise ValueError(None, f"property '{key_name}' is missing")
         if text_problem(key):
             raise ValueError(None, f"property '{key_name}' {text_problem(key)}")
-        problem = _data_problem(props, "properties") or _data_problem(feature.get("geometry"), "geometry")
+        problem = data_problem(props, "properties") or data_problem(feature.get("geometry"), "geometry")
         if problem:
             raise ValueError(key, problem)
         if len(key) > 64:

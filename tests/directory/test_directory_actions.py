@@ -234,3 +234,15 @@ def test_directory_audit_entries_are_append_only(world):
         entry.save()
     with pytest.raises(TypeError):
         DirectoryAuditEntry.objects.all().delete()
+
+
+def test_a_nul_character_in_a_perimeters_properties_is_refused_by_the_admin_form(admin_client, world):
+    qpv = Perimeter.objects.get(code="qpv-1")
+    response = admin_client.post(
+        reverse("admin:directory_perimeter_change", args=[qpv.pk]),
+        perimeter_form(qpv, properties='{"note": "a\\u0000b"}'),
+    )
+    assert response.status_code == 200
+    assert "properties.note contains a NUL character" in response.content.decode()
+    assert Perimeter.objects.get(code="qpv-1").properties == qpv.properties
+    assert not DirectoryAuditEntry.objects.exists()
