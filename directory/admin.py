@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
-from directory import delegation, geo
+from directory import actions, delegation, geo, layers
 from directory.models import (
     Competence,
+    DirectoryAuditEntry,
     Layer,
     Organisation,
     Parcel,
@@ -114,6 +115,33 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ("organisation", "unit")
     inlines = [RoleAssignmentInline]
 
+    def save_formset(self, request, form, formsets, change):
+        """Role assignments go through the directory's actions (permission check, audit entry)."""
+        if formsets.model is not RoleAssignment:
+            return super().save_formset(request, form, formsets, change)
+        person = form.instance
+        # What the admin's history message reads (formset.save() would set them).
+        formsets.new_objects, formsets.changed_objects, formsets.deleted_objects = [], [], []
+        with transaction.atomic():
+            for row in formsets.deleted_forms:
+                if row.instance.pk:
+                    actions.do_remove_person_role(person, row.instance.role, acting_user=request.user)
+                    formsets.deleted_objects.append(row.instance)
+            for row in formsets.forms:
+                if row in formsets.deleted_forms or not row.has_changed() or not row.is_valid():
+                    continue
+                previous = row.initial.get("role")
+                if previous and previous != row.cleaned_data["role"]:
+                    actions.do_remove_person_role(person, previous, acting_user=request.user)
+                assignment = actions.do_assign_person_role(
+                    person, row.cleaned_data["role"], acting_user=request.user
+                )
+                if previous:
+                    formsets.changed_objects.append((assignment, ["role"]))
+                else:
+                    formsets.new_objects.append(assignment)
+        return None
+
 
 class GeometryAdminMixin:
     """Geometry edited as GeoJSON: validated, bounding box and area recomputed on save."""
@@ -124,6 +152,11 @@ class GeometryAdminMixin:
 
         def clean(form_self):
             cleaned = original_clean(form_self)
+            for name in ("geometry", "properties"):  # the database refuses NUL in JSON text
+                problem = layers.data_problem(cleaned.get(name), name)
+                if problem:
+                    form_self.add_error(name, problem)
+                    cleaned.pop(name, None)
             geometry = cleaned.get("geometry")
             if geometry is not None:
                 try:
@@ -134,10 +167,6 @@ class GeometryAdminMixin:
 
         form.clean = clean
         return form
-
-    def save_geometry(self, obj):
-        shape = obj.set_geometry(obj.geometry)
-        obj.area_m2 = geo.area_m2(shape)
 
 
 @admin.register(Perimeter)
@@ -165,8 +194,15 @@ class PerimeterAdmin(GeometryAdminMixin, GuardedModelAdmin):
     actions = ["recompute_delegation"]
 
     def save_model(self, request, obj, form, change):
-        self.save_geometry(obj)
-        super().save_model(request, obj, form, change)
+        actions.do_save_perimeter(obj, acting_user=request.user, changed_fields=form.changed_data)
+
+    def delete_model(self, request, obj):
+        actions.do_delete_perimeter(obj, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for perimeter in queryset:
+                actions.do_delete_perimeter(perimeter, acting_user=request.user)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -195,20 +231,29 @@ class ParcelAdmin(GeometryAdminMixin, admin.ModelAdmin):
     readonly_fields = ("area_m2",)
 
     def save_model(self, request, obj, form, change):
-        old = Parcel.objects.filter(pk=obj.pk).values_list("min_lon", "min_lat", "max_lon", "max_lat").first()
-        self.save_geometry(obj)
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            delegation.recompute_for_parcel_bboxes(old, (obj.min_lon, obj.min_lat, obj.max_lon, obj.max_lat))
+        actions.do_save_parcel(obj, acting_user=request.user, changed_fields=form.changed_data)
 
     def delete_model(self, request, obj):
-        bbox = (obj.min_lon, obj.min_lat, obj.max_lon, obj.max_lat)
-        with transaction.atomic():
-            super().delete_model(request, obj)
-            delegation.recompute_for_parcel_bboxes(bbox)
+        actions.do_delete_parcels([obj], acting_user=request.user)
 
     def delete_queryset(self, request, queryset):
-        bboxes = list(queryset.values_list("min_lon", "min_lat", "max_lon", "max_lat"))
-        with transaction.atomic():
-            super().delete_queryset(request, queryset)
-            delegation.recompute_for_parcel_bboxes(*bboxes)
+        actions.do_delete_parcels(queryset, acting_user=request.user)
+
+
+@admin.register(DirectoryAuditEntry)
+class DirectoryAuditEntryAdmin(admin.ModelAdmin):
+    """Read only: entries are written by directory.actions."""
+
+    list_display = ("at", "event", "target", "actor")
+    list_filter = ("event",)
+    search_fields = ("target", "actor__username")
+    list_select_related = ("actor",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -98,27 +98,79 @@ class Progress:
 
 
 def _feature_label(index, key):
+    if key and len(key) > 64:
+        key = key[:61] + "..."
     return f"feature {index}" + (f" (code {key})" if key else "")
+
+
+def _shown(value, limit=60):
+    """A value as quoted in a message: its repr, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _text(value):
     return value.strip() if isinstance(value, str) else value
 
 
+MAX_DEPTH = 20  # of a feature's properties and geometry
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def text_problem(value):
+    """Why a text cannot be stored (the database refuses NUL and unencodable text), or None."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
+
+
+def data_problem(value, where):
+    """The first text that cannot be stored, or nesting too deep, in a JSON value, as 'where: reason'."""
+    stack = [(where, value, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"{path} is nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                return f"{path} {problem}"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                problem = text_problem(key)
+                if problem:
+                    return f"a key of {path} {problem}"
+                stack.append((f"{path}.{key}", child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{index}]", child, depth + 1) for index, child in enumerate(item))
+    return None
+
+
 def read_collection(raw):
     """Parse the text of a GeoJSON FeatureCollection, refusing anything but WGS84."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ImportFailed([f"the file is not valid JSON ({exc})"]) from None
+        raise ImportFailed([f"the file is not valid JSON ({' '.join(str(exc).split())})"]) from None
+    except RecursionError:
+        raise ImportFailed([f"the file is nested deeper than {MAX_DEPTH} levels"]) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFailed(["the file is not a GeoJSON FeatureCollection"])
     crs = data.get("crs")
     if crs is not None:
-        name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
-        if name not in WGS84_NAMES:
+        crs_properties = crs.get("properties") if isinstance(crs, dict) else None
+        name = crs_properties.get("name") if isinstance(crs_properties, dict) else None
+        if not isinstance(name, str) or name not in WGS84_NAMES:
+            name = name if isinstance(name, str) and text_problem(name) is None else None
             raise ImportFailed(
-                [f"CRS {name if name else repr(crs)} is not WGS84 (EPSG:4326): reproject the file first"]
+                [f"CRS {name if name else _shown(crs)} is not WGS84 (EPSG:4326): reproject the file first"]
             )
     features = data.get("features")
     if not isinstance(features, list):
@@ -147,6 +199,11 @@ class Validator:
         key = _text(props.get(key_name))
         if not key or not isinstance(key, str):
             raise ValueError(None, f"property '{key_name}' is missing")
+        if text_problem(key):
+            raise ValueError(None, f"property '{key_name}' {text_problem(key)}")
+        problem = data_problem(props, "properties") or data_problem(feature.get("geometry"), "geometry")
+        if problem:
+            raise ValueError(key, problem)
         if len(key) > 64:
             raise ValueError(key, f"'{key_name}' is longer than 64 characters")
         if isinstance(feature.get("crs"), dict):
@@ -177,16 +234,18 @@ class Validator:
             return None
         commune = self.communes.get(str(insee))
         if commune is None:
-            raise ValueError(key, f"unknown commune INSEE code {insee!r}")
+            raise ValueError(key, f"unknown commune INSEE code {_shown(insee)}")
         return commune
 
     def _unit(self, key, props):
         code = _text(props.get("unit"))
         if code in (None, ""):
             return None
+        if not isinstance(code, str):
+            raise ValueError(key, "property 'unit' must be a unit code (a text)")
         unit = self.units.get(code)
         if unit is None:
-            raise ValueError(key, f"unknown unit {code!r}")
+            raise ValueError(key, f"unknown unit {_shown(code)}")
         return unit
 
     def values_communes(self, key, props):
@@ -227,9 +286,11 @@ class Validator:
                     raise InvalidOperation
                 number = Decimal(str(threshold))
             except InvalidOperation:
-                raise ValueError(key, f"threshold_pct {threshold!r} is not a number") from None
+                raise ValueError(key, f"threshold_pct {_shown(threshold)} is not a number") from None
+            if not number.is_finite():
+                raise ValueError(key, f"threshold_pct {_shown(threshold)} is not a number")
             if not (0 <= number <= 100):
-                raise ValueError(key, f"threshold_pct {threshold} is not between 0 and 100")
+                raise ValueError(key, f"threshold_pct {_shown(threshold)} is not between 0 and 100")
             values["delegation_threshold_pct"] = number
         return values
 
@@ -237,12 +298,14 @@ class Validator:
         owner_code = _text(props.get("owner"))
         owner = None
         if owner_code not in (None, ""):
+            if not isinstance(owner_code, str):
+                raise ValueError(key, "property 'owner' must be an organisation code (a text)")
             owner = self.organisations.get(owner_code)
             if owner is None:
-                raise ValueError(key, f"unknown owner {owner_code!r} (no organisation has this code)")
+                raise ValueError(key, f"unknown owner {_shown(owner_code)} (no organisation has this code)")
         domain = _text(props.get("domain"))
         if domain not in Domain.values:
-            raise ValueError(key, f"domain {domain!r} is not one of {', '.join(Domain.values)}")
+            raise ValueError(key, f"domain {_shown(domain)} is not one of {', '.join(Domain.values)}")
         return {"owner": owner, "domain": domain}
 
 

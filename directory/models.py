@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory.roles import Role
+from engine.models import AppendOnlyModel
 
 
 class OrganisationKind(models.TextChoices):
@@ -511,3 +513,32 @@ class LayerVersion(models.Model):
             cursor.execute(f"SELECT name, version, token FROM {cls._meta.db_table}")
             rows = {name: (version, token) for name, version, token in cursor.fetchall()}
         return tuple(rows.get(name, (0, "")) for name in cls.NAMES)
+
+
+class DirectoryAuditEntry(AppendOnlyModel):
+    """A change to the directory or the territory (role assignments, perimeters, parcels, layer imports):
+    who did it, when, to what. Append-only, like the engine's audit of cases."""
+
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty for the system (commands)."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    event = models.CharField(_("event"), max_length=64)
+    target = models.CharField(
+        _("target"), max_length=200, help_text=_("What was changed, e.g. perimeter:qpv/vf.")
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("directory audit entry")
+        verbose_name_plural = _("directory audit entries")
+
+    def __str__(self):
+        return f"{self.event} {self.target}"

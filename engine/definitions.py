@@ -50,6 +50,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen = {}
         for key_node, _value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:  # a list or mapping as a key: the base constructor refuses it
+                continue
             if key in seen:
                 raise DuplicateKey(key, None, key_node.start_mark.line + 1)
             seen[key] = True
@@ -60,7 +64,12 @@ def _duplicate_keys(text):
     """All duplicate keys of the document, as problems naming the dotted key and the line."""
     problems = []
 
+    visited = [0]
+
     def walk(node, path):
+        visited[0] += 1
+        if visited[0] > MAX_VALUES:
+            return
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, value_node in node.value:
@@ -82,25 +91,101 @@ def _duplicate_keys(text):
     return problems
 
 
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
 def load_yaml(text):
     """Parse YAML text; raises DefinitionInvalid on a syntax error, duplicate keys or a non-mapping."""
     try:
         document = yaml.load(text, Loader=_UniqueKeyLoader)
     except DuplicateKey:
         raise DefinitionInvalid(_duplicate_keys(text)) from None
+    except yaml.reader.ReaderError as error:  # a NUL or another character YAML does not accept
+        line = text[: error.position].count("\n") + 1 if isinstance(error.position, int) else "?"
+        raise DefinitionInvalid(
+            [
+                _("(document): not valid YAML at %(where)s: %(reason)s")
+                % {
+                    "where": _("line %(line)s") % {"line": line},
+                    "reason": _("character %(char)s is not allowed") % {"char": f"#x{error.character:04x}"}
+                    if isinstance(error.character, int)
+                    else _one_line(error.reason),
+                }
+            ]
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = _("line %(line)s") % {"line": mark.line + 1} if mark else _("document")
         reason = getattr(error, "problem", None) or str(error)
         raise DefinitionInvalid(
-            [_("(document): not valid YAML at %(where)s: %(reason)s") % {"where": where, "reason": reason}]
+            [
+                _("(document): not valid YAML at %(where)s: %(reason)s")
+                % {"where": where, "reason": _one_line(reason)}
+            ]
         ) from None
+    except RecursionError:
+        raise DefinitionInvalid([_("(document): nested too deeply")]) from None
     if not isinstance(document, dict):
         kind = _("nothing") if document is None else type(document).__name__
         raise DefinitionInvalid(
             [_("(document): a procedure must be a YAML mapping of keys, got %(kind)s") % {"kind": kind}]
         )
+    problem = _plain_data_problem(document)
+    if problem:
+        raise DefinitionInvalid([problem])
     return document
+
+
+MAX_DEPTH = 20
+MAX_VALUES = 100_000  # values once aliases are expanded (a "billion laughs" document stops here)
+MAX_NAME = 64  # codes and names stored in columns of 64 characters (procedure, states, roles, events)
+MAX_TITLE = 200
+MAX_INTEGER = 2**31 - 1  # the database's integer columns (version number)
+
+
+def _plain_data_problem(document):
+    """The first value that is not plain data (text, number, boolean, list, mapping), as a problem."""
+    stack = [("", document, 0)]
+    visited = 0
+    while stack:
+        where, value, depth = stack.pop()
+        label = where or _("(document)")
+        visited += 1
+        if visited > MAX_VALUES:
+            return _("(document): more than %(n)d values (aliases included)") % {"n": MAX_VALUES}
+        if depth > MAX_DEPTH:
+            return _("%(key)s: nested too deeply") % {"key": label}
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    return _("%(key)s: a key must be a name") % {"key": label}
+                name = str(key).replace("\x00", "")
+                stack.append((f"{where}.{name}" if where else name, item, depth + 1))
+                if isinstance(key, str):
+                    stack.append((where, key, depth))  # the key itself is text too
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((f"{where}[{index}]", item, depth + 1))
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                return _("%(key)s: must be a finite number") % {"key": label}
+        elif isinstance(value, int):
+            if abs(value) > MAX_INTEGER:
+                return _("%(key)s: the number is too large") % {"key": label}
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return _("%(key)s: NUL characters are not allowed") % {"key": label}
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return _("%(key)s: not valid Unicode text") % {"key": label}
+        elif value is not None:
+            return _("%(key)s: must be a text, a number, a boolean, a list or a mapping (not %(kind)s)") % {
+                "key": label,
+                "kind": type(value).__name__,
+            }
+    return None
 
 
 def parse_definition(text, *, check_calendars=True):
@@ -277,12 +362,30 @@ class _Validator:
         code = doc.get("procedure")
         if not isinstance(code, str) or not CODE_RE.match(code):
             self.problem("procedure", _("missing or not a code (lowercase letters, digits, - and _)"))
+        elif len(code) > MAX_NAME:
+            self.problem("procedure", _("longer than %(n)d characters"), n=MAX_NAME)
         version = doc.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             self.problem("version", _("missing or not a positive integer"))
+        if isinstance(version, int) and version > MAX_INTEGER:
+            self.problem("version", _("at most %(n)d"), n=MAX_INTEGER)
         title = _label(doc.get("title"), code or "")
         if title is None or not doc.get("title"):
             self.problem("title", _("missing (a text, or {fr: ..., en: ...})"))
+        elif any(len(text) > MAX_TITLE for text in title.values()):
+            self.problem("title", _("longer than %(n)d characters"), n=MAX_TITLE)
+        if not isinstance(doc.get("description", ""), str):
+            self.problem("description", _("must be a text"))
+        for section in ("roles", "opened_by", "states", "transitions", "deadlines", "alerts"):
+            names = doc.get(section)
+            names = [names] if isinstance(names, str) else names
+            for name in names if isinstance(names, dict | list) else ():
+                if isinstance(name, str | int) and len(str(name)) > MAX_NAME:
+                    self.problem(
+                        f"{section}.{str(name)[:MAX_NAME]}...",
+                        _("a name is limited to %(n)d characters"),
+                        n=MAX_NAME,
+                    )
         self.out.update(
             procedure=code, version=version, title=title or {}, description=doc.get("description", "")
         )

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gup.middleware.RefuseNulInUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -230,6 +231,13 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "rest_framework.authentication.SessionAuthentication",
 ]
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "api.errors.exception_handler"
+# JSON nested deeper than API_JSON_MAX_DEPTH, and NUL or unencodable text in any field: 400 (api/parsers.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "api.parsers.JSONParser",
+    "api.parsers.FormParser",
+    "api.parsers.MultiPartParser",
+]
+API_JSON_MAX_DEPTH = 32
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["api.throttling.WriteRateThrottle"]
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "api.pagination.Pagination"
 # Writes (POST, PUT, PATCH, DELETE) per user, e.g. "120/min"; empty turns throttling off.

@@ -6,9 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.parsers import FormParser, JSONParser, MultiPartParser
 from api.scope import visible_request_or_404, visible_requests
 from api.views_base import GenericApiViewSet
 from api.views_requests.filters import RequestFilter

@@ -51,7 +51,10 @@ def test_load_procedure_prints_problems_one_per_line_exits_non_zero_and_saves_no
         "transitions.reject.roles: le rôle « mayor » n'est pas déclaré dans roles",
         "deadlines.resolve.pauses_in: état « nap » inconnu",
     ]
-    assert str(caught.value).endswith("repair.yaml: 2 problem(s), nothing saved")
+    assert str(caught.value).endswith(
+        "repair.yaml: 2 problem(s), nothing saved: "
+        "transitions.reject.roles: le rôle « mayor » n'est pas déclaré dans roles"
+    )
     assert not Procedure.objects.exists()
     assert not ProcedureVersion.objects.exists()
 

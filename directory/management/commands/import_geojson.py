@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.layers import LAYERS, ImportFailed, import_layer
+from directory.actions import do_import_layer
+from directory.layers import LAYERS, ImportFailed
 
 
 class Command(BaseCommand):
@@ -26,7 +27,9 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         try:
-            result = import_layer(layer, raw, replace=replace, stream=self.stderr._out)
+            result = do_import_layer(
+                layer, raw, acting_user=None, replace=replace, stream=self.stderr._out, source=str(file)
+            )
         except ImportFailed as failure:
             for error in failure.errors:
                 self.stderr.write(error)

@@ -27,7 +27,8 @@ class Command(BaseCommand):
         except DefinitionInvalid as error:
             for problem in error.problems:
                 self.stderr.write(problem)
+            first = " ".join(str(error.problems[0]).split()) if error.problems else ""
             raise CommandError(
-                f"{file}: {len(error.problems)} problem(s), nothing saved", returncode=2
+                f"{file}: {len(error.problems)} problem(s), nothing saved: {first}", returncode=2
             ) from None
         self.stdout.write(f"{version.procedure.code} version {version.number} {version.status}")
