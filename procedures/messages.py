@@ -193,11 +193,10 @@ def urgency_check(request, alert):
     return body
 
 
-def urgency_removed(request, note=""):
-    """The DVQ confirmed its alert: the urgency is removed."""
-    return (
-        _("The DVQ upheld its alert: %(ref)s is no longer urgent.") % {"ref": request.reference} + " " + note
-    ).strip()
+def urgency_removed(request):
+    """The DVQ confirmed its alert: the urgency is removed. The DVQ's decision note is internal (kept on
+    the alert, for staff): the commune is told the outcome only."""
+    return _("The DVQ upheld its alert: %(ref)s is no longer urgent.") % {"ref": request.reference}
 
 
 def urgency_kept(request):

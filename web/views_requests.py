@@ -417,6 +417,7 @@ def detail_context(request, obj, forms=None):
         "comments": comments,
         "comment_form": forms.get("comment") or CommentForm(),
         "may_comment_internally": bool(case) and actions.may_comment_internally(obj, user),
+        "reads_decision_notes": actions.may_read_decision_notes(user),
         "attachments": Attachment.objects.filter(case=case).select_related("author").order_by("created_at")
         if case
         else [],

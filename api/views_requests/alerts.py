@@ -58,10 +58,11 @@ class AlertViewSet(GenericApiViewSet):
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(AlertSerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(AlertSerializer(page, many=True, context=context).data)
 
     def retrieve(self, request, pk=None):
-        return Response(AlertSerializer(self.get_object()).data)
+        return Response(AlertSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     def _open_alert_request(self):
         alert = self.get_object()
@@ -75,7 +76,7 @@ class AlertViewSet(GenericApiViewSet):
 
     def _answer(self, alert):
         alert.refresh_from_db()
-        return Response(AlertSerializer(alert).data)
+        return Response(AlertSerializer(alert, context=self.get_serializer_context()).data)
 
     @extend_schema(request=AnswerSerializer, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"])

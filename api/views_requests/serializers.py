@@ -8,6 +8,7 @@ from rest_framework import serializers
 from api.routing import RuleHandlerSerializer, RuleStepSerializer, request_rules
 from engine.models import Alert, Attachment, AuditEntry, Comment, Deadline, DeadlineState
 from engine.queries import available_transitions
+from procedures import actions
 from procedures.actions._common import MAX_REASON
 from procedures.attributes import number_error_message, parse_number
 from procedures.models import InterventionRequest, RequestMessage, Urgency
@@ -375,6 +376,13 @@ class AlertSerializer(serializers.ModelSerializer):
             "note",
             "closed_at",
         ]
+
+    def to_representation(self, alert):
+        data = super().to_representation(alert)
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None or not actions.may_read_decision_notes(user):
+            data["note"] = ""  # the DVQ's decision note is internal to the services
+        return data
 
     def get_request(self, alert) -> inline_serializer(
         "AlertRequest", fields={"id": serializers.IntegerField(), "reference": serializers.CharField()}

@@ -197,7 +197,8 @@ class RequestViewSet(GenericApiViewSet):
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         alert = actions.do_raise_urgency_alert(obj, acting_user=request.user, reason=str(reason))
         alert = Alert.objects.select_related("case__intervention_request").get(pk=alert.pk)
-        return Response(AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+        data = AlertSerializer(alert, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: TransitionSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="transitions")

@@ -40,6 +40,7 @@ from .comments import (  # noqa: F401
     do_attach_to_request,
     do_comment_request,
     may_comment_internally,
+    may_read_decision_notes,
     may_read_internal_comments,
 )
 from .filing import (  # noqa: F401

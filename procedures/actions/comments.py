@@ -34,6 +34,24 @@ def may_read_internal_comments(request, user):
     return bool(roles_of(user, request.case) - {"requester"})
 
 
+def may_read_decision_notes(user):
+    """Whether ``user`` reads the DVQ's decision notes on urgency checks (why it upheld or dismissed its
+    alert): internal to the services, like internal comments. The system, administrators and the
+    staff of the community, landlords and contractors read them; communes (requester or follower)
+    and anonymous callers never do: they are told the outcome only."""
+    from directory.models import OrganisationKind
+    from procedures.scope import is_administrator
+
+    if user is None:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_administrator(user):
+        return True
+    organisation = user.organisation if user.organisation_id else None
+    return organisation is not None and organisation.kind != OrganisationKind.COMMUNE
+
+
 def may_comment_internally(request, user):
     """Whether ``user`` may write an internal comment on the request: who may read them."""
     return may_read_internal_comments(request, user)

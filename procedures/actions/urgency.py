@@ -74,7 +74,7 @@ def do_uphold_urgency_alert(request, *, acting_user, note=""):
             _message(
                 request,
                 MessageKind.URGENCY,
-                messages.urgency_removed(request, note),
+                messages.urgency_removed(request),
                 acting_user,
             )
     return alert

@@ -136,9 +136,11 @@ def test_the_dvq_s_decisions_on_an_urgency_check_read_one_way_only(requests_worl
         f"La DVQ a accepté votre justification : la demande {kept.reference} reste urgente."
     )
     assert [m.body for m in last.filter(request=removed)][-1] == (
-        f"La DVQ a confirmé son alerte : la demande {removed.reference} n'est plus urgente. "
-        "Rien ne bloque l'accès."
+        f"La DVQ a confirmé son alerte : la demande {removed.reference} n'est plus urgente."
     )
+    # The DVQ's decision note is internal: kept on the alert, never in what the commune reads.
+    assert not RequestMessage.objects.filter(body__contains="Rien ne bloque").exists()
+    assert removed.case.alerts.get(code="urgency_check").note == "Rien ne bloque l'accès."
 
 
 def test_the_urgency_check_notifications_name_it_in_words_not_by_its_code(requests_world, bulky):
@@ -195,3 +197,38 @@ def test_the_commune_s_email_is_the_plain_message(requests_world, dumping, mailo
         "À Commune Une, les demandes « Dépôt sauvage » sont confiées directement à Déchets.\n\n"
     )
     assert "(waste)" not in email.body and "depot-sauvage" not in email.body + email.subject
+
+
+def test_the_dvq_s_decision_note_is_read_by_the_services_never_by_the_commune(requests_world, bulky):
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    world = requests_world
+    request = file(world, bulky, urgency="urgent")  # no criterion: an urgency check is raised
+    actions.do_justify_urgency(request, acting_user=world.commune_user, answer="Accès pompiers bloqué.")
+    actions.do_uphold_urgency_alert(
+        request, acting_user=world.dvq_officer, note="Demande d'élu, pas un critère."
+    )
+    alert_id = request.case.alerts.get(code="urgency_check").pk
+
+    def reads_note(user):
+        web = Client()
+        web.force_login(user)
+        page = web.get(reverse("request-detail", args=[request.reference]))
+        assert page.status_code == 200
+        api = APIClient()
+        api.force_authenticate(user)
+        listed = api.get("/api/v1/alerts/", {"request": request.pk})
+        detail = api.get(f"/api/v1/alerts/{alert_id}/")
+        assert listed.status_code == detail.status_code == 200
+        notes = {listed.json()["results"][0]["note"], detail.json()["note"]}
+        in_page = "Demande d&#x27;élu, pas un critère." in page.content.decode()
+        assert len(notes) == 1 and in_page == (notes == {"Demande d'élu, pas un critère."})
+        return in_page
+
+    assert reads_note(world.dvq_officer) and reads_note(world.ctc_agent)
+    assert not reads_note(world.commune_user)
+    assert "Demande d" not in " ".join(
+        RequestMessage.objects.filter(request=request).values_list("body", flat=True)
+    )

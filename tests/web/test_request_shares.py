@@ -1,6 +1,5 @@
 """The "Partager" section of the request page (no browser): share one request with one person, read only."""
 
-
 import pytest
 from django.urls import reverse
 
