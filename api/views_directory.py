@@ -23,10 +23,13 @@ class CategoryAttributeSerializer(serializers.ModelSerializer):
         fields = [
             "code",
             "label",
+            "label_en",
             "help_text",
+            "help_text_en",
             "type",
             "required",
             "choices",
+            "choice_labels_en",
             "min_value",
             "max_value",
             "max_length",
@@ -36,7 +39,7 @@ class CategoryAttributeSerializer(serializers.ModelSerializer):
 class UrgencyCriterionSerializer(serializers.ModelSerializer):
     class Meta:
         model = UrgencyCriterion
-        fields = ["code", "label"]
+        fields = ["code", "label", "label_en"]
 
 
 class CategorySerializer(serializers.ModelSerializer):

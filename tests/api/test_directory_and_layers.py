@@ -38,9 +38,10 @@ def test_a_category_carries_its_attributes_and_active_urgency_criteria_in_consta
             label="Type",
             type="single_choice",
             choices=["a", "b"],
+            choice_labels_en={"a": "A (en)"},
             required=True,
         )
-        UrgencyCriterion.objects.create(category=category, code="danger", label="Danger")
+        UrgencyCriterion.objects.create(category=category, code="danger", label="Danger", label_en="Hazard")
         UrgencyCriterion.objects.create(category=category, code="old", label="Old", is_active=False)
 
     add("potholes")
@@ -49,7 +50,9 @@ def test_a_category_carries_its_attributes_and_active_urgency_criteria_in_consta
     potholes = body["results"][0]
     assert [a["code"] for a in potholes["attributes"]] == ["kind", "depth"]
     assert potholes["attributes"][0]["choices"] == ["a", "b"] and potholes["attributes"][0]["required"]
-    assert potholes["urgency_criteria"] == [{"code": "danger", "label": "Danger"}]
+    assert potholes["urgency_criteria"] == [{"code": "danger", "label": "Danger", "label_en": "Hazard"}]
+    assert potholes["attributes"][0]["choice_labels_en"] == {"a": "A (en)"}  # English labels beside French
+    assert potholes["attributes"][1]["label_en"] == "" and "help_text_en" in potholes["attributes"][1]
     for code in ("c1", "c2", "c3"):
         add(code)
     with django_assert_num_queries(5):
