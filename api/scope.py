@@ -6,9 +6,8 @@ answered 404 everywhere (detail, history, comments, attachments, transitions, al
 
 from django.http import Http404
 
-from engine.models import Alert
 from procedures.models import InterventionRequest
-from procedures.scope import requests_visible_to
+from procedures.scope import alerts_visible_to, requests_visible_to
 
 
 def visible_requests(user, queryset=None):
@@ -27,5 +26,5 @@ def visible_request_or_404(user, pk, queryset=None):
 
 
 def visible_alerts(user):
-    """Alerts on the cases of the requests the user may see."""
-    return Alert.objects.filter(case_id__in=visible_requests(user).values("case_id"))
+    """Alerts on the cases of the requests the user may see (procedures.scope.alerts_visible_to)."""
+    return alerts_visible_to(user)

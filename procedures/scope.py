@@ -66,3 +66,17 @@ def requests_visible_to(user, queryset=None):
         return queryset.none()
     q = scope_q(user)
     return queryset if q is None else queryset.filter(q)
+
+
+def alerts_visible_to(user):
+    """The alerts on the cases of the requests ``user`` may see. The urgency check is the DVQ's exchange
+    with the commune; the other alerts (a deadline missed) are the services' own business, so the
+    requester side (those who may not read the DVQ's decision notes: communes) sees the urgency checks
+    only, as on the request page."""
+    from engine.models import Alert
+    from procedures.actions import URGENCY_CHECK, may_read_decision_notes
+
+    alerts = Alert.objects.filter(case_id__in=requests_visible_to(user).values("case_id"))
+    if not may_read_decision_notes(user):
+        alerts = alerts.filter(code=URGENCY_CHECK)
+    return alerts

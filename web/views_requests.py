@@ -376,11 +376,15 @@ def detail_context(request, obj, forms=None):
                     and deadline.due_at < now,
                 }
             )
-    alerts = (
+    every_alert = (
         list(Alert.objects.filter(case=case).select_related("raised_by").order_by("-raised_at"))
         if case
         else []
     )
+    # The urgency check is the DVQ's exchange with the commune; the other alerts (a deadline missed) are
+    # the services' own business: listed apart, never to the requester side, never answered by it.
+    alerts = [alert for alert in every_alert if alert.code == actions.URGENCY_CHECK]
+    deadline_alerts = [] if requester_view else [a for a in every_alert if a.code != actions.URGENCY_CHECK]
     open_alert = next((alert for alert in alerts if alert.state != AlertState.CLOSED), None)
     profile = profile_of(user)
     comments = (
@@ -405,6 +409,7 @@ def detail_context(request, obj, forms=None):
         "deadlines": deadlines,
         "alerts": alerts,
         "open_alert": open_alert,
+        "deadline_alerts": deadline_alerts,
         "can_raise_alert": profile.is_dvq and obj.urgency == Urgency.URGENT and open_alert is None and case,
         "can_answer_alert": open_alert is not None
         and requester_view

@@ -474,3 +474,39 @@ def test_the_history_shows_automatic_steps_and_a_request_without_handler_is_list
     response = client.get(reverse("request-list"), **EN)
     assert response.status_code == 200
     assert "DI-TEST-" in body_of(response) and '<td data-label="Handler">—' in body_of(response)
+
+
+def test_a_missed_deadline_s_alert_is_the_services_business_and_never_asks_the_commune_to_justify(
+    client, setup, time_machine
+):
+    from engine.sweeper import sweep
+
+    time_machine.move_to(timezone.now(), tick=False)
+    filed = file_request(client, setup.commune_user)
+    time_machine.move_to(timezone.now() + timedelta(days=30), tick=False)  # both deadlines missed
+    assert sweep() > 0
+    missed = Alert.objects.filter(case=filed.case).exclude(code="urgency_check")
+    assert missed.exists() and not Alert.objects.filter(case=filed.case, code="urgency_check").exists()
+
+    client.force_login(setup.commune_user)
+    page = body_of(client.get(reverse("request-detail", args=[filed.reference])))
+    assert "Alertes de délai" not in page and "Contrôle de l&#x27;urgence" not in page
+    assert "Votre justification" not in page and missed.first().reason not in page
+    before = (AuditEntry.objects.count(), Alert.objects.filter(state=AlertState.RAISED).count())
+    client.post(reverse("request-alert-answer", args=[filed.reference]), {"answer": "Pourtant…"})
+    assert (AuditEntry.objects.count(), Alert.objects.filter(state=AlertState.RAISED).count()) == before
+
+    client.force_login(setup.ctc_agent)
+    page = body_of(client.get(reverse("request-detail", args=[filed.reference])))
+    assert "Alertes de délai" in page and missed.first().reason in page
+    assert "Votre justification" not in page
+
+    # The API agrees: the commune's alert list and detail leave the deadline alert out (404), staff see it.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(setup.commune_user)
+    assert api.get("/api/v1/alerts/").json()["count"] == 0
+    assert api.get(f"/api/v1/alerts/{missed.first().pk}/").status_code == 404
+    api.force_authenticate(setup.ctc_agent)
+    assert api.get("/api/v1/alerts/").json()["count"] == missed.count()
