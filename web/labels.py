@@ -63,6 +63,15 @@ AUDIT_EVENTS = {
     "unshared": gettext_lazy("Share taken back"),
     "deadlines_recomputed": gettext_lazy("Deadlines recomputed"),
     "migrated": gettext_lazy("Moved to another version of the procedure"),
+    "escalation": gettext_lazy("Deadline missed: escalation"),
+    "alert_late": gettext_lazy("Urgency check answer overdue"),
+}
+# The same events for an alert other than the urgency check (a missed deadline's alert).
+OTHER_ALERT_EVENTS = {
+    "alert_raised": gettext_lazy("Deadline alert raised"),
+    "alert_answered": gettext_lazy("Deadline alert answered"),
+    "alert_closed": gettext_lazy("Deadline alert closed"),
+    "alert_late": gettext_lazy("Deadline alert answer overdue"),
 }
 
 
@@ -110,6 +119,8 @@ def label_audit(case, entries):
     for entry in entries:
         data = entry.data or {}
         entry.event_label = AUDIT_EVENTS.get(entry.event, entry.event)
+        if entry.event in OTHER_ALERT_EVENTS and data.get("code") not in (None, "urgency_check"):
+            entry.event_label = OTHER_ALERT_EVENTS[entry.event]
         entry.from_label = entry.to_label = entry.detail = ""
         if entry.event == "transition" and data.get("transition"):
             code = data["transition"]

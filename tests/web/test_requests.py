@@ -500,6 +500,9 @@ def test_a_missed_deadline_s_alert_is_the_services_business_and_never_asks_the_c
     page = body_of(client.get(reverse("request-detail", args=[filed.reference])))
     assert "Alertes de délai" in page and missed.first().reason in page
     assert "Votre justification" not in page
+    # Its history names it for what it is, in French, never by its code nor as an urgency check.
+    assert "Alerte de délai émise" in page and "Échéance dépassée : escalade" in page
+    assert "Contrôle de l&#x27;urgence demandé" not in page and "· escalation" not in page
 
     # The API agrees: the commune's alert list and detail leave the deadline alert out (404), staff see it.
     from rest_framework.test import APIClient
