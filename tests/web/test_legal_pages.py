@@ -95,9 +95,8 @@ def test_the_accessibility_statement_says_not_compliant_the_tests_and_the_remedy
 
 def test_the_readme_documents_every_legal_setting_read_from_the_environment():
     settings_source = (BASE / "gup" / "settings.py").read_text()
-    names = set(
-        re.findall(r'env_str\(\s*"(GUP_(?:PUBLISHER|PUBLICATION|CONTACT|DPO|HOSTING)[A-Z_]*)"', settings_source)
-    )
+    legal = r'env_str\(\s*"(GUP_(?:PUBLISHER|PUBLICATION|CONTACT|DPO|HOSTING)[A-Z_]*)"'
+    names = set(re.findall(legal, settings_source))
     assert len(names) == 6
     readme = (BASE / "README.md").read_text()
     table = readme[readme.index("## Configuration") :]
