@@ -291,6 +291,23 @@ GUP_UPLOAD_MAX_BYTES = env_int("GUP_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["procedures.actions.auto_close_done_requests"]
 
+# --- legal pages (web/views_legal.py): who publishes the service and whom to contact ------------
+# The defaults are demo values, shown as such on the pages; set them for a real deployment.
+GUP_PUBLISHER_NAME = env_str("GUP_PUBLISHER_NAME", "Communauté urbaine (démo)")
+GUP_PUBLISHER_ADDRESS = env_str(
+    "GUP_PUBLISHER_ADDRESS", "1 rue de l'Exemple, 78000 Exempleville (adresse de démo)"
+)
+GUP_PUBLICATION_DIRECTOR = env_str("GUP_PUBLICATION_DIRECTOR", "Le président de la communauté urbaine (démo)")
+GUP_CONTACT_EMAIL = env_str("GUP_CONTACT_EMAIL", "contact-gup@example.org")
+GUP_DPO_EMAIL = env_str("GUP_DPO_EMAIL", "dpo@example.org")
+GUP_HOSTING_PROVIDER = env_str(
+    "GUP_HOSTING_PROVIDER", "Hébergeur de démo, 1 avenue de l'Exemple, 75000 Paris"
+)
+GUP_LEGAL_DEMO_VALUES = not any(
+    env_str(name)
+    for name in ("GUP_PUBLISHER_NAME", "GUP_PUBLISHER_ADDRESS", "GUP_CONTACT_EMAIL", "GUP_DPO_EMAIL")
+)
+
 # --- security (production profile) -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

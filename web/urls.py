@@ -3,7 +3,15 @@ from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
 from gup.login_limits import LimitedAuthenticationForm
-from web import views_exports, views_geocode, views_map, views_notifications, views_requests, views_work
+from web import (
+    views_exports,
+    views_geocode,
+    views_legal,
+    views_map,
+    views_notifications,
+    views_requests,
+    views_work,
+)
 
 urlpatterns = [
     path("", views_work.home, name="home"),
@@ -67,4 +75,7 @@ urlpatterns = [
     path("directory/", views_directory.directory_home, name="directory-home"),
     path("directory/organisations/<slug:code>/", views_directory.organisation_chart, name="directory-org"),
     path("directory/referents/<int:pk>/", views_directory.referent_card, name="directory-referent"),
+    path("mentions-legales/", views_legal.legal_notice, name="legal-notice"),
+    path("donnees-personnelles/", views_legal.personal_data, name="personal-data"),
+    path("accessibilite/", views_legal.accessibility, name="accessibility"),
 ]
