@@ -13,6 +13,7 @@ import json
 import time
 
 import pytest
+from django.db import connection
 from django.urls import get_resolver, reverse
 
 from directory.models import Referent
@@ -181,11 +182,12 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
         organisation=world.cu, unit=world.ctc, first_name="Camille", last_name="Martin", function="manager"
     )
     data = {"organisation": world.cu.code, "referent": referent.pk, "category": category.pk}
-    report = {"visits": [], "violations": []}
+    report = {"database": connection.vendor, "visits": [], "violations": []}
     visitor = Visitor(chromium, live_server.url, log_in_everyone(chromium, live_server.url))
 
     def check(page, label, user, language, width):
         page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang") == language, f"{label} is not in {language}"
         found = axe_violations(page)
         entry = {"page": label, "url": page.url, "user": user, "language": language, "width": width}
         report["visits"].append({**entry, "violations": len(found)})
