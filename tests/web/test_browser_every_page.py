@@ -226,8 +226,8 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
                     visit("filled", name, "admin", url, language, width)
 
                 # Error states: the forms sent empty or wrong, with their errors shown.
-                page = visit("error", "request-new", "commune", live_server.url + reverse("request-new"),
-                             language, width)  # fmt: skip
+                new_url = live_server.url + reverse("request-new")
+                page = visit("before sending", "request-new", "commune", new_url, language, width)
                 page.click("button[name=file]")
                 page.locator(".errorlist, [aria-invalid=true]").first.wait_for()
                 check(page, "request-new (errors shown)", "commune", language, width)
