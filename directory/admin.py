@@ -19,9 +19,10 @@ from directory.models import (
     Unit,
     User,
 )
+from gup.admin_inlines import LabelledTabularInline
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(LabelledTabularInline):
     model = Unit
     fields = ("code", "name", "kind", "parent")
     extra = 0
@@ -40,13 +41,13 @@ class OrganisationAdmin(GuardedModelAdmin):
     )
 
 
-class ReferentInline(admin.TabularInline):
+class ReferentInline(LabelledTabularInline):
     model = Referent
     fields = ("first_name", "last_name", "function", "title", "email", "phone", "position")
     extra = 0
 
 
-class CompetenceInline(admin.TabularInline):
+class CompetenceInline(LabelledTabularInline):
     model = Competence
     fields = ("category", "direct_handling", "season_start", "season_end", "note")
     extra = 0
@@ -92,14 +93,14 @@ class CompetenceAdmin(admin.ModelAdmin):
     list_select_related = ("category", "unit")
 
 
-class SplitRuleInline(admin.TabularInline):
+class SplitRuleInline(LabelledTabularInline):
     model = SplitRule
     fields = ("category", "unit", "note")
     autocomplete_fields = ("unit",)
     extra = 0
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(LabelledTabularInline):
     model = RoleAssignment
     extra = 0
 

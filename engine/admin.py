@@ -38,6 +38,7 @@ from engine.models import (
     VersionEvent,
     VersionStatus,
 )
+from gup.admin_inlines import LabelledTabularInline
 
 
 def _language():
@@ -45,7 +46,7 @@ def _language():
     return (get_language() or "fr").split("-")[0]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LabelledTabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -389,7 +390,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 # --- calendars -------------------------------------------------------------------------------------
-class ClosureDayInline(admin.TabularInline):
+class ClosureDayInline(LabelledTabularInline):
     model = ClosureDay
     extra = 1
 

@@ -87,7 +87,7 @@ WSGI_APPLICATION = "gup.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "gup" / "templates"],  # the admin's base_site.html (before the admin app's)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

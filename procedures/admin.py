@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Competence
+from gup.admin_inlines import LabelledTabularInline
 from procedures.attributes import number_error_message, parse_number
 from procedures.models import (
     Category,
@@ -19,7 +20,7 @@ from procedures.models import (
 )
 
 
-class CategoryInline(admin.TabularInline):
+class CategoryInline(LabelledTabularInline):
     model = Category
     fields = ("code", "name", "name_en", "is_active")
     extra = 0
@@ -90,13 +91,13 @@ class CategoryAttributeInline(admin.StackedInline):
     )
 
 
-class UrgencyCriterionInline(admin.TabularInline):
+class UrgencyCriterionInline(LabelledTabularInline):
     model = UrgencyCriterion
     extra = 0
     fields = ("code", "label", "label_en", "position", "is_active")
 
 
-class CategoryCompetenceInline(admin.TabularInline):
+class CategoryCompetenceInline(LabelledTabularInline):
     """Who handles the category, edited on its own page (the same rows as the directory's
     "Competences" screen; saving them bumps the routing rules like any competence change)."""
 
@@ -174,7 +175,7 @@ class ServiceLevelAdmin(admin.ModelAdmin):
     )
 
 
-class RequestMessageInline(admin.TabularInline):
+class RequestMessageInline(LabelledTabularInline):
     model = RequestMessage
     extra = 0
     can_delete = False
@@ -185,7 +186,7 @@ class RequestMessageInline(admin.TabularInline):
         return False
 
 
-class RequestFollowerInline(admin.TabularInline):
+class RequestFollowerInline(LabelledTabularInline):
     model = RequestFollower
     extra = 0
     can_delete = False

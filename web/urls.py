@@ -23,10 +23,17 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(success_url="/accounts/password/done/"),
+        # web/account/, not registration/: the admin's templates of that name come first in the loader
+        auth_views.PasswordChangeView.as_view(
+            template_name="web/account/password_change_form.html", success_url="/accounts/password/done/"
+        ),
         name="password_change",
     ),
-    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="web/account/password_change_done.html"),
+        name="password_change_done",
+    ),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),
     path("map/addresses.geojson", views_geocode.address_search, name="map-address-search"),
