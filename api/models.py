@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engine.models import AppendOnlyModel
+from engine.models import ActorAuditModel
 
 
 def hash_token_key(key):
@@ -199,21 +199,11 @@ class ApiAuditEvent(models.TextChoices):
     WEBHOOK_DELETED = "webhook_deleted", _("Webhook subscription deleted")
 
 
-class ApiAuditEntry(AppendOnlyModel):
+class ApiAuditEntry(ActorAuditModel):
     """What happened to an API token or a webhook subscription, by whom: append-only (engine's
     AuditEntry is about a case). ``object_id`` stays when the token or subscription is gone; ``data``
     never holds a key or a signing secret."""
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty for the system (commands)."),
-    )
-    at = models.DateTimeField(_("at"), default=timezone.now)
     event = models.CharField(_("event"), max_length=32, choices=ApiAuditEvent.choices)
     object_id = models.BigIntegerField(_("object id"))
     owner = models.ForeignKey(
@@ -225,10 +215,8 @@ class ApiAuditEntry(AppendOnlyModel):
         verbose_name=_("owner"),
         help_text=_("Whose token or subscription it is."),
     )
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(ActorAuditModel.Meta):
         indexes = [models.Index(fields=["event", "object_id"], name="api_audit_event_object")]
         verbose_name = _("API audit entry")
         verbose_name_plural = _("API audit entries")

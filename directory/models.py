@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory.roles import Role
-from engine.models import AppendOnlyModel
+from engine.models import ActorAuditModel
 
 
 class OrganisationKind(models.TextChoices):
@@ -515,28 +514,16 @@ class LayerVersion(models.Model):
         return tuple(rows.get(name, (0, "")) for name in cls.NAMES)
 
 
-class DirectoryAuditEntry(AppendOnlyModel):
+class DirectoryAuditEntry(ActorAuditModel):
     """A change to the directory or the territory (role assignments, perimeters, parcels, layer imports):
     who did it, when, to what. Append-only, like the engine's audit of cases."""
 
-    actor = models.ForeignKey(
-        User,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty for the system (commands)."),
-    )
-    at = models.DateTimeField(_("at"), default=timezone.now)
     event = models.CharField(_("event"), max_length=64)
     target = models.CharField(
         _("target"), max_length=200, help_text=_("What was changed, e.g. perimeter:qpv/vf.")
     )
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(ActorAuditModel.Meta):
         verbose_name = _("directory audit entry")
         verbose_name_plural = _("directory audit entries")
 

@@ -205,6 +205,27 @@ class AppendOnlyModel(models.Model):
         raise TypeError(f"{type(self).__name__} rows are append-only")
 
 
+class ActorAuditModel(AppendOnlyModel):
+    """An append-only audit row that is not about a case: who did it (empty for the system), when, and
+    what was changed (``data``). The directory's and the API's audit entries add their event and target."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty for the system (commands)."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+
 class AuditEntry(AppendOnlyModel):
     """What happened to a case: append-only (no update, no delete; a case with entries cannot be deleted)."""
 
