@@ -8,9 +8,9 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Unit
 from engine.models import Alert, AlertState, Case, Deadline, DeadlineState, Procedure, VersionStatus
 from procedures.actions import PROCEDURE, URGENCY_CHECK
+from procedures.actions.references import unit_and_below  # one rule: a team lead's queue covers sub-teams
 from procedures.models import InterventionRequest, Urgency
 from procedures.scope import requests_visible_to
 from procedures.search import fold
@@ -38,19 +38,6 @@ def visible(user):
 
 def open_requests(user):
     return visible(user).filter(closed_at__isnull=True)
-
-
-def unit_and_below(unit):
-    """The unit and every unit below it (a team lead's queue covers the sub-teams)."""
-    ids, frontier = {unit.pk}, [unit.pk]
-    while frontier:
-        frontier = [
-            pk
-            for pk in Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-            if pk not in ids
-        ]
-        ids.update(frontier)
-    return ids
 
 
 def overdue_q(now=None):
