@@ -34,6 +34,8 @@ ALLOWED = frozenset(
         "LGPL-3.0-only",
         "LGPL-3.0-or-later",
         "MIT",
+        "MIT-0",
+        "MIT-CMU",
         "MPL-2.0",
         "PSF-2.0",
         "Unlicense",
@@ -88,6 +90,22 @@ KNOWN = {
         "BSD-3-Clause OR Apache-2.0",
         "License field 'BSD 3-Clause OR Apache-2.0' (not SPDX spelling)",
     ),
+    "django-viewflow": (
+        "AGPL-3.0-or-later",
+        "License field 'AGPL', classifier AGPLv3+; its LICENSE is the AGPL-3.0 text (used unmodified, README)",
+    ),
+    "pyphen": (
+        "GPL-2.0-or-later OR LGPL-2.1-or-later OR MPL-1.1",
+        "three classifiers, one licence to choose: GPLv2+, LGPLv2+ or MPL 1.1 (its LICENSE); LGPL taken",
+    ),
+    "contourpy": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "cssselect2": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "cycler": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "kiwisolver": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "pydyf": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "tinycss2": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "weasyprint": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
+    "webencodings": ("BSD-3-Clause", "metadata names no variant; its LICENSE is the three-clause text"),
     PROJECT: (PROJECT_LICENCE, "this project (LICENSE)"),
 }
 

@@ -63,8 +63,16 @@ INSTALLED_APPS = [
     "directory",
     "engine",
     "procedures",
+    "observation",
+    "steering",
+    "diagnostics",
+    "tfpb",
     "api",
     "web",
+    # After web/: viewflow ships templates (registration/login.html...) that must not replace ours.
+    # Its flows run headless (procedures/, tfpb/): no viewflow URL or frontend is mounted.
+    "viewflow",
+    "viewflow.workflow",
 ]
 
 MIDDLEWARE = [

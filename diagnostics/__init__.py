@@ -1,0 +1,1 @@
+"""Observation grids (versioned), walking diagnostics, their findings, sync and conversion."""

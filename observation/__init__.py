@@ -1,0 +1,1 @@
+"""Figures of service quality, monthly snapshots, dashboards, exports and the annual review."""

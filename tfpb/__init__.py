@@ -1,0 +1,1 @@
+"""Landlords' TFPB conventions, yearly programmes by axis, their review by the partners and the yearly review."""
