@@ -92,7 +92,7 @@ KNOWN = {
     ),
     "django-viewflow": (
         "AGPL-3.0-or-later",
-        "License field 'AGPL', classifier AGPLv3+; its LICENSE is the AGPL-3.0 text (used unmodified, README)",
+        "License field 'AGPL', classifier AGPLv3+; LICENSE: the AGPL-3.0 text (used unmodified)",
     ),
     "pyphen": (
         "GPL-2.0-or-later OR LGPL-2.1-or-later OR MPL-1.1",

@@ -1,1 +1,2 @@
-"""Meetings, workshops and their questionnaires, committees, actions and their follow-up, recommendations, the DVQ's guide."""
+"""Meetings, workshops and their questionnaires, committees, actions and their follow-up,
+recommendations, the DVQ's guide."""

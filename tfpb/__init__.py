@@ -1,1 +1,2 @@
-"""Landlords' TFPB conventions, yearly programmes by axis, their review by the partners and the yearly review."""
+"""Landlords' TFPB conventions, yearly programmes by axis, their review by the partners
+and the yearly review."""
