@@ -59,3 +59,19 @@ def tfpb(world):
         convention=convention,
         axes={axis.code: axis for axis in Axis.objects.all()},
     )
+
+
+@pytest.fixture
+def as_user():
+    """as_user(user) -> an APIClient authenticated with a fresh token of that user."""
+    from rest_framework.test import APIClient
+
+    from api.models import ApiToken
+
+    def make(user):
+        client = APIClient()
+        _token, key = ApiToken.objects.create_for(user, "test")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return make
