@@ -1,5 +1,5 @@
 """The TFPB year through the API: programme, actions, submission, parallel review with a request for changes,
-validation, realisation, yearly review, exports (XLSX reopened and its totals checked); scope and bad input."""
+validation, realisation, yearly review, exports (XLSX reopened and its totals checked); scope, bad input."""
 
 import io
 from decimal import Decimal
