@@ -528,3 +528,26 @@ def conclude_year_review(process, *, approved):
         last_answered_by=process.data.get("last_answered_by"),
     )
     _emit("tfpb.year_review_validated" if approved else "tfpb.year_review_changes_requested", programme)
+
+
+# --- axes (reference data, from the admin) -----------------------------------------------------------
+
+
+def may_save_axis(user):
+    return user is None or (user.is_active and (user.is_superuser or user.has_perm("tfpb.change_axis")))
+
+
+def do_save_axis(axis, *, acting_user, changed_fields=()):
+    """Create or change an axis of the framework (administrators)."""
+    _check(may_save_axis(acting_user), _("You may not edit the axes."))
+    created = axis.pk is None
+    with transaction.atomic():
+        axis.save()
+        _audit(
+            "axis_created" if created else "axis_changed",
+            f"axis:{axis.code}",
+            acting_user,
+            new={"name": axis.name, "position": axis.position, "is_active": axis.is_active},
+            fields=sorted(changed_fields),
+        )
+    return axis
