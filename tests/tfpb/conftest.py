@@ -1,12 +1,6 @@
-from dataclasses import dataclass
-
 import pytest
 
-from directory.models import OrganisationKind
-from directory.roles import Role
-from tests.factories import make_organisation, make_user
-from tfpb.actions import do_create_convention
-from tfpb.models import Axis
+from tests.tfpb.builders import build_tfpb
 
 
 @pytest.fixture(autouse=True)
@@ -14,51 +8,9 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@dataclass
-class Tfpb:
-    world: object
-    state: object
-    state_referent: object
-    cu_referent: object
-    convention: object
-    axes: dict
-
-    @property
-    def partners(self):
-        world = self.world
-        return [
-            (world.commune, world.commune_user),
-            (world.cu, self.cu_referent),
-            (self.state, self.state_referent),
-        ]
-
-
 @pytest.fixture
 def tfpb(world):
-    state = make_organisation(OrganisationKind.STATE, code="prefecture", name="Préfecture des Yvelines")
-    state_referent = make_user(state, roles=[Role.REFERENT], username="state-referent")
-    cu_referent = make_user(world.cu, roles=[Role.REFERENT], username="cu-referent")
-    convention = do_create_convention(
-        landlord=world.landlord,
-        reference="TFPB-2024-BAILLEUR",
-        start_year=2024,
-        end_year=2030,
-        qpvs=[world.qpv],
-        communes=[world.commune],
-        state=state,
-        community=world.cu,
-        dwellings=850,
-        expected_abatement="120 000,00",
-        acting_user=None,
-    )
-    return Tfpb(
-        world=world,
-        state=state,
-        state_referent=state_referent,
-        cu_referent=cu_referent,
-        convention=convention,
-        axes={axis.code: axis for axis in Axis.objects.all()},
-    )
+    return build_tfpb(world)
 
 
 @pytest.fixture
