@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS.update(
             "WebhookEventTypeEnum": "api.models.WebhookEventType",
             "DeliveryStatusEnum": "api.models.DeliveryStatus",
             "VersionStatusEnum": "engine.models.VersionStatus",
+            "TfpbStatusEnum": "tfpb.models.Status",
+            "PartnerReviewStatusEnum": "directory.models.PartnerReview.Status",
         },
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
