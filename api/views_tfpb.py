@@ -225,6 +225,11 @@ class ActionInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     places = serializers.CharField(required=False, allow_blank=True, max_length=300)
     planned_amount_eur = AmountField()
+    location = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='The place on the map: {"type": "Point", "coordinates": [lon, lat]}.',
+    )
     indicators = IndicatorInput(many=True, required=False)
 
 
@@ -296,6 +301,7 @@ class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
             description=values.get("description", ""),
             places=values.get("places", ""),
             planned_amount=values["planned_amount_eur"],
+            location=values.get("location"),
             indicators=values.get("indicators", []),
             acting_user=request.user,
         )

@@ -249,6 +249,11 @@ def do_add_programme_action(
         errors["axis"] = _("Choose one of the axes of the framework.")
     if not (title or "").strip():
         errors["title"] = _("Give the action a title.")
+    if location is not None:
+        try:
+            location = _check_location(location, programme.qpv)
+        except InvalidFields as exc:
+            errors.update(exc.errors)
     rows = []
     for index, indicator in enumerate(indicators or ()):
         name = (indicator.get("name") or "").strip()
@@ -287,6 +292,27 @@ def do_add_programme_action(
             new={"action": action.pk, "axis": axis.code, "planned_amount_eur": _str(amount)},
         )
     return action
+
+
+def _check_location(location, qpv):
+    """A GeoJSON point (WGS84) inside the programme's QPV; returns it normalised."""
+    from shapely.geometry import Point
+
+    try:
+        if location.get("type") != "Point":
+            raise ValueError
+        lon, lat = (float(value) for value in location["coordinates"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise InvalidFields(
+            {
+                "location": _(
+                    'Give the place as a GeoJSON point: {"type": "Point", "coordinates": [lon, lat]}.'
+                )
+            }
+        ) from None
+    if not qpv.shape().covers(Point(lon, lat)):
+        raise InvalidFields({"location": _("This place is outside the programme's QPV.")})
+    return {"type": "Point", "coordinates": [lon, lat]}
 
 
 def do_remove_programme_action(action, *, acting_user):

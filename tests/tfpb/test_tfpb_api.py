@@ -201,3 +201,28 @@ def test_a_second_answer_by_the_same_partner_and_an_answer_by_a_non_referent_are
     assert refused.status_code == 403 and "Seul le référent GUP" in str(refused.json())
     state_review.refresh_from_db()
     assert state_review.status == PartnerReview.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_an_action_placed_outside_the_programmes_qpv_is_refused(tfpb, as_user):
+    from tests.factories import QPV_BOX
+
+    landlord = as_user(tfpb.world.landlord_agent)
+    programme = landlord.post(
+        f"{BASE}/programmes/",
+        {"convention": tfpb.convention.pk, "year": 2025, "qpv": tfpb.world.qpv.code},
+        format="json",
+    ).json()
+    inside = [(QPV_BOX[0] + QPV_BOX[2]) / 2, (QPV_BOX[1] + QPV_BOX[3]) / 2]
+    for location, status in [
+        ({"type": "Point", "coordinates": [2.5, 48.5]}, 400),
+        ({"type": "Polygon"}, 400),
+        ({"type": "Point", "coordinates": inside}, 200),
+    ]:
+        response = landlord.post(
+            f"{BASE}/programmes/{programme['id']}/actions/",
+            {"axis": "waste", "title": "Encombrants", "planned_amount_eur": "10", "location": location},
+            format="json",
+        )
+        assert response.status_code == status, response.content
+    assert Action.objects.get().location == {"type": "Point", "coordinates": inside}
