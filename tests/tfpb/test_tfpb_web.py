@@ -129,9 +129,10 @@ def test_the_home_page_lists_the_landlords_conventions_with_a_programme_form(tfp
     assert tfpb.convention.reference in page.content.decode()
     response = client.post(
         reverse("tfpb-programme-create", args=[tfpb.convention.pk]),
-        {"year": "1999", "qpv": tfpb.world.qpv.code},
+        {"year": "2031", "qpv": tfpb.world.qpv.code},
     )
     assert response.status_code == 400 and not Programme.objects.exists()
+    assert "La convention couvre les années 2024 à 2030." in response.content.decode()
     response = client.post(
         reverse("tfpb-programme-create", args=[tfpb.convention.pk]),
         {"year": "2026", "qpv": tfpb.world.qpv.code},

@@ -31,28 +31,30 @@ def scoped_programme(user, pk):
     return programme
 
 
+def home_context(request, bound=None):
+    """The home page's context; ``bound`` is (convention pk, form with errors) after a refused POST."""
+    conventions = conventions_visible_to(request.user).prefetch_related("qpvs", "communes").order_by("pk")
+    programmes = figures.with_totals(programmes_visible_to(request.user)).order_by("-year", "pk")
+    forms = {
+        convention.pk: ProgrammeForm(convention=convention)
+        for convention in conventions
+        if request.user.organisation_id and may_edit_programme(request.user, convention)
+    }
+    if bound is not None:
+        forms[bound[0]] = bound[1]
+    return {
+        "conventions": conventions,
+        "rows": [(programme, figures.totals(programme)) for programme in programmes],
+        "programme_forms": forms,
+        "inbox_count": figures.tfpb_reviews(inbox_of(request.user)).count(),
+        "sees_everything": sees_everything(request.user),
+    }
+
+
 @login_required
 @require_GET
 def tfpb_home(request):
-    conventions = conventions_visible_to(request.user).prefetch_related("qpvs", "communes").order_by("pk")
-    programmes = figures.with_totals(programmes_visible_to(request.user)).order_by("-year", "pk")
-    landlord_of = {
-        c.pk for c in conventions if may_edit_programme(request.user, c) and request.user.organisation_id
-    }
-    rows = [(programme, figures.totals(programme)) for programme in programmes]
-    return render(
-        request,
-        "web/tfpb/home.html",
-        {
-            "conventions": conventions,
-            "rows": rows,
-            "programme_forms": {
-                pk: ProgrammeForm(convention=c) for c in conventions for pk in [c.pk] if pk in landlord_of
-            },
-            "inbox_count": figures.tfpb_reviews(inbox_of(request.user)).count(),
-            "sees_everything": sees_everything(request.user),
-        },
-    )
+    return render(request, "web/tfpb/home.html", home_context(request))
 
 
 def detail_context(request, programme, forms=None):

@@ -16,7 +16,7 @@ from tfpb.scope import conventions_visible_to
 from web.forms import add_engine_errors
 from web.views_requests._common import error_status
 from web.views_tfpb.forms import ActionForm, DocumentForm, ProgrammeForm, RealisationForm, YearReviewForm
-from web.views_tfpb.pages import detail_context, scoped_programme
+from web.views_tfpb.pages import detail_context, home_context, scoped_programme
 
 
 def _again(request, programme, key, form, error=None):
@@ -58,12 +58,7 @@ def create_programme(request, pk):
         else:
             return _done(request, programme, _("The programme was created."))
     messages.error(request, _("Please correct the form."))
-    from web.views_tfpb.pages import tfpb_home
-
-    request.method = "GET"
-    response = tfpb_home(request)
-    response.status_code = 400
-    return response
+    return render(request, "web/tfpb/home.html", home_context(request, (convention.pk, form)), status=400)
 
 
 @login_required
