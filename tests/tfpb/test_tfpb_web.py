@@ -139,3 +139,29 @@ def test_the_home_page_lists_the_landlords_conventions_with_a_programme_form(tfp
     )
     assert response.status_code == 302
     assert Programme.objects.get().expected_abatement_eur == Decimal("120000.00")
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_tfpb_rows_and_saves_an_axis_through_the_action(tfpb):
+    from tfpb.models import Axis, TfpbAuditEntry
+
+    programme = _programme(tfpb)
+    do_submit_programme(programme, acting_user=None)
+    client = _client(tfpb.world.admin_user)
+    for name in [
+        "tfpb_axis",
+        "tfpb_convention",
+        "tfpb_programme",
+        "tfpb_tfpbauditentry",
+        "directory_partnerreview",
+    ]:
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+    assert client.get(reverse("admin:tfpb_programme_change", args=[programme.pk])).status_code == 200
+    axis = tfpb.axes["other"]
+    response = client.post(
+        reverse("admin:tfpb_axis_change", args=[axis.pk]),
+        {"code": "other", "name": "Autres actions innovantes", "position": "9", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    assert Axis.objects.get(pk=axis.pk).name == "Autres actions innovantes"
+    assert TfpbAuditEntry.objects.filter(event="axis_changed", actor=tfpb.world.admin_user).exists()
