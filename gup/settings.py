@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS.update(
             "WebhookEventTypeEnum": "api.models.WebhookEventType",
             "DeliveryStatusEnum": "api.models.DeliveryStatus",
             "VersionStatusEnum": "engine.models.VersionStatus",
+            "TfpbStatusEnum": "tfpb.models.Status",
+            "PartnerReviewStatusEnum": "directory.models.PartnerReview.Status",
         },
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
@@ -339,3 +341,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- partner approvals (directory/approvals): reminder to partners who have not answered -------
+APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]

@@ -20,6 +20,8 @@ class Profile:
     is_supervisor: bool
     is_dvq: bool
     is_admin: bool
+    # TFPB pages: landlords, communes, the community and the State's services (tfpb/scope.py)
+    is_tfpb: bool = False
 
 
 def profile_of(user):
@@ -36,6 +38,11 @@ def profile_of(user):
         is_supervisor=Role.SUPERVISOR in roles,
         is_dvq=Role.DVQ_OFFICER in roles,
         is_admin=user.is_staff or Role.ADMINISTRATOR in roles,
+        is_tfpb=bool(
+            user.is_staff
+            or Role.ADMINISTRATOR in roles
+            or (organisation and organisation.kind != OrganisationKind.CONTRACTOR)
+        ),
     )
     user._web_profile = profile
     return profile
@@ -50,6 +57,7 @@ MENU = [
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
     ("directory-home", _("Directory"), lambda p: True),
+    ("tfpb-home", _("TFPB"), lambda p: p.is_tfpb),
     ("admin:index", _("Administration"), lambda p: p.is_admin),
 ]
 

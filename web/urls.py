@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import web.views_directory as views_directory  # directory helper
+import web.views_tfpb as views_tfpb  # TFPB helper
 from gup.login_limits import LimitedAuthenticationForm
 from web import (
     views_exports,
@@ -82,6 +83,27 @@ urlpatterns = [
     path("directory/", views_directory.directory_home, name="directory-home"),
     path("directory/organisations/<slug:code>/", views_directory.organisation_chart, name="directory-org"),
     path("directory/referents/<int:pk>/", views_directory.referent_card, name="directory-referent"),
+    # TFPB abatement (web/views_tfpb/)
+    path("tfpb/", views_tfpb.tfpb_home, name="tfpb-home"),
+    path("tfpb/inbox/", views_tfpb.inbox, name="tfpb-inbox"),
+    path("tfpb/overview/", views_tfpb.overview, name="tfpb-overview"),
+    path("tfpb/overview.xlsx", views_tfpb.overview_xlsx, name="tfpb-overview-xlsx"),
+    path("tfpb/conventions/<int:pk>/programmes/", views_tfpb.create_programme, name="tfpb-programme-create"),
+    path("tfpb/programmes/<int:pk>/", views_tfpb.programme_detail, name="tfpb-programme"),
+    path("tfpb/programmes/<int:pk>/review/", views_tfpb.review_page, name="tfpb-review"),
+    path("tfpb/programmes/<int:pk>/chart.svg", views_tfpb.programme_chart, name="tfpb-chart"),
+    path("tfpb/programmes/<int:pk>/programme.xlsx", views_tfpb.programme_xlsx, name="tfpb-programme-xlsx"),
+    path("tfpb/programmes/<int:pk>/programme.pdf", views_tfpb.programme_pdf, name="tfpb-programme-pdf"),
+    path("tfpb/programmes/<int:pk>/actions/", views_tfpb.add_action, name="tfpb-action-add"),
+    path("tfpb/programmes/<int:pk>/submit/", views_tfpb.submit_programme, name="tfpb-submit"),
+    path(
+        "tfpb/programmes/<int:pk>/actions/<int:action_id>/realisation/",
+        views_tfpb.record_realisation,
+        name="tfpb-realisation",
+    ),
+    path("tfpb/programmes/<int:pk>/documents/", views_tfpb.add_document, name="tfpb-document-add"),
+    path("tfpb/programmes/<int:pk>/review/submit/", views_tfpb.submit_year_review, name="tfpb-review-submit"),
+    path("tfpb/reviews/<int:pk>/answer/", views_tfpb.answer_review, name="tfpb-answer"),
     path("mentions-legales/", views_legal.legal_notice, name="legal-notice"),
     path("donnees-personnelles/", views_legal.personal_data, name="personal-data"),
     path("accessibilite/", views_legal.accessibility, name="accessibility"),

@@ -18,6 +18,7 @@ from django.urls import get_resolver, reverse
 
 from directory.models import Referent
 from tests.factories import PASSWORD
+from tests.tfpb.builders import build_programme, build_tfpb
 from tests.web.browser import axe_violations
 from tests.web.conftest import ARTIFACTS, CSP_LISTENER
 from tests.web.test_browser_journeys import file_directly
@@ -49,6 +50,17 @@ NOT_PAGES = {
     "queue-assign": "POST-only action",
     "dvq-export": "CSV/XLSX export",
     "notification-read": "POST-only action",
+    "tfpb-overview-xlsx": "XLSX export",
+    "tfpb-programme-create": "POST-only action (its form is on tfpb-home)",
+    "tfpb-chart": "SVG image of tfpb-review (its numbers are in the table beside)",
+    "tfpb-programme-xlsx": "XLSX export",
+    "tfpb-programme-pdf": "PDF export",
+    "tfpb-action-add": "POST-only action (its form is on tfpb-programme)",
+    "tfpb-submit": "POST-only action",
+    "tfpb-realisation": "POST-only action (its forms are on tfpb-programme)",
+    "tfpb-document-add": "POST-only action",
+    "tfpb-review-submit": "POST-only action",
+    "tfpb-answer": "POST-only action (its form is on tfpb-programme)",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -70,6 +82,11 @@ PAGES = {
     "directory-home": (["commune"], None),
     "directory-org": (["commune"], lambda data: {"code": data["organisation"]}),
     "directory-referent": (["commune"], lambda data: {"pk": data["referent"]}),
+    "tfpb-home": (["landlord", "commune", "admin"], None),
+    "tfpb-inbox": (["commune"], None),
+    "tfpb-overview": (["admin"], None),
+    "tfpb-programme": (["landlord", "commune"], lambda data: {"pk": data["tfpb_programme"]}),
+    "tfpb-review": (["landlord", "admin"], lambda data: {"pk": data["tfpb_programme"]}),
 }
 
 # The admin pages the administrators use every day.
@@ -182,6 +199,7 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
         organisation=world.cu, unit=world.ctc, first_name="Camille", last_name="Martin", function="manager"
     )
     data = {"organisation": world.cu.code, "referent": referent.pk, "category": category.pk}
+    data["tfpb_programme"] = build_programme(build_tfpb(world), submit=True).pk  # TFPB: in review
     report = {"database": connection.vendor, "visits": [], "violations": []}
     visitor = Visitor(chromium, live_server.url, log_in_everyone(chromium, live_server.url))
 

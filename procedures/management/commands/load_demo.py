@@ -11,6 +11,7 @@ from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
+from tfpb.demo import load_tfpb
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             configuration = load_request_configuration()
             call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
             requests = {"requests": 0} if without_requests else load_requests()
+            load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
