@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "steering",
     "diagnostics",
     "tfpb",
+    "accounts",
     "api",
     "web",
     # After web/: viewflow ships templates (registration/login.html...) that must not replace ours.
@@ -339,3 +340,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- access and personal data (accounts/) --------------------------------------------------------
+# An invitation link works once, for this many days; a session ends after this idle time (each request
+# pushes the end back); closed requests older than the retention period are anonymised by the worker.
+GUP_INVITATION_VALID_DAYS = env_int("GUP_INVITATION_VALID_DAYS", 7)
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+GUP_PERSONAL_DATA_RETENTION_DAYS = env_int("GUP_PERSONAL_DATA_RETENTION_DAYS", 5 * 365)

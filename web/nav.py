@@ -20,6 +20,7 @@ class Profile:
     is_supervisor: bool
     is_dvq: bool
     is_admin: bool
+    is_referent: bool = False
 
 
 def profile_of(user):
@@ -36,6 +37,7 @@ def profile_of(user):
         is_supervisor=Role.SUPERVISOR in roles,
         is_dvq=Role.DVQ_OFFICER in roles,
         is_admin=user.is_staff or Role.ADMINISTRATOR in roles,
+        is_referent=Role.REFERENT in roles,
     )
     user._web_profile = profile
     return profile
@@ -50,6 +52,7 @@ MENU = [
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
     ("directory-home", _("Directory"), lambda p: True),
+    ("people", _("People"), lambda p: p.is_referent or p.is_admin),
     ("admin:index", _("Administration"), lambda p: p.is_admin),
 ]
 
