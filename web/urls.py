@@ -18,7 +18,7 @@ urlpatterns = [
     path("", views_work.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LimitedAuthenticationForm),
+        views_accounts.LoginView.as_view(authentication_form=LimitedAuthenticationForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

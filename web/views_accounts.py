@@ -5,6 +5,7 @@ accounts.actions; every list goes through accounts.scope."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -36,6 +37,13 @@ PAGE_SIZE = 50
 
 def _role_labels(roles):
     return [str(Role(role).label) for role in roles if role in Role.values]
+
+
+class LoginView(auth_views.LoginView):
+    """The login page, with the single sign-on button when it is configured."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "oidc_enabled": settings.OIDC_ENABLED}
 
 
 # --- invitation --------------------------------------------------------------------------------------
