@@ -25,7 +25,7 @@ def _int_b64(value):
 
 class Provider:
     CLIENT_ID = "gup-test-client"
-    CLIENT_SECRET = "gup-test-secret"  # noqa: S105 (a test provider's secret)
+    CLIENT_SECRET = "gup-test-secret"
     KID = "test-key-1"
 
     def __init__(self):
