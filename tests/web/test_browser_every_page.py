@@ -49,7 +49,7 @@ NOT_PAGES = {
     "queue-assign": "POST-only action",
     "dvq-export": "CSV/XLSX export",
     "notification-read": "POST-only action",
-    "invitation-accept": "needs a fresh single-use link: axe-core runs on it in tests/web/test_browser_accounts.py",
+    "invitation-accept": "needs a fresh single-use link: axe-core runs on it in test_browser_accounts.py",
     "people-invite": "POST-only action (its error state is checked in tests/web/test_browser_accounts.py)",
     "person-active": "POST-only action",
     "access-request-approve": "POST-only action (checked in tests/web/test_browser_accounts.py)",
