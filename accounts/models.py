@@ -122,3 +122,24 @@ class AccessRequest(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.status})"
+
+
+class RetentionRecord(models.Model):
+    """A closed request whose personal data the retention job removed (and the claim that stops two
+    workers treating it twice: one row per request)."""
+
+    request = models.OneToOneField(
+        "procedures.InterventionRequest",
+        on_delete=models.CASCADE,
+        related_name="retention_record",
+        verbose_name=_("request"),
+    )
+    anonymised_at = models.DateTimeField(_("anonymised"), default=timezone.now)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("retention record")
+        verbose_name_plural = _("retention records")
+
+    def __str__(self):
+        return f"{self.request_id} @ {self.anonymised_at:%Y-%m-%d}"

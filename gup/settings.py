@@ -348,6 +348,8 @@ GUP_INVITATION_VALID_DAYS = env_int("GUP_INVITATION_VALID_DAYS", 7)
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 GUP_PERSONAL_DATA_RETENTION_DAYS = env_int("GUP_PERSONAL_DATA_RETENTION_DAYS", 5 * 365)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["accounts.actions.personal_data.apply_retention"]
 
 # Single sign-on (OpenID Connect, accounts/oidc.py), off in the embedded default. ProConnect: the
 # issuer https://auth.agentconnect.gouv.fr/api/v2 (or its integration twin) and the scopes below.

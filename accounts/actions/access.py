@@ -194,7 +194,7 @@ def _create_account(invitation, *, username, first_name, last_name, password=Non
     ):
         raise InvalidFields({"token": _("This invitation link has already been used.")})
     RoleAssignment.objects.bulk_create([RoleAssignment(user=user, role=role) for role in invitation.roles])
-    target = f"user:{user.username}"
+    target = f"user:{user.pk}"
     for role in invitation.roles:
         _audit("role_assigned", target, invitation.invited_by, role=role, invitation=invitation.pk)
     _audit("invitation_accepted", target, user, invitation=invitation.pk, roles=list(invitation.roles))
@@ -397,7 +397,7 @@ def _set_active(person, active, acting_user, reason=""):
         person.save(update_fields=["is_active"])
         _audit(
             "person_reactivated" if active else "person_deactivated",
-            f"user:{person.username}",
+            f"user:{person.pk}",
             acting_user,
             old=not active,
             new=active,
@@ -435,7 +435,7 @@ def do_change_person_roles(person, roles, *, acting_user):
         _check_roles_grantable(added | removed, acting_user, person.organisation_id)
         RoleAssignment.objects.bulk_create([RoleAssignment(user=person, role=r) for r in sorted(added)])
         RoleAssignment.objects.filter(user=person, role__in=removed).delete()
-        target = f"user:{person.username}"
+        target = f"user:{person.pk}"
         for role in sorted(added):
             _audit("role_assigned", target, acting_user, role=role)
         for role in sorted(removed):
