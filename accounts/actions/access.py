@@ -155,9 +155,10 @@ def invitation_for_token(token, *, lock=False):
         pk, secret = signing.Signer(salt=TOKEN_SALT).unsign_object(token or "")
     except (signing.BadSignature, TypeError, ValueError):
         raise InvalidFields({"token": _("This invitation link is not valid.")}) from None
-    queryset = Invitation.objects.select_related("organisation", "unit")
-    if lock:
-        queryset = queryset.select_for_update()
+    # locked alone: PostgreSQL cannot lock the nullable side of the unit's outer join
+    queryset = (
+        Invitation.objects.select_for_update() if lock else Invitation.objects.select_related("organisation")
+    )
     invitation = queryset.filter(pk=pk).first()
     if invitation is None or not constant_time_compare(invitation.secret, str(secret)):
         raise InvalidFields({"token": _("This invitation link is not valid.")})
@@ -238,7 +239,6 @@ def do_accept_invitation_by_sso(email, claims, *, acting_user=None):
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update()
-            .select_related("organisation", "unit")
             .filter(email__iexact=email, accepted_at=None, expires_at__gt=timezone.now())
             .order_by("-created_at", "-pk")
             .first()

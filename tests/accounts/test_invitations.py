@@ -104,7 +104,7 @@ def test_accepting_creates_the_account_with_its_roles_once(people):
     assert user.check_password(GOOD_PASSWORD)
     invitation.refresh_from_db()
     assert invitation.accepted_user == user and invitation.accepted_at is not None
-    grants = DirectoryAuditEntry.objects.filter(event="role_assigned", target="user:lea.martin")
+    grants = DirectoryAuditEntry.objects.filter(event="role_assigned", target=f"user:{user.pk}")
     assert sorted(grants.values_list("data__role", flat=True)) == ["referent", "requester"]
     assert {entry.actor for entry in grants} == {people.referent}
     assert DirectoryAuditEntry.objects.filter(event="invitation_accepted", actor=user).count() == 1

@@ -21,7 +21,7 @@ def test_a_referent_changes_roles_within_their_own_one_audit_entry_each(people):
     assert set(RoleAssignment.objects.filter(user=people.requester).values_list("role", flat=True)) == {
         Role.REFERENT
     }
-    entries = DirectoryAuditEntry.objects.filter(target="user:requester").order_by("pk")
+    entries = DirectoryAuditEntry.objects.filter(target=f"user:{people.requester.pk}").order_by("pk")
     assert [(e.event, e.data["role"], e.actor) for e in entries] == [
         ("role_assigned", Role.REFERENT, people.referent),
         ("role_removed", Role.REQUESTER, people.referent),
