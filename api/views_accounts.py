@@ -14,19 +14,27 @@ from accounts import actions
 from accounts.models import AccessRequest, Invitation
 from accounts.scope import access_requests_visible_to, invitations_visible_to, people_visible_to
 from api.views_base import GenericApiViewSet
-from directory.models import RoleAssignment
+from directory.models import RoleAssignment, User
 from directory.roles import Role
 
 
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    username = serializers.CharField(read_only=True)
-    first_name = serializers.CharField(read_only=True)
-    last_name = serializers.CharField(read_only=True)
+class PersonSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
     roles = serializers.SerializerMethodField()
-    last_login = serializers.DateTimeField(read_only=True)
-    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "organisation",
+            "roles",
+            "last_login",
+            "is_active",
+        ]
+        read_only_fields = fields
 
     def get_roles(self, person) -> list[str]:
         return [assignment.role for assignment in person.role_assignments.all()]
