@@ -85,6 +85,11 @@ class Backend(OIDCAuthenticationBackend):
     def update_user(self, user, claims):
         return user
 
+    def get_user(self, user_id):
+        """The session's user, refused once deactivated (the library's own does not check)."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def verify_token(self, token, **kwargs):
         payload = super().verify_token(token, **kwargs)
         issuer = (self.get_settings("OIDC_ISSUER", "") or "").rstrip("/")

@@ -53,6 +53,9 @@ def test_an_existing_account_signs_in_by_its_email(people, client, provider):
     response = _sign_in(client, provider)
     assert response.status_code == 302 and response["Location"] == reverse("home")
     assert int(client.session["_auth_user_id"]) == people.requester.pk
+    assert client.get(reverse("notification-list")).status_code == 200
+    actions.do_deactivate_person(people.requester, acting_user=people.referent)
+    assert client.get(reverse("notification-list")).status_code == 302  # the SSO session ends too
 
 
 def test_an_invited_person_gets_their_account_through_single_sign_on(people, client, provider):
