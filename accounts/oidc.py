@@ -125,8 +125,8 @@ class CallbackView(OIDCAuthenticationCallbackView):
         _require_enabled()
         try:
             return super().dispatch(request, *args, **kwargs)
-        except SuspiciousOperation:
-            logger.warning("oidc login refused: invalid state, nonce or id_token")
+        except (SuspiciousOperation, requests.RequestException):
+            logger.warning("oidc login refused: invalid state, nonce, code or id_token")
             messages.error(
                 request,
                 _(

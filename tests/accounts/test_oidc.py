@@ -29,7 +29,7 @@ def provider(settings):
         oidc._discovery_cache.clear()
 
 
-def _sign_in(client, provider, *, state=None):
+def _sign_in(client, provider, *, state=None, code=None):
     start = client.get(reverse("oidc_authentication_init"))
     assert start.status_code == 302 and start["Location"].startswith(provider.issuer + "/authorize?")
     query = parse_qs(urlparse(start["Location"]).query)
@@ -39,7 +39,7 @@ def _sign_in(client, provider, *, state=None):
     callback = parse_qs(urlparse(answer.headers["Location"]).query)
     return client.get(
         reverse("oidc_authentication_callback"),
-        {"code": callback["code"][0], "state": state or callback["state"][0]},
+        {"code": code or callback["code"][0], "state": state or callback["state"][0]},
     )
 
 
@@ -122,3 +122,13 @@ def test_single_sign_on_is_off_by_default(client, db, settings):
     settings.OIDC_ENABLED = False
     assert client.get(reverse("oidc_authentication_init")).status_code == 404
     assert "connexion unique" not in client.get(reverse("login")).content.decode()
+
+
+def test_a_tampered_code_is_refused_by_the_provider_and_in_french(people, client, provider):
+    actions.do_invite_person(people.commune, "x@mantes.test", [Role.REQUESTER], acting_user=people.referent)
+    provider.identity = {"sub": "pc-5", "email": "x@mantes.test"}
+    before = counts()
+    response = _sign_in(client, provider, code="forged-code")
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert "Connexion unique refusée" in _message(response, client)
+    assert "_auth_user_id" not in client.session and counts() == before
