@@ -2,7 +2,15 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import views_auth, views_directory, views_procedures, views_requests, views_tfpb, views_webhooks
+from api import (
+    views_accounts,
+    views_auth,
+    views_directory,
+    views_procedures,
+    views_requests,
+    views_tfpb,
+    views_webhooks,
+)
 from api.routing import ResolveView  # directory helper: routing resolver
 
 app_name = "api"
@@ -23,6 +31,9 @@ router.register("tfpb/axes", views_tfpb.AxisViewSet, basename="tfpb-axis")
 router.register("tfpb/conventions", views_tfpb.ConventionViewSet, basename="tfpb-convention")
 router.register("tfpb/programmes", views_tfpb.ProgrammeViewSet, basename="tfpb-programme")
 router.register("tfpb/partner-reviews", views_tfpb.PartnerReviewViewSet, basename="tfpb-partner-review")
+router.register("people", views_accounts.PersonViewSet, basename="person")
+router.register("invitations", views_accounts.InvitationViewSet, basename="invitation")
+router.register("access-requests", views_accounts.AccessRequestViewSet, basename="access-request")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 

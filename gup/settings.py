@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "steering",
     "diagnostics",
     "tfpb",
+    "accounts",
     "api",
     "web",
     # After web/: viewflow ships templates (registration/login.html...) that must not replace ours.
@@ -346,3 +347,29 @@ LOGGING = {
 APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]
+# --- access and personal data (accounts/) --------------------------------------------------------
+# An invitation link works once, for this many days; a session ends after this idle time (each request
+# pushes the end back); closed requests older than the retention period are anonymised by the worker.
+GUP_INVITATION_VALID_DAYS = env_int("GUP_INVITATION_VALID_DAYS", 7)
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+GUP_PERSONAL_DATA_RETENTION_DAYS = env_int("GUP_PERSONAL_DATA_RETENTION_DAYS", 5 * 365)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["accounts.actions.personal_data.apply_retention"]
+
+# Single sign-on (OpenID Connect, accounts/oidc.py), off in the embedded default. ProConnect: the
+# issuer https://auth.agentconnect.gouv.fr/api/v2 (or its integration twin) and the scopes below.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+OIDC_ISSUER = env_str("OIDC_ISSUER", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email given_name usual_name siret")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticateView"
+OIDC_CALLBACK_CLASS = "accounts.oidc.CallbackView"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+if OIDC_ENABLED:
+    if PRODUCTION and not (OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+        raise ImproperlyConfigured("OIDC_ENABLED needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.oidc.Backend"]

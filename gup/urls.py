@@ -16,5 +16,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("api.urls")),
     path("open311/v2/", include("api.open311_urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),  # single sign-on, 404 unless OIDC_ENABLED
     path("", include("web.urls")),
 ]

@@ -22,6 +22,7 @@ class Profile:
     is_admin: bool
     # TFPB pages: landlords, communes, the community and the State's services (tfpb/scope.py)
     is_tfpb: bool = False
+    is_referent: bool = False
 
 
 def profile_of(user):
@@ -43,6 +44,7 @@ def profile_of(user):
             or Role.ADMINISTRATOR in roles
             or (organisation and organisation.kind != OrganisationKind.CONTRACTOR)
         ),
+        is_referent=Role.REFERENT in roles,
     )
     user._web_profile = profile
     return profile
@@ -58,6 +60,7 @@ MENU = [
     ("map", _("Map"), lambda p: True),
     ("directory-home", _("Directory"), lambda p: True),
     ("tfpb-home", _("TFPB"), lambda p: p.is_tfpb),
+    ("people", _("People"), lambda p: p.is_referent or p.is_admin),
     ("admin:index", _("Administration"), lambda p: p.is_admin),
 ]
 

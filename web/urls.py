@@ -5,6 +5,7 @@ import web.views_directory as views_directory  # directory helper
 import web.views_tfpb as views_tfpb  # TFPB helper
 from gup.login_limits import LimitedAuthenticationForm
 from web import (
+    views_accounts,
     views_exports,
     views_geocode,
     views_legal,
@@ -18,10 +19,23 @@ urlpatterns = [
     path("", views_work.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LimitedAuthenticationForm),
+        views_accounts.LoginView.as_view(authentication_form=LimitedAuthenticationForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/request-access/", views_accounts.access_request_new, name="access-request"),
+    path("accounts/invitation/<str:token>/", views_accounts.invitation_accept, name="invitation-accept"),
+    path("people/", views_accounts.people, name="people"),
+    path("people/invite/", views_accounts.people_invite, name="people-invite"),
+    path("people/<int:pk>/active/", views_accounts.person_active, name="person-active"),
+    path(
+        "people/requests/<int:pk>/approve/",
+        views_accounts.access_request_approve,
+        name="access-request-approve",
+    ),
+    path(
+        "people/requests/<int:pk>/refuse/", views_accounts.access_request_refuse, name="access-request-refuse"
+    ),
     path(
         "accounts/password/",
         # web/account/, not registration/: the admin's templates of that name come first in the loader

@@ -61,6 +61,11 @@ NOT_PAGES = {
     "tfpb-document-add": "POST-only action",
     "tfpb-review-submit": "POST-only action",
     "tfpb-answer": "POST-only action (its form is on tfpb-programme)",
+    "invitation-accept": "needs a fresh single-use link: axe-core runs on it in test_browser_accounts.py",
+    "people-invite": "POST-only action (its error state is checked in tests/web/test_browser_accounts.py)",
+    "person-active": "POST-only action",
+    "access-request-approve": "POST-only action (checked in tests/web/test_browser_accounts.py)",
+    "access-request-refuse": "POST-only action",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -70,6 +75,8 @@ LIST_PAGES = {"home", "request-list", "queue", "dvq-dashboard", "notification-li
 PAGES = {
     "home": (ROLES, None),
     "login": (["anonymous"], None),
+    "access-request": (["anonymous"], None),
+    "people": (["commune", "admin"], None),
     "password_change": (["commune"], None),
     "password_change_done": (["commune"], None),
     "map": (["commune", "ctc"], None),

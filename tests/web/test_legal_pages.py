@@ -73,13 +73,15 @@ def test_the_personal_data_page_states_the_retention_configured_and_what_is_neve
     client, db, settings
 ):
     settings.LOGIN_FAILURE_WINDOW_SECONDS = 1800
-    settings.SESSION_COOKIE_AGE = 3 * 86400
+    settings.SESSION_COOKIE_AGE = 3 * 3600
     settings.GUP_AUTO_CLOSE_DAYS = 7
+    settings.GUP_PERSONAL_DATA_RETENTION_DAYS = 1000
     body = text(client.get(reverse("personal-data")))
     assert "Compteurs d’échecs de connexion : 30 minutes à partir du premier échec." in body
-    assert "Session connectée : 3 jours au plus." in body
+    assert "Session connectée : se termine après 3 heures sans activité." in body
     assert "Une demande marquée terminée est clôturée après 7 jours." in body
-    assert "ne sont aujourd’hui supprimés par aucun traitement automatique" in body
+    assert "anonymisées 1000 jours après la clôture" in body
+    assert "Les comptes ne sont jamais supprimés automatiquement" in body
     assert "mission d’intérêt public" in body
     settings.LOGIN_MAX_FAILURES = settings.LOGIN_MAX_FAILURES_PER_ADDRESS = 0
     body = text(client.get(reverse("personal-data"), **EN))

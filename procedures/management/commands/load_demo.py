@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils.module_loading import import_string
 
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
             requests = {"requests": 0} if without_requests else load_requests()
             load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
+            import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "

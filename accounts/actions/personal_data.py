@@ -1,0 +1,226 @@
+"""Personal data: a person's export, their anonymisation on request, and the retention job.
+
+- ``export_person_data(person)``: what the product holds about one person, as JSON-ready data.
+- ``do_anonymise_person(person, *, acting_user)``: an administrator (or the system) replaces the
+  person's name, e-mail, phone and job title, deactivates the account and takes its roles; the
+  account row stays, so the audit trail keeps who acted as a pseudonymous id (``anonyme-<id>``).
+- ``apply_retention(now=None, dry_run=False)`` (worker job): closed requests older than
+  GUP_PERSONAL_DATA_RETENTION_DAYS lose the link to their requester and agent, their comments' authors,
+  the e-mail addresses and phone numbers in their free text, their photos and documents, and their
+  in-app notifications. Each request is claimed by inserting its ``RetentionRecord`` (unique), so two
+  workers never treat it twice. A dry run says what would change and writes nothing.
+"""
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import conf
+from accounts.actions.access import _audit, _check
+from accounts.models import AccessRequest, Invitation, RetentionRecord
+from accounts.rules import is_administrator
+from directory.models import DirectoryAuditEntry, RoleAssignment, User
+
+REDACTED = "[…]"
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE_RE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
+
+
+def scrub(text):
+    """The text without the e-mail addresses and French phone numbers it holds."""
+    return PHONE_RE.sub(REDACTED, EMAIL_RE.sub(REDACTED, text or ""))
+
+
+def pseudonym(person):
+    return f"anonyme-{person.pk}"
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def _when(value):
+    return value.isoformat() if value else None
+
+
+def export_person_data(person):
+    """Everything the product holds about ``person`` (account, roles, access, requests, comments,
+    notifications, audit entries as actor), JSON-ready."""
+    from engine.models import AuditEntry, Comment
+    from procedures.models import InterventionRequest, Notification
+
+    email = person.email
+    return {
+        "account": {
+            "id": person.pk,
+            "username": person.username,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "email": email,
+            "phone": person.phone,
+            "job_title": person.job_title,
+            "organisation": person.organisation.name if person.organisation_id else None,
+            "unit": person.unit.name if person.unit_id else None,
+            "is_active": person.is_active,
+            "date_joined": _when(person.date_joined),
+            "last_login": _when(person.last_login),
+        },
+        "roles": sorted(RoleAssignment.objects.filter(user=person).values_list("role", flat=True)),
+        "invitations": [
+            {"organisation": i.organisation.name, "roles": i.roles, "created_at": _when(i.created_at)}
+            for i in Invitation.objects.filter(email__iexact=email).select_related("organisation")
+        ]
+        if email
+        else [],
+        "access_requests": [
+            {
+                "organisation": r.organisation.name,
+                "job_title": r.job_title,
+                "reason": r.reason,
+                "status": r.status,
+                "created_at": _when(r.created_at),
+            }
+            for r in AccessRequest.objects.filter(email__iexact=email).select_related("organisation")
+        ]
+        if email
+        else [],
+        "requests_filed": list(
+            InterventionRequest.objects.filter(requester=person)
+            .order_by("pk")
+            .values_list("reference", flat=True)
+        ),
+        "requests_handled": list(
+            InterventionRequest.objects.filter(handler_agent=person)
+            .order_by("pk")
+            .values_list("reference", flat=True)
+        ),
+        "comments": [
+            {"case": c.case_id, "body": c.body, "created_at": _when(c.created_at)}
+            for c in Comment.objects.filter(author=person).order_by("pk")
+        ],
+        "notifications": [
+            {"text": n.text, "created_at": _when(n.created_at), "read_at": _when(n.read_at)}
+            for n in Notification.objects.filter(user=person).order_by("pk")
+        ],
+        "audit_as_actor": [
+            {"event": e.event, "target": e.target, "at": _when(e.at)}
+            for e in DirectoryAuditEntry.objects.filter(actor=person).order_by("pk")
+        ]
+        + [
+            {"event": e.event, "case": e.case_id, "at": _when(e.at)}
+            for e in AuditEntry.objects.filter(actor=person).order_by("pk")
+        ],
+    }
+
+
+# --- anonymisation on request ---------------------------------------------------------------------
+
+
+def may_anonymise_person(acting_user, person):
+    return acting_user is None or (is_administrator(acting_user) and acting_user.pk != person.pk)
+
+
+def do_anonymise_person(person, *, acting_user):
+    """Anonymise an account on its owner's request (GDPR art. 17): names, e-mail, phone and job title
+    replaced, password unusable, deactivated, roles taken (each audited); their invitations and access
+    requests lose their names and e-mail. The row and its id stay for the audit trail."""
+    _check(may_anonymise_person(acting_user, person), _("Only an administrator may anonymise an account."))
+    with transaction.atomic():
+        person = User.objects.select_for_update().get(pk=person.pk)
+        email = person.email
+        target = f"user:{person.pk}"
+        for role in sorted(RoleAssignment.objects.filter(user=person).values_list("role", flat=True)):
+            _audit("role_removed", target, acting_user, role=role, reason="anonymised")
+        RoleAssignment.objects.filter(user=person).delete()
+        person.username = pseudonym(person)
+        person.first_name = person.last_name = person.phone = person.job_title = ""
+        person.email = ""
+        person.is_active = False
+        person.set_unusable_password()
+        person.save()
+        if email:
+            Invitation.objects.filter(email__iexact=email).update(
+                email=f"{pseudonym(person)}@invalid", first_name="", last_name=""
+            )
+            AccessRequest.objects.filter(email__iexact=email).update(
+                email=f"{pseudonym(person)}@invalid", first_name=REDACTED, last_name=REDACTED, reason=REDACTED
+            )
+        _audit("person_anonymised", target, acting_user, pseudonym=pseudonym(person))
+    return person
+
+
+# --- retention --------------------------------------------------------------------------------------
+
+
+def _due_requests(now, batch):
+    from procedures.models import InterventionRequest
+
+    limit = now - conf.retention_period()
+    return list(
+        InterventionRequest.objects.filter(closed_at__lt=limit, retention_record__isnull=True)
+        .select_related("case")
+        .order_by("closed_at", "pk")[:batch]
+    )
+
+
+def _anonymise_request(request, now):
+    from engine.models import Attachment, Comment
+    from procedures.models import Notification, RequestFollower, RequestMessage
+    from procedures.search import search_text_of
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = RetentionRecord.objects.create(request=request, anonymised_at=now)
+        except IntegrityError:
+            return None  # another worker claimed it
+        changes = {
+            "requester": request.requester_id is not None,
+            "agent": request.handler_agent_id is not None,
+        }
+        description = scrub(request.description)
+        type(request).objects.filter(pk=request.pk).update(
+            requester=None,
+            handler_agent=None,
+            description=description,
+            resolution_note=scrub(request.resolution_note),
+            search_text=search_text_of(description, request.address),
+        )
+        RequestFollower.objects.filter(request=request).update(user=None)
+        for message in RequestMessage.objects.filter(request=request):
+            RequestMessage.objects.filter(pk=message.pk).update(author=None, body=scrub(message.body))
+        comments = list(Comment.objects.filter(case_id=request.case_id))
+        for comment in comments:
+            Comment.objects.filter(pk=comment.pk).update(author=None, body=scrub(comment.body))
+        attachments = list(Attachment.objects.filter(case_id=request.case_id))
+        for attachment in attachments:
+            name = attachment.file.name
+            attachment.delete()
+            if name:
+                transaction.on_commit(lambda name=name, storage=attachment.file.storage: storage.delete(name))
+        notifications = Notification.objects.filter(request=request).delete()[0]
+        changes.update(comments=len(comments), files_deleted=len(attachments), notifications=notifications)
+        RetentionRecord.objects.filter(pk=record.pk).update(changes=changes)
+        _audit("request_anonymised", f"request:{request.reference}", None, **changes)
+    return changes
+
+
+def apply_retention(now=None, dry_run=False, batch=200):
+    """Worker job. Returns how many requests were anonymised (a dry run: the list of what would be)."""
+    now = now or timezone.now()
+    due = _due_requests(now, batch)
+    if dry_run:
+        from engine.models import Attachment
+
+        return [
+            {
+                "request": request.reference,
+                "closed_at": _when(request.closed_at),
+                "requester": request.requester_id is not None,
+                "agent": request.handler_agent_id is not None,
+                "files_to_delete": Attachment.objects.filter(case_id=request.case_id).count(),
+            }
+            for request in due
+        ]
+    return sum(1 for request in due if _anonymise_request(request, now) is not None)
