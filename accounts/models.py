@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _new_secret():
@@ -70,7 +71,7 @@ class Invitation(models.Model):
 
 class AccessRequestStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
-    APPROVED = "approved", _("Approved")
+    APPROVED = "approved", pgettext_lazy("access request", "Approved")
     REFUSED = "refused", _("Refused")
 
 

@@ -17,7 +17,7 @@ BRACED = re.compile(r"{\w+}")
 
 
 def read_po(path):
-    """Entries of a .po file: {msgid, plural, msgstr: {index: text}, fuzzy}; no header, no obsolete."""
+    """Entries of a .po file: {context, msgid, plural, msgstr: {index: text}, fuzzy}; no header/obsolete."""
     entries, entry, field = [], None, None
 
     def close():
@@ -32,11 +32,13 @@ def read_po(path):
         if line.startswith("#~"):
             continue
         if entry is None:
-            entry = {"msgid": None, "plural": None, "msgstr": {}, "fuzzy": False}
+            entry = {"context": None, "msgid": None, "plural": None, "msgstr": {}, "fuzzy": False}
         if line.startswith("#,"):
             entry["fuzzy"] = "fuzzy" in line
         elif line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            field, entry["context"] = "context", ast.literal_eval(line[8:])
         elif line.startswith("msgid_plural "):
             field, entry["plural"] = "plural", ast.literal_eval(line[13:])
         elif line.startswith("msgid "):
@@ -82,7 +84,9 @@ def test_the_committed_mo_is_compiled_from_the_current_po():
         compiled = gettext.GNUTranslations(handle)
     stale = []
     for entry in read_po(LC_MESSAGES / "django.po"):
-        if entry["plural"]:
+        if entry["context"]:
+            pairs = [(compiled.pgettext(entry["context"], entry["msgid"]), entry["msgstr"][0])]
+        elif entry["plural"]:
             pairs = [
                 (compiled.ngettext(entry["msgid"], entry["plural"], n), entry["msgstr"][i])
                 for i, n in ((0, 1), (1, 2))
