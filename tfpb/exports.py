@@ -5,6 +5,7 @@ stores Decimal values as given)."""
 
 import base64
 import io
+from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from openpyxl.styles import Font
 
 from tfpb import figures
 
+PDF_CSS = Path(__file__).resolve().parent / "static" / "tfpb" / "programme_pdf.css"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EURO = '#,##0.00 "€"'
 
@@ -164,7 +166,7 @@ def review_context(programme):
 
 
 def programme_pdf(programme, request=None):
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     html = render_to_string("web/tfpb/programme_pdf.html", review_context(programme), request=request)
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(PDF_CSS))])

@@ -132,7 +132,19 @@ def test_lists_are_scoped_and_out_of_scope_is_404(tfpb, as_user, django_assert_m
     other_commune = as_user(tfpb.world.commune_2_user)
     assert other_commune.get(f"{BASE}/conventions/{tfpb.convention.pk}/").status_code == 404
     commune = as_user(tfpb.world.commune_user)
-    assert [c["id"] for c in commune.get(f"{BASE}/conventions/").json()["results"]] == [tfpb.convention.pk]
+    with django_assert_max_num_queries(8):
+        conventions = commune.get(f"{BASE}/conventions/").json()["results"]
+    assert [c["id"] for c in conventions] == [tfpb.convention.pk]
+    landlord.post(
+        f"{BASE}/programmes/{created['id']}/actions/",
+        {"axis": "waste", "title": "A", "planned_amount_eur": "1"},
+    )
+    assert landlord.post(f"{BASE}/programmes/{created['id']}/submit/").status_code == 200
+    with django_assert_max_num_queries(8):
+        reviews = commune.get(f"{BASE}/partner-reviews/").json()["results"]
+    assert [r["programme"] for r in reviews] == [created["id"]] and reviews[0]["stage"] == "programme"
+    assert outsider.get(f"{BASE}/partner-reviews/").json()["results"] == []
+    assert outsider.get(f"{BASE}/partner-reviews/{reviews[0]['id']}/").status_code == 404
     with django_assert_max_num_queries(12):
         response = landlord.get(f"{BASE}/programmes/")
     assert response.status_code == 200 and len(response.json()["results"]) == 1
