@@ -9,6 +9,7 @@ from steering.actions.follow_up import (  # noqa: F401
     may_create_action,
     send_action_reminders,
 )
+from steering.actions.guide import do_save_guide_page, may_edit_guide  # noqa: F401
 from steering.actions.meetings import (  # noqa: F401
     do_add_agenda_item,
     do_answer_invitation,
@@ -34,4 +35,3 @@ from steering.actions.questionnaires import (  # noqa: F401
     send_questionnaire_reminders,
 )
 from steering.actions.recommendations import do_answer_recommendation, do_create_recommendation  # noqa: F401
-from steering.actions.guide import do_save_guide_page, may_edit_guide  # noqa: F401, E402

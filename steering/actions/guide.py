@@ -35,10 +35,7 @@ def do_save_guide_page(
         invalid(**errors)
     with transaction.atomic():
         created = page is None
-        if created:
-            page = GuidePage(version=0)
-        else:
-            page = GuidePage.objects.select_for_update().get(pk=page.pk)
+        page = GuidePage(version=0) if created else GuidePage.objects.select_for_update().get(pk=page.pk)
         changed = created or (page.title, page.body, page.slug) != (title.strip(), body, slug)
         page.slug, page.title, page.body = slug, title.strip(), body
         if changed:
