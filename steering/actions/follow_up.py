@@ -200,6 +200,16 @@ def do_change_action_status(action, *, status, reason="", acting_user):
         action.status = status
         action.abandon_reason = reason if status == ActionStatus.ABANDONED else ""
         action.save(update_fields=["status", "abandon_reason"])
+        if action.is_open:
+            _put_on_next_agenda(action)
+        else:  # a closed action leaves the agendas of the meetings still to come
+            upcoming = list(
+                action.agenda_items.filter(
+                    meeting__status=MeetingStatus.PLANNED, meeting__starts_at__gt=timezone.now()
+                ).values_list("meeting_id", flat=True)
+            )
+            action.agenda_items.filter(meeting_id__in=upcoming).delete()
+            action.discussed_at.remove(*upcoming)
         audit("action_status_changed", _target(action), acting_user, old=old, new=status, reason=reason)
     return action
 

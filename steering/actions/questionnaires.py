@@ -213,6 +213,7 @@ def do_save_answers(questionnaire, *, commune, answers, files=None, submit=False
         _("You may not answer this questionnaire for this commune."),
     )
     now = timezone.now()
+    questionnaire = Questionnaire.objects.get(pk=questionnaire.pk)  # its sending state as stored
     if questionnaire.sent_at is None:
         invalid(questionnaire=_("This questionnaire has not been sent."))
     if now > questionnaire.deadline:
