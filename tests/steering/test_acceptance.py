@@ -160,6 +160,7 @@ def test_a_workshop_from_questionnaire_to_the_follow_up_of_its_actions(people, t
         acting_user=w.dvq_officer,
     )
     actions.do_change_action_status(done, status=ActionStatus.DONE, acting_user=w.dvq_officer)
+    actions.do_change_action_status(signage, status=ActionStatus.IN_PROGRESS, acting_user=w.commune_user)
     assert collect.meeting == workshop
     # the open actions are on the next workshop's agenda (the done one is not)
     agenda = list(next_workshop.agenda_items.values_list("action__title", flat=True))
