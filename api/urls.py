@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import views_auth, views_directory, views_procedures, views_requests, views_webhooks
+from api import views_auth, views_directory, views_procedures, views_requests, views_steering, views_webhooks
 from api.routing import ResolveView  # directory helper: routing resolver
 
 app_name = "api"
@@ -21,6 +21,12 @@ router.register("perimeters", views_directory.PerimeterViewSet, basename="perime
 router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
+router.register("steering/meeting-kinds", views_steering.MeetingKindViewSet, basename="meeting-kind")
+router.register("steering/meetings", views_steering.MeetingViewSet, basename="meeting")
+router.register("steering/actions", views_steering.ActionViewSet, basename="steering-action")
+router.register("steering/questionnaires", views_steering.QuestionnaireViewSet, basename="questionnaire")
+router.register("steering/answers", views_steering.ResponseViewSet, basename="questionnaire-answer")
+router.register("steering/recommendations", views_steering.RecommendationViewSet, basename="recommendation")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

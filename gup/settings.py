@@ -339,3 +339,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- GUP steering (steering/conf.py lists the STEERING_* settings and their defaults) -------------
+STEERING_DOCUMENT_MAX_BYTES = env_int("STEERING_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+STEERING_ACTION_REMINDER_DAYS = env_int("STEERING_ACTION_REMINDER_DAYS", 7)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["steering.actions.send_action_reminders", "steering.actions.send_questionnaire_reminders"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "MeetingStatusEnum": "steering.models.MeetingStatus",
+        "ActionStatusEnum": "steering.models.ActionStatus",
+        "RecommendationStatusEnum": "steering.models.RecommendationStatus",
+        "ResponseStatusEnum": "steering.models.ResponseStatus",
+        "MeetingDocumentKindEnum": "steering.models.DocumentKind",
+        "MeetingAnswerEnum": "steering.models.Answer",
+    }
+)
