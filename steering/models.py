@@ -535,3 +535,21 @@ class GuidePageVersion(models.Model):
 
     def __str__(self):
         return f"{self.title} (v{self.number})"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar feed address: only the SHA-256 of its key is stored (the address is shown
+    once, when it is made; making a new one revokes the old)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return str(self.user)

@@ -49,6 +49,7 @@ MENU = [
     ("queue", _("My queue"), lambda p: p.is_handler),
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
+    ("steering-meetings", _("Steering"), lambda p: True),
     ("directory-home", _("Directory"), lambda p: True),
     ("admin:index", _("Administration"), lambda p: p.is_admin),
 ]

@@ -419,3 +419,36 @@ def steering_committees_without_technical_committee(year):
         if not prepared:
             missing.append(committee)
     return missing
+
+
+def may_reset_calendar_feed(user, owner):
+    return user is not None and user.is_active and user.pk == owner.pk
+
+
+def do_reset_calendar_feed(owner, *, acting_user):
+    """Make the user's secret feed address (revoking the previous one); returns the key, shown once."""
+    import hashlib
+    import secrets
+
+    from steering.models import CalendarFeed
+
+    check(may_reset_calendar_feed(acting_user, owner), _("You may only manage your own calendar feed."))
+    key = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    with transaction.atomic():
+        CalendarFeed.objects.update_or_create(
+            user=owner, defaults={"key_hash": digest, "created_at": timezone.now()}
+        )
+        audit("calendar_feed_reset", f"user:{owner.pk}", acting_user)
+    return key
+
+
+def feed_owner(key):
+    """The active user whose feed key this is, or None."""
+    import hashlib
+
+    from steering.models import CalendarFeed
+
+    digest = hashlib.sha256((key or "").encode()).hexdigest()
+    feed = CalendarFeed.objects.filter(key_hash=digest, user__is_active=True).select_related("user").first()
+    return feed.user if feed else None
