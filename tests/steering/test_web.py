@@ -71,7 +71,7 @@ def test_the_secret_calendar_feed_lists_the_users_meetings_and_a_new_address_rev
 def test_the_follow_up_list_filters_and_shows_only_the_scope(
     people, now, client, django_assert_max_num_queries
 ):
-    made, other = follow_up_actions(people)
+    _made, other = follow_up_actions(people)
     logged_in(client, people.commune_user)
     with django_assert_max_num_queries(12):
         page = text(client.get("/steering/actions/"))
