@@ -116,4 +116,13 @@ urlpatterns = [
         views_steering.questionnaire_export,
         name="steering-questionnaire-export",
     ),
+    path("guide/", views_steering.guide_list, name="guide-list"),
+    path("guide/<slug:slug>/", views_steering.guide_page, name="guide-page"),
+    path("guide/<slug:slug>/versions/<int:number>/", views_steering.guide_version, name="guide-version"),
+    path("steering/recommendations/", views_steering.recommendation_list, name="steering-recommendations"),
+    path(
+        "steering/recommendations.xlsx",
+        views_steering.recommendation_export,
+        name="steering-recommendations-export",
+    ),
 ]

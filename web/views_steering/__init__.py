@@ -3,7 +3,14 @@ documents, each user's secret iCalendar feed), the follow-up of actions, the com
 form and the organiser's compiled answers (printable, XLSX). Lists and details go through
 ``steering.scope``; every change calls ``steering.actions``."""
 
-from web.views_steering.follow_up import action_detail, action_list, action_status  # noqa: F401
+from web.views_steering.follow_up import (  # noqa: F401
+    action_detail,
+    action_list,
+    action_status,
+    recommendation_export,
+    recommendation_list,
+)
+from web.views_steering.guide import guide_list, guide_page, guide_version  # noqa: F401
 from web.views_steering.meetings import (  # noqa: F401
     calendar_feed,
     calendar_feed_reset,

@@ -140,3 +140,60 @@ def action_status(request, pk):
             messages.success(request, _("The action's status is changed."))
             return redirect("steering-action", pk=action.pk)
     return _detail(request, action, form, status=400)
+
+
+def _recommendations(request):
+    from steering.models import Recommendation
+
+    return scope.recommendations_visible_to(
+        request.user, Recommendation.objects.select_related("qpv").order_by("-created_at", "pk")
+    )
+
+
+@login_required
+@require_GET
+def recommendation_list(request):
+    return render(
+        request, "web/steering/recommendation_list.html", {"recommendations": _recommendations(request)[:500]}
+    )
+
+
+@login_required
+@require_GET
+def recommendation_export(request):
+    import io
+
+    from django.http import HttpResponse
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Recommendations")[:31]
+    sheet.append(
+        [
+            _("Project or QPV"),
+            _("Management issue"),
+            _("Recommendation"),
+            _("Source"),
+            _("Status"),
+            _("Answer"),
+        ]
+    )
+    for row in _recommendations(request):
+        sheet.append(
+            [
+                row.project or (row.qpv.name if row.qpv else ""),
+                row.issue,
+                row.recommendation,
+                row.source,
+                row.get_status_display(),
+                row.answer,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="preconisations.xlsx"'
+    return response
