@@ -132,6 +132,7 @@ def _detail(request, meeting, form=None, status=200):
         and meeting.status == "planned"
         and meeting.starts_at > timezone.now(),
         "sees_everything": scope.sees_everything(request.user),
+        "to_answer": scope.questionnaires_visible_to(request.user).filter(meeting=meeting).first(),
     }
     return render(request, "web/steering/meeting_detail.html", context, status=status)
 

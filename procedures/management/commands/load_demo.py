@@ -11,6 +11,7 @@ from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
+from steering.demo import load_steering_demo
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             configuration = load_request_configuration()
             call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
             requests = {"requests": 0} if without_requests else load_requests()
+            steering = load_steering_demo()
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
@@ -51,6 +53,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo requests (fictional): {requests['requests']} over the last months, "
                 f"in {time.monotonic() - started:.1f}s."
+            )
+        if steering["meetings"]:
+            self.stdout.write(
+                f"Demo steering (fictional): {steering['meetings']} meetings, {steering['actions']} actions, "
+                f"{steering['answers']} questionnaire answers, {steering['guide_pages']} guide pages."
             )
         self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
         for spec in DEMO_USERS:
