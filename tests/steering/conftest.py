@@ -30,6 +30,23 @@ def audit_events():
     return list(SteeringAuditEntry.objects.order_by("pk").values_list("event", flat=True))
 
 
+def ensure_meeting_kinds():
+    """The five shipped kinds, as migration 0002 makes them (a transactional test elsewhere may have
+    flushed the tables since)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("steering.migrations.0002_shipped_meeting_kinds").add_kinds(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _meeting_kinds(request):
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        ensure_meeting_kinds()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
