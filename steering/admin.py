@@ -69,6 +69,8 @@ class InvitationInline(LabelledTabularInline):
 
 
 class MeetingForm(ActionCallingForm):
+    video_url = forms.URLField(label=_("video link"), required=False, assume_scheme="https")
+
     class Meta:
         model = Meeting
         fields = [*MEETING_FIELDS, "invited_organisations"]
