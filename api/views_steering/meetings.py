@@ -22,6 +22,7 @@ from steering.models import (
     MeetingDocument,
     MeetingKind,
     MeetingStatus,
+    WorkshopTopic,
 )
 
 
@@ -150,6 +151,20 @@ class InviteSerializer(serializers.Serializer):
 class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=DocumentKind.choices, default=DocumentKind.OTHER)
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.CharField(source="proposed_by.username", read_only=True)
+
+    class Meta:
+        model = WorkshopTopic
+        fields = ["id", "title", "description", "proposed_by", "proposed_at", "chosen"]
+        read_only_fields = ["proposed_at", "chosen"]
+
+
+class ChooseTopicSerializer(serializers.Serializer):
+    topic = serializers.IntegerField()
+    chosen = serializers.BooleanField(default=True)
 
 
 class MeetingFilter(filters.FilterSet):
@@ -292,6 +307,35 @@ class MeetingViewSet(
             acting_user=request.user,
         )
         return Response(DocumentSerializer(document).data, status=201)
+
+    @extend_schema(request=TopicSerializer, responses=TopicSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def topics(self, request, pk=None):
+        """A workshop's topics: any partner who sees the workshop proposes one (POST)."""
+        meeting = self.get_object()
+        if request.method == "POST":
+            serializer = TopicSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            actions.do_propose_topic(meeting, **serializer.validated_data, acting_user=request.user)
+        topics = meeting.topics.select_related("proposed_by")
+        return Response(
+            TopicSerializer(topics, many=True).data, status=201 if request.method == "POST" else 200
+        )
+
+    @extend_schema(request=ChooseTopicSerializer, responses=TopicSerializer)
+    @action(detail=True, methods=["post"], url_path="choose-topic")
+    def choose_topic(self, request, pk=None):
+        """The organiser chooses (or sets aside) a proposed topic."""
+        meeting = self.get_object()
+        serializer = ChooseTopicSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        topic = meeting.topics.filter(pk=serializer.validated_data["topic"]).first()
+        if topic is None:
+            raise serializers.ValidationError({"topic": [_("Unknown topic.")]})
+        topic = actions.do_choose_topic(
+            topic, chosen=serializer.validated_data["chosen"], acting_user=request.user
+        )
+        return Response(TopicSerializer(topic).data)
 
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

@@ -237,3 +237,26 @@ def test_a_commune_answers_its_questionnaire_and_sees_only_its_own_answers(peopl
         as_user(w.landlord_agent).get(f"/api/v1/steering/questionnaires/{questionnaire.pk}/").status_code
         == 404
     )
+
+
+def test_a_partner_proposes_a_workshop_topic_and_the_organiser_chooses_it(people, now, as_user):
+    workshop = actions.do_create_meeting(
+        kind="partner_workshop",
+        title="Atelier",
+        starts_at=paris(2026, 11, 5, 9, 30),
+        ends_at=paris(2026, 11, 5, 12, 0),
+        place="Mairie",
+        invited_organisations=[people.commune.pk],
+        acting_user=people.dvq_officer,
+    )
+    url = f"/api/v1/steering/meetings/{workshop.pk}/"
+    proposed = as_user(people.commune_user).post(url + "topics/", {"title": "Dépôts sauvages"}, format="json")
+    assert proposed.status_code == 201 and proposed.json()[0]["chosen"] is False
+    empty = as_user(people.commune_user).post(url + "topics/", {"title": " "}, format="json")
+    assert empty.status_code == 400
+    topic = proposed.json()[0]["id"]
+    assert as_user(people.commune_user).post(url + "choose-topic/", {"topic": topic}).status_code == 403
+    chosen = as_user(people.dvq_officer).post(url + "choose-topic/", {"topic": topic})
+    assert chosen.status_code == 200 and chosen.json()["chosen"] is True
+    assert as_user(people.landlord_agent).get(url + "topics/").status_code == 404
+    assert audit_events() == ["meeting_created", "topic_proposed", "topic_chosen"]
