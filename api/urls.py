@@ -8,6 +8,7 @@ from api import (
     views_directory,
     views_procedures,
     views_requests,
+    views_steering,
     views_tfpb,
     views_webhooks,
 )
@@ -36,6 +37,12 @@ router.register("invitations", views_accounts.InvitationViewSet, basename="invit
 router.register("access-requests", views_accounts.AccessRequestViewSet, basename="access-request")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
+router.register("steering/meeting-kinds", views_steering.MeetingKindViewSet, basename="meeting-kind")
+router.register("steering/meetings", views_steering.MeetingViewSet, basename="meeting")
+router.register("steering/actions", views_steering.ActionViewSet, basename="steering-action")
+router.register("steering/questionnaires", views_steering.QuestionnaireViewSet, basename="questionnaire")
+router.register("steering/answers", views_steering.ResponseViewSet, basename="questionnaire-answer")
+router.register("steering/recommendations", views_steering.RecommendationViewSet, basename="recommendation")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -373,3 +373,18 @@ if OIDC_ENABLED:
     if PRODUCTION and not (OIDC_ISSUER and OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
         raise ImproperlyConfigured("OIDC_ENABLED needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.oidc.Backend"]
+# --- GUP steering (steering/conf.py lists the STEERING_* settings and their defaults) -------------
+STEERING_DOCUMENT_MAX_BYTES = env_int("STEERING_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+STEERING_ACTION_REMINDER_DAYS = env_int("STEERING_ACTION_REMINDER_DAYS", 7)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["steering.actions.send_action_reminders", "steering.actions.send_questionnaire_reminders"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "MeetingStatusEnum": "steering.models.MeetingStatus",
+        "ActionStatusEnum": "steering.models.ActionStatus",
+        "RecommendationStatusEnum": "steering.models.RecommendationStatus",
+        "ResponseStatusEnum": "steering.models.ResponseStatus",
+        "MeetingDocumentKindEnum": "steering.models.DocumentKind",
+        "MeetingAnswerEnum": "steering.models.Answer",
+    }
+)

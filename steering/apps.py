@@ -1,3 +1,6 @@
+"""Meetings, workshops and their questionnaires, committees, actions and their follow-up,
+recommendations, the DVQ's guide."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +8,8 @@ from django.utils.translation import gettext_lazy as _
 class SteeringConfig(AppConfig):
     name = "steering"
     verbose_name = _("GUP steering")
+
+    def ready(self):
+        from steering import notifications
+
+        notifications.register()

@@ -58,6 +58,7 @@ MENU = [
     ("queue", _("My queue"), lambda p: p.is_handler),
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
+    ("steering-meetings", _("Steering"), lambda p: True),
     ("directory-home", _("Directory"), lambda p: True),
     ("tfpb-home", _("TFPB"), lambda p: p.is_tfpb),
     ("people", _("People"), lambda p: p.is_referent or p.is_admin),

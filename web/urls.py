@@ -12,6 +12,7 @@ from web import (
     views_map,
     views_notifications,
     views_requests,
+    views_steering,
     views_work,
 )
 
@@ -121,4 +122,43 @@ urlpatterns = [
     path("mentions-legales/", views_legal.legal_notice, name="legal-notice"),
     path("donnees-personnelles/", views_legal.personal_data, name="personal-data"),
     path("accessibilite/", views_legal.accessibility, name="accessibility"),
+    path("steering/", views_steering.meeting_list, name="steering-meetings"),
+    path("steering/calendar/", views_steering.meeting_calendar, name="steering-calendar"),
+    path("steering/meetings/<int:pk>/", views_steering.meeting_detail, name="steering-meeting"),
+    path("steering/meetings/<int:pk>/answer/", views_steering.meeting_answer, name="steering-meeting-answer"),
+    path("steering/meetings/<int:pk>/meeting.ics", views_steering.meeting_ics, name="steering-meeting-ics"),
+    path(
+        "steering/meetings/<int:pk>/documents/<int:document_id>/",
+        views_steering.meeting_document,
+        name="steering-meeting-document",
+    ),
+    path("steering/feed/<str:key>.ics", views_steering.calendar_feed, name="steering-feed"),
+    path("steering/feed/new/", views_steering.calendar_feed_reset, name="steering-feed-reset"),
+    path("steering/actions/", views_steering.action_list, name="steering-actions"),
+    path("steering/actions/<int:pk>/", views_steering.action_detail, name="steering-action"),
+    path("steering/actions/<int:pk>/status/", views_steering.action_status, name="steering-action-status"),
+    path(
+        "steering/questionnaires/<int:pk>/answer/",
+        views_steering.questionnaire_answer,
+        name="steering-questionnaire-answer",
+    ),
+    path(
+        "steering/questionnaires/<int:pk>/results/",
+        views_steering.questionnaire_results,
+        name="steering-questionnaire-results",
+    ),
+    path(
+        "steering/questionnaires/<int:pk>/results.xlsx",
+        views_steering.questionnaire_export,
+        name="steering-questionnaire-export",
+    ),
+    path("guide/", views_steering.guide_list, name="guide-list"),
+    path("guide/<slug:slug>/", views_steering.guide_page, name="guide-page"),
+    path("guide/<slug:slug>/versions/<int:number>/", views_steering.guide_version, name="guide-version"),
+    path("steering/recommendations/", views_steering.recommendation_list, name="steering-recommendations"),
+    path(
+        "steering/recommendations.xlsx",
+        views_steering.recommendation_export,
+        name="steering-recommendations-export",
+    ),
 ]

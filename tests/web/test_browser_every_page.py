@@ -21,6 +21,7 @@ from tests.factories import PASSWORD
 from tests.tfpb.builders import build_programme, build_tfpb
 from tests.web.browser import axe_violations
 from tests.web.conftest import ARTIFACTS, CSP_LISTENER
+from tests.web.steering_pages import steering_data
 from tests.web.test_browser_journeys import file_directly
 
 pytestmark = pytest.mark.browser
@@ -66,10 +67,25 @@ NOT_PAGES = {
     "person-active": "POST-only action",
     "access-request-approve": "POST-only action (checked in tests/web/test_browser_accounts.py)",
     "access-request-refuse": "POST-only action",
+    "steering-meeting-answer": "POST-only action (its error state is checked in test_browser_steering)",
+    "steering-meeting-ics": "iCalendar file",
+    "steering-meeting-document": "file download, not a page",
+    "steering-feed": "iCalendar feed",
+    "steering-feed-reset": "POST-only action",
+    "steering-action-status": "POST-only action (its error state is checked in test_browser_steering)",
+    "steering-questionnaire-export": "XLSX export",
+    "steering-recommendations-export": "XLSX export",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
 LIST_PAGES = {"home", "request-list", "queue", "dvq-dashboard", "notification-list", "directory-home", "map"}
+LIST_PAGES |= {
+    "steering-meetings",
+    "steering-calendar",
+    "steering-actions",
+    "steering-recommendations",
+    "guide-list",
+}
 
 # name -> (who visits it, how to build its kwargs from the test's data). Unlisted parameterless names: admin.
 PAGES = {
@@ -94,6 +110,17 @@ PAGES = {
     "tfpb-overview": (["admin"], None),
     "tfpb-programme": (["landlord", "commune"], lambda data: {"pk": data["tfpb_programme"]}),
     "tfpb-review": (["landlord", "admin"], lambda data: {"pk": data["tfpb_programme"]}),
+    "steering-meetings": (["commune", "dvq"], None),
+    "steering-calendar": (["commune", "dvq"], None),
+    "steering-meeting": (["commune", "dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
+    "steering-actions": (["commune", "dvq"], None),
+    "steering-action": (["commune", "dvq"], lambda data: {"pk": steering_data(data)["action"]}),
+    "steering-questionnaire-answer": (["commune"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
+    "steering-questionnaire-results": (["dvq"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
+    "steering-recommendations": (["dvq"], None),
+    "guide-list": (["commune"], None),
+    "guide-page": (["commune"], lambda data: {"slug": steering_data(data)["guide"]}),
+    "guide-version": (["commune"], lambda data: {"slug": steering_data(data)["guide"], "number": 1}),
 }
 
 # The admin pages the administrators use every day.

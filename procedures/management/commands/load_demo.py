@@ -12,6 +12,7 @@ from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
+from steering.demo import load_steering_demo
 from tfpb.demo import load_tfpb
 
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             requests = {"requests": 0} if without_requests else load_requests()
             load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
             import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
+            steering = load_steering_demo()
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
@@ -55,6 +57,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo requests (fictional): {requests['requests']} over the last months, "
                 f"in {time.monotonic() - started:.1f}s."
+            )
+        if steering["meetings"]:
+            self.stdout.write(
+                f"Demo steering (fictional): {steering['meetings']} meetings, {steering['actions']} actions, "
+                f"{steering['answers']} questionnaire answers, {steering['guide_pages']} guide pages."
             )
         self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
         for spec in DEMO_USERS:

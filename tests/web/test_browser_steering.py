@@ -1,0 +1,72 @@
+"""Browser tests of the steering pages: the questionnaire answered on a phone-sized screen, and the
+follow-up list filtered, both checked with axe-core."""
+
+import pytest
+from playwright.sync_api import expect
+
+from steering.models import QuestionnaireResponse
+from tests.web.browser import assert_accessible, login
+from tests.web.steering_pages import steering_data
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_commune_answers_the_questionnaire_on_a_phone(page, browser_world):
+    ids = steering_data({})
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, "commune")
+    page.goto(page.base_url + f"/steering/meetings/{ids['meeting']}/")
+    page.get_by_role("link", name="Répondre au questionnaire « État des lieux »").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("État des lieux")
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    page.get_by_label("Nombre de dépôts signalés par mois").fill("beaucoup")
+    page.get_by_role("button", name="Transmettre mes réponses").click()
+    expect(page.locator(".errorlist").first).to_contain_text("indiquez un nombre")
+    assert_accessible(page)  # the error state
+    page.get_by_label("Nombre de dépôts signalés par mois").fill("12,5")
+    page.get_by_label("Mensuelle").check()
+    page.get_by_label("Accès").check()
+    page.get_by_label("Tri").check()
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.get_by_text("Votre brouillon est enregistré.")).to_be_visible()
+    expect(page.get_by_label("Nombre de dépôts signalés par mois")).to_have_value("12.5")
+    page.get_by_role("button", name="Transmettre mes réponses").click()
+    expect(page.get_by_text("Vos réponses sont transmises.")).to_be_visible()
+    response = QuestionnaireResponse.objects.get()
+    values = list(response.answers.values())
+    assert (
+        response.status == "submitted"
+        and ["Accès", "Tri"] in values
+        and "12.5" in values
+        and "Mensuelle" in values
+    )
+    assert_accessible(page)
+    assert not page.csp_violations
+
+
+def test_the_follow_up_list_filters_the_overdue_actions(page, browser_world):
+    steering_data({})
+    login(page, "dvq")
+    page.goto(page.base_url + "/steering/actions/")
+    rows = page.locator("#actions tbody tr")
+    expect(rows).to_have_count(2)
+    assert_accessible(page)
+    page.get_by_label("En retard seulement").check()
+    page.get_by_role("button", name="Filtrer").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Relancer le bailleur")
+    expect(rows.first).to_contain_text("En retard")
+    rows.first.get_by_role("link", name="Relancer le bailleur").click()
+    page.get_by_label("Nouveau statut").select_option("abandoned")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".errorlist").first).to_contain_text("Indiquez pourquoi l'action est abandonnée.")
+    assert_accessible(page)
+    page.get_by_label("Motif (obligatoire pour abandonner)").fill("Le bailleur a déjà agi.")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Le statut de l'action est modifié.")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/steering/actions/?status=all")
+    expect(rows).to_have_count(2)
+    assert_accessible(page)
+    assert not page.csp_violations

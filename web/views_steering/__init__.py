@@ -1,0 +1,28 @@
+"""Pages of the GUP steering: meetings (list, month calendar, detail with the invitee's answer, .ics,
+documents, each user's secret iCalendar feed), the follow-up of actions, the communes' questionnaire
+form and the organiser's compiled answers (printable, XLSX). Lists and details go through
+``steering.scope``; every change calls ``steering.actions``."""
+
+from web.views_steering.follow_up import (  # noqa: F401
+    action_detail,
+    action_list,
+    action_status,
+    recommendation_export,
+    recommendation_list,
+)
+from web.views_steering.guide import guide_list, guide_page, guide_version  # noqa: F401
+from web.views_steering.meetings import (  # noqa: F401
+    calendar_feed,
+    calendar_feed_reset,
+    meeting_answer,
+    meeting_calendar,
+    meeting_detail,
+    meeting_document,
+    meeting_ics,
+    meeting_list,
+)
+from web.views_steering.questionnaires import (  # noqa: F401
+    questionnaire_answer,
+    questionnaire_export,
+    questionnaire_results,
+)
