@@ -46,7 +46,7 @@ def load_diagnostics(now=None):
             for f, g in [(0.2, 0.3), (0.35, 0.45), (0.5, 0.5), (0.6, 0.62), (0.75, 0.7), (0.8, 0.5)]
         ],
     }
-    participants = [o for o in Organisation.objects.filter(code__in=["gpso", "residences-mantois"])]
+    participants = list(Organisation.objects.filter(code__in=["gpso", "residences-mantois"]))
     diagnostic = do_create_diagnostic(
         acting_user=referent,
         commune=commune,

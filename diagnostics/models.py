@@ -75,12 +75,12 @@ class GridVersion(ConcurrentTransitionMixin, models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             stored = type(self).objects.filter(pk=self.pk).values("status", *self.FROZEN_FIELDS).first()
-            if stored and stored["status"] != GridStatus.DRAFT:
-                if any(stored[name] != getattr(self, name) for name in self.FROZEN_FIELDS):
-                    raise ImmutableVersion(
-                        _("Version %(number)s is %(status)s: it can no longer be edited.")
-                        % {"number": self.number, "status": stored["status"]}
-                    )
+            frozen = stored and stored["status"] != GridStatus.DRAFT
+            if frozen and any(stored[name] != getattr(self, name) for name in self.FROZEN_FIELDS):
+                raise ImmutableVersion(
+                    _("Version %(number)s is %(status)s: it can no longer be edited.")
+                    % {"number": self.number, "status": stored["status"]}
+                )
         super().save(*args, **kwargs)
 
     @transition(field=status, source=GridStatus.DRAFT, target=GridStatus.PUBLISHED)
