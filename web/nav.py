@@ -49,6 +49,7 @@ MENU = [
     ("queue", _("My queue"), lambda p: p.is_handler),
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
+    ("diagnostic-list", _("Walks"), lambda p: p.is_commune or p.is_dvq or p.is_admin),
     ("directory-home", _("Directory"), lambda p: True),
     ("admin:index", _("Administration"), lambda p: p.is_admin),
 ]
