@@ -50,7 +50,7 @@ def test_every_page_of_a_diagnostic_answers_its_commune_and_404_elsewhere(world,
     for url in pages:
         assert commune.get(url).status_code == 200, url
     outsider = client_for(world.commune_2_user)
-    for url in pages[2:] + [f"/diagnostics/{pk}/report.pdf"]:
+    for url in [*pages[2:], f"/diagnostics/{pk}/report.pdf"]:
         assert outsider.get(url).status_code == 404, url
     assert "Diagnostic du QPV Un" not in outsider.get("/diagnostics/").content.decode()
 
@@ -75,8 +75,9 @@ def test_the_bulk_conversion_form_files_requests_once(world, analysed, procedure
     for request in InterventionRequest.objects.all():
         assert request.reference in page
     refused = client.post(
-        f"/diagnostics/{analysed.pk}/convert/", {"findings": [Finding.objects.get(comment="Constat 1").pk],
-                                                 "outcome": "no_action", "reason": ""}, follow=True
+        f"/diagnostics/{analysed.pk}/convert/",
+        {"findings": [Finding.objects.get(comment="Constat 1").pk], "outcome": "no_action", "reason": ""},
+        follow=True,
     )
     assert "Say why" in refused.content.decode() or "Dites pourquoi" in refused.content.decode()
 

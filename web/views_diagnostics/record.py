@@ -40,6 +40,7 @@ def diagnostic_record(request, pk):
         "diagnostic": diagnostic.pk,
         "findingsUrl": reverse("api:diagnostic-findings", args=[diagnostic.pk]),
         "workerUrl": reverse("diagnostic-service-worker"),
+        "cacheName": CACHE_VERSION,
     }
     context = {
         "diagnostic": diagnostic,

@@ -147,9 +147,10 @@
   function save(event) {
     event.preventDefault();
     var status = document.getElementById("form-status");
-    var item = form.elements.item;
+    var item = document.getElementById("finding-item");
     var rating = form.querySelector("input[name=rating]:checked");
-    var lon = form.elements.lon.value.trim(), lat = form.elements.lat.value.trim();
+    var lon = document.getElementById("finding-lon").value.trim();
+    var lat = document.getElementById("finding-lat").value.trim();
     if (!item.value || !rating || !lon || !lat) {
       status.textContent = form.dataset.missingText;
       status.className = "errors";
@@ -161,17 +162,17 @@
       item: item.value,
       label: item.options[item.selectedIndex].textContent,
       rating: rating.value,
-      comment: form.elements.comment.value,
+      comment: document.getElementById("finding-comment").value,
       lon: lon,
       lat: lat,
       observed_at: new Date().toISOString(),
-      photos: readPhotos(form.elements.photos)
+      photos: readPhotos(document.getElementById("finding-photos"))
     };
     put(row).then(function () {
       status.textContent = form.dataset.savedText;
       status.className = "";
-      form.elements.comment.value = "";
-      form.elements.photos.value = "";
+      document.getElementById("finding-comment").value = "";
+      document.getElementById("finding-photos").value = "";
       rating.checked = false;
       item.value = "";
       return show();
@@ -184,9 +185,10 @@
     if (!navigator.geolocation) { status.textContent = button.dataset.failedText; return; }
     status.textContent = button.dataset.locatingText;
     navigator.geolocation.getCurrentPosition(function (position) {
-      form.elements.lon.value = position.coords.longitude.toFixed(6);
-      form.elements.lat.value = position.coords.latitude.toFixed(6);
-      form.elements.lat.dispatchEvent(new Event("change", { bubbles: true }));
+      document.getElementById("finding-lon").value = position.coords.longitude.toFixed(6);
+      var lat = document.getElementById("finding-lat");
+      lat.value = position.coords.latitude.toFixed(6);
+      lat.dispatchEvent(new Event("change", { bubbles: true }));
       status.textContent = "± " + Math.round(position.coords.accuracy) + " m";
     }, function () { status.textContent = button.dataset.failedText; }, { enableHighAccuracy: true, timeout: 20000 });
   }
@@ -202,7 +204,14 @@
     window.addEventListener("online", sync);
     window.addEventListener("offline", network);
     if ("serviceWorker" in navigator && config.workerUrl) {
-      navigator.serviceWorker.register(config.workerUrl, { scope: "/diagnostics/" }).catch(function () {});
+      navigator.serviceWorker.register(config.workerUrl, { scope: "/diagnostics/" }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function () {
+        // this page too, so that it opens again without network (the worker refreshes it when online)
+        return caches.open(config.cacheName).then(function (cache) { return cache.add(location.pathname); });
+      }).then(function () {
+        document.body.dataset.offlineReady = "1";
+      }).catch(function () {});
     }
     network();
     show().then(sync);

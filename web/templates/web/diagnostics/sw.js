@@ -37,11 +37,11 @@ self.addEventListener("fetch", function (event) {
       }
       return response;
     }).catch(function () {
-      return caches.match(request).then(function (found) { return found || Response.error(); });
+      return caches.match(request, { ignoreVary: true }).then(function (found) { return found || Response.error(); });
     }));
     return;
   }
   if (STATIC.indexOf(url.pathname) >= 0) {
-    event.respondWith(caches.match(request).then(function (found) { return found || fetch(request); }));
+    event.respondWith(caches.match(request, { ignoreVary: true }).then(function (found) { return found || fetch(request); }));
   }
 });
