@@ -140,3 +140,26 @@ def test_the_scope_is_the_commune_and_the_participants(world, diagnostic):
     assert list(diagnostics_visible_to(world.admin_user)) == [diagnostic]
     assert not diagnostics_visible_to(world.commune_2_user).exists()
     assert not diagnostics_visible_to(world.ctc_agent).exists()
+
+
+def test_the_admin_stores_copies_and_publishes_grid_versions_through_the_actions(world, bulky, client):
+    client.force_login(world.admin_user)
+    answer = client.post("/admin/diagnostics/gridversion/add/", {"source": "code: x\n"})
+    assert answer.status_code == 200 and GridVersion.objects.count() == 0  # errors shown, nothing stored
+    answer = client.post("/admin/diagnostics/gridversion/add/", {"source": GRID})
+    assert answer.status_code == 302
+    version = GridVersion.objects.get()
+    client.post(
+        "/admin/diagnostics/gridversion/", {"action": "publish_versions", "_selected_action": [version.pk]}
+    )
+    client.post(
+        "/admin/diagnostics/gridversion/", {"action": "copy_versions", "_selected_action": [version.pk]}
+    )
+    assert list(GridVersion.objects.order_by("number").values_list("number", "status")) == [
+        (1, "published"),
+        (2, "draft"),
+    ]
+    page = client.get(f"/admin/diagnostics/gridversion/{version.pk}/change/")
+    assert page.status_code == 200 and b"<textarea" not in page.content  # a published version is read only
+    events = set(DiagnosticAuditEntry.objects.values_list("event", flat=True))
+    assert {"grid_version_created", "grid_version_published"} <= events

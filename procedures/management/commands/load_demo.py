@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from diagnostics.demo import load_diagnostics
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             configuration = load_request_configuration()
             call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
             requests = {"requests": 0} if without_requests else load_requests()
+            diagnostics = load_diagnostics()  # the walking diagnostics' grid and demo walk
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
@@ -52,6 +54,8 @@ class Command(BaseCommand):
                 f"Demo requests (fictional): {requests['requests']} over the last months, "
                 f"in {time.monotonic() - started:.1f}s."
             )
+        if diagnostics["diagnostics"]:
+            self.stdout.write(f"Demo walking diagnostic: {diagnostics['findings']} findings (fictional).")
         self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
         for spec in DEMO_USERS:
             self.stdout.write(f"  {spec.username:<16} {', '.join(str(role.label) for role in spec.roles)}")
