@@ -90,3 +90,46 @@ def item(grid, code="proprete/encombrants"):
 
     theme, _sep, item_code = code.partition("/")
     return GridItem.objects.get(theme__version=grid, theme__code=theme, code=item_code)
+
+
+def make_walk(world):
+    """A published grid, a diagnostic of the first commune under analysis with two findings (one with a
+    photo): for pages that need one (tests/web)."""
+    from diagnostics.actions import (
+        do_create_diagnostic,
+        do_create_grid_version,
+        do_move_diagnostic,
+        do_publish_grid_version,
+        do_record_finding,
+    )
+    from procedures.models import Category
+
+    if not Category.objects.filter(code="bulky").exists():
+        make_category("bulky", name="Encombrants")
+    version = do_publish_grid_version(
+        do_create_grid_version(GRID, acting_user=world.admin_user), acting_user=world.admin_user
+    )
+    diagnostic = do_create_diagnostic(
+        acting_user=world.commune_user,
+        commune=world.commune,
+        title="Diagnostic du QPV Un",
+        date=datetime.date(2026, 11, 20),
+        grid_version=version,
+        qpv=world.qpv,
+        route={"type": "LineString", "coordinates": [[1.706, 48.986], [1.710, 48.990], [1.714, 48.994]]},
+        participants=[world.landlord],
+    )
+    do_move_diagnostic(diagnostic, "start_field", acting_user=world.commune_user)
+    for n, code in enumerate(["proprete/encombrants", "proprete/corbeilles"]):
+        do_record_finding(
+            diagnostic,
+            acting_user=world.commune_user,
+            client_id=new_client_id(),
+            item=item(version, code),
+            rating=n,
+            lon=1.707 + 0.004 * n,
+            lat=48.988,
+            comment=f"Constat {n}",
+            photos=[photo()] if n == 0 else [],
+        )
+    return do_move_diagnostic(diagnostic, "start_analysis", acting_user=world.commune_user)

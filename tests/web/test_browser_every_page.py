@@ -17,6 +17,7 @@ from django.db import connection
 from django.urls import get_resolver, reverse
 
 from directory.models import Referent
+from tests.diagnostics.conftest import make_walk
 from tests.factories import PASSWORD
 from tests.web.browser import axe_violations
 from tests.web.conftest import ARTIFACTS, CSP_LISTENER
@@ -49,6 +50,11 @@ NOT_PAGES = {
     "queue-assign": "POST-only action",
     "dvq-export": "CSV/XLSX export",
     "notification-read": "POST-only action",
+    "diagnostic-service-worker": "JavaScript: the service worker of the recording page",
+    "diagnostic-move": "POST-only action (its buttons are on diagnostic-detail)",
+    "diagnostic-convert": "POST-only action (its form is on diagnostic-analysis)",
+    "diagnostic-report-pdf": "PDF download of diagnostic-report",
+    "diagnostic-photo": "file download, not a page",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -70,6 +76,12 @@ PAGES = {
     "directory-home": (["commune"], None),
     "directory-org": (["commune"], lambda data: {"code": data["organisation"]}),
     "directory-referent": (["commune"], lambda data: {"pk": data["referent"]}),
+    "diagnostic-list": (["commune", "landlord"], None),
+    "diagnostic-new": (["commune"], None),
+    "diagnostic-detail": (["commune", "landlord"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-record": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-analysis": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-report": (["commune"], lambda data: {"pk": data["diagnostic"]}),
 }
 
 # The admin pages the administrators use every day.
@@ -215,6 +227,7 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
         file_directly(world, urgency="urgent", urgency_criteria=["danger"], description="Un frigo")
         file_directly(world, description="Des gravats devant le hall", lon=1.702, lat=48.998)
         data["reference"] = filed.reference
+        data["diagnostic"] = make_walk(world).pk  # a walking diagnostic under analysis, with findings
         for language in LANGUAGES:
             for width in WIDTHS:
                 for name, visitors, build in pages:
