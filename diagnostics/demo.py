@@ -77,7 +77,7 @@ def load_diagnostics(now=None):
             rating=rng.choice([0, 1, 1, 2]),
             lon=round(lon, 6),
             lat=round(lat, 6),
-            comment="Constat de démonstration (fictif).",
+            comment="Constat de démonstration (fictif)",
             observed_at=walked + datetime.timedelta(minutes=4 * n),
             photos=[ContentFile(PNG, name=f"constat-{n:03d}.png")] if n % 3 == 0 else [],
         )

@@ -84,6 +84,7 @@ urlpatterns = [
     path("diagnostics/sw.js", views_diagnostics.service_worker, name="diagnostic-service-worker"),
     path("diagnostics/<int:pk>/", views_diagnostics.diagnostic_detail, name="diagnostic-detail"),
     path("diagnostics/<int:pk>/move/", views_diagnostics.diagnostic_move, name="diagnostic-move"),
+    path("diagnostics/<int:pk>/route/", views_diagnostics.diagnostic_route, name="diagnostic-route"),
     path("diagnostics/<int:pk>/record/", views_diagnostics.diagnostic_record, name="diagnostic-record"),
     path("diagnostics/<int:pk>/analysis/", views_diagnostics.diagnostic_analysis, name="diagnostic-analysis"),
     path("diagnostics/<int:pk>/convert/", views_diagnostics.diagnostic_convert, name="diagnostic-convert"),

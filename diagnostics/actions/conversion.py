@@ -97,12 +97,12 @@ def _description(diagnostic, finding):
         "item": finding.item.label,
         "rating": diagnostic.grid_version.rating_label(finding.rating),
     }
-    if finding.comment:
-        text += " " + finding.comment
     text += " " + _("Seen during the walking diagnostic « %(title)s » of %(date)s.") % {
         "title": diagnostic.title,
         "date": diagnostic.date.strftime("%d/%m/%Y"),
     }
+    if finding.comment:
+        text += " " + finding.comment
     return text[:2000]
 
 

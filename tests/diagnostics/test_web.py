@@ -98,3 +98,19 @@ def test_the_service_worker_is_served_with_a_scope_covering_the_pages(world):
     assert answer["Content-Type"].startswith("application/javascript")
     assert answer["Service-Worker-Allowed"] == "/diagnostics/"
     assert b"web/diagnostics-record.js" in answer.content
+
+
+def test_the_route_is_drawn_or_typed_and_bad_lines_are_refused(world, diagnostic):
+    client = client_for(world.commune_user)
+    url = f"/diagnostics/{diagnostic.pk}/route/"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"points": "48,986 1,706\nnot a point"})
+    assert refused.status_code == 200 and "Ligne 2" in refused.content.decode()
+    diagnostic.refresh_from_db()
+    assert diagnostic.route is None
+    answer = client.post(url, {"points": "48,986 1,706\n48.990;1.710\n48.994 1.714"})
+    assert answer.status_code == 302
+    diagnostic.refresh_from_db()
+    assert diagnostic.route["coordinates"] == [[1.706, 48.986], [1.71, 48.99], [1.714, 48.994]]
+    assert 1000 < diagnostic.route_length_m < 1200
+    assert client_for(world.commune_2_user).post(url, {"points": ""}).status_code == 404

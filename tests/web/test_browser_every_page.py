@@ -80,6 +80,7 @@ PAGES = {
     "diagnostic-new": (["commune"], None),
     "diagnostic-detail": (["commune", "landlord"], lambda data: {"pk": data["diagnostic"]}),
     "diagnostic-record": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-route": (["commune"], lambda data: {"pk": data["diagnostic"]}),
     "diagnostic-analysis": (["commune"], lambda data: {"pk": data["diagnostic"]}),
     "diagnostic-report": (["commune"], lambda data: {"pk": data["diagnostic"]}),
 }

@@ -6,3 +6,4 @@ from .analysis import diagnostic_analysis, diagnostic_convert, diagnostic_photo 
 from .pages import diagnostic_detail, diagnostic_list, diagnostic_move, diagnostic_new  # noqa: F401
 from .record import diagnostic_record, service_worker  # noqa: F401
 from .report import diagnostic_report, diagnostic_report_pdf  # noqa: F401
+from .route import diagnostic_route  # noqa: F401
