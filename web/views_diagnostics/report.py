@@ -48,13 +48,17 @@ def diagnostic_report(request, pk):
 
 @login_required
 def diagnostic_report_pdf(request, pk):
-    from weasyprint import HTML
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
 
     diagnostic = visible_diagnostic_or_404(request.user, pk)
     html = render_to_string(
         "web/diagnostics/report_pdf.html", _context(request, diagnostic, embed_photos=True), request=request
     )
-    pdf = HTML(string=html).write_pdf()  # nothing to fetch: photos are embedded, the style is in the page
+    # nothing to fetch: the photos are embedded, the style sheet is read from the static files
+    pdf = HTML(string=html).write_pdf(
+        stylesheets=[CSS(filename=finders.find("web/diagnostics-report-pdf.css"))]
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="diagnostic-{diagnostic.pk}.pdf"'
     return response
