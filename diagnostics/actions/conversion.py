@@ -38,7 +38,11 @@ def may_decide_findings(acting_user, diagnostic):
 
 
 def _locked(diagnostic, finding_ids):
-    diagnostic = Diagnostic.objects.select_for_update().select_related("grid_version").get(pk=diagnostic.pk)
+    diagnostic = (
+        Diagnostic.objects.select_for_update(of=("self",))
+        .select_related("grid_version")
+        .get(pk=diagnostic.pk)
+    )
     if diagnostic.status != DiagnosticStatus.UNDER_ANALYSIS:
         raise InvalidFields(
             {"diagnostic": _("Findings are converted while the diagnostic is under analysis.")}
@@ -52,7 +56,7 @@ def _locked(diagnostic, finding_ids):
     if not ids:
         raise InvalidFields({"findings": _("Choose at least one finding.")})
     findings = list(
-        Finding.objects.select_for_update()
+        Finding.objects.select_for_update(of=("self",))
         .filter(diagnostic=diagnostic, pk__in=ids)
         .select_related("item__theme", "item__category")
         .order_by("pk")

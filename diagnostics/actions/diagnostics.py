@@ -175,7 +175,9 @@ def do_change_diagnostic(diagnostic, *, acting_user, **values):
     if unknown:
         raise InvalidFields({name: _("This field cannot be changed.") for name in unknown})
     with transaction.atomic():
-        diagnostic = Diagnostic.objects.select_for_update().select_related("commune").get(pk=diagnostic.pk)
+        diagnostic = (
+            Diagnostic.objects.select_for_update(of=("self",)).select_related("commune").get(pk=diagnostic.pk)
+        )
         if diagnostic.status not in (DiagnosticStatus.PREPARED, DiagnosticStatus.IN_FIELD):
             raise InvalidFields(
                 {"status": _("A diagnostic under analysis or closed can no longer be changed.")}
