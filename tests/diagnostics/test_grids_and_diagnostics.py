@@ -163,3 +163,29 @@ def test_the_admin_stores_copies_and_publishes_grid_versions_through_the_actions
     assert page.status_code == 200 and b"<textarea" not in page.content  # a published version is read only
     events = set(DiagnosticAuditEntry.objects.values_list("event", flat=True))
     assert {"grid_version_created", "grid_version_published"} <= events
+
+
+def test_load_grid_loads_the_default_grid_once_and_refuses_a_bad_file_in_one_line(world, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from procedures.demo import load_categories
+
+    load_categories()
+    out = StringIO()
+    call_command("load_grid", "--publish", stdout=out)
+    call_command("load_grid", "--publish", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Loaded grille-standard v1 (published).",
+        "Already loaded: grille-standard v1 (published).",
+    ]
+    assert GridItem.objects.filter(theme__version__grid__code="grille-standard").count() > 20
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("code: [oops\n", encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        call_command("load_grid", str(bad))
+    assert "\n" not in str(error.value) and "YAML" in str(error.value)
+    with pytest.raises(CommandError):
+        call_command("load_grid", str(tmp_path / "missing.yaml"))
+    assert GridVersion.objects.count() == 1
