@@ -16,7 +16,7 @@ from diagnostics.actions import (
 from diagnostics.models import Finding, FindingPhoto, GridItem
 from tests.diagnostics.conftest import GRID, PNG
 from tests.factories import PASSWORD, make_category
-from tests.web.browser import assert_accessible
+from tests.web.browser import assert_accessible, screenshot
 from tests.web.conftest import CSP_LISTENER
 
 pytestmark = pytest.mark.browser
@@ -92,6 +92,7 @@ def test_findings_recorded_offline_arrive_once_when_the_network_is_back(chromium
     page.reload()  # without network: the service worker's copy of the page, the findings still waiting
     expect(page.locator("#pending-count")).to_have_text("3")
     expect(page.locator("#pending-list li")).to_have_count(3)
+    screenshot(page, "diagnostics-record-offline-390")
 
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
