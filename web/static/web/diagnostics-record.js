@@ -208,7 +208,11 @@
         return navigator.serviceWorker.ready;
       }).then(function () {
         // this page too, so that it opens again without network (the worker refreshes it when online)
-        return caches.open(config.cacheName).then(function (cache) { return cache.add(location.pathname); });
+        return caches.open(config.cacheName).then(function (cache) {
+          var map = document.querySelector("[data-map][data-layers-url]");
+          if (map) cache.add(map.dataset.layersUrl).catch(function () {});  // the map's shapes, if it can
+          return cache.add(location.pathname);
+        });
       }).then(function () {
         document.body.dataset.offlineReady = "1";
       }).catch(function () {});
