@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from api import (
     views_accounts,
     views_auth,
+    views_diagnostics,
     views_directory,
     views_procedures,
     views_requests,
@@ -36,6 +37,8 @@ router.register("people", views_accounts.PersonViewSet, basename="person")
 router.register("invitations", views_accounts.InvitationViewSet, basename="invitation")
 router.register("access-requests", views_accounts.AccessRequestViewSet, basename="access-request")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
+router.register("diagnostic-grids", views_diagnostics.GridVersionViewSet, basename="diagnostic-grid")
+router.register("diagnostics", views_diagnostics.DiagnosticViewSet, basename="diagnostic")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 router.register("steering/meeting-kinds", views_steering.MeetingKindViewSet, basename="meeting-kind")
 router.register("steering/meetings", views_steering.MeetingViewSet, basename="meeting")

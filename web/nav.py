@@ -59,6 +59,7 @@ MENU = [
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
     ("steering-meetings", _("Steering"), lambda p: True),
+    ("diagnostic-list", _("Walks"), lambda p: p.is_commune or p.is_dvq or p.is_admin),
     ("directory-home", _("Directory"), lambda p: True),
     ("tfpb-home", _("TFPB"), lambda p: p.is_tfpb),
     ("people", _("People"), lambda p: p.is_referent or p.is_admin),

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+import web.views_diagnostics as views_diagnostics  # diagnostics helper
 import web.views_directory as views_directory  # directory helper
 import web.views_tfpb as views_tfpb  # TFPB helper
 from gup.login_limits import LimitedAuthenticationForm
@@ -94,6 +95,26 @@ urlpatterns = [
     path("dvq/", views_work.dvq_dashboard, name="dvq-dashboard"),
     path("dvq/export/<slug:table>.<str:fmt>", views_exports.dvq_export, name="dvq-export"),
     path("notifications/", views_notifications.notification_list, name="notification-list"),
+    path("diagnostics/", views_diagnostics.diagnostic_list, name="diagnostic-list"),
+    path("diagnostics/new/", views_diagnostics.diagnostic_new, name="diagnostic-new"),
+    path("diagnostics/sw.js", views_diagnostics.service_worker, name="diagnostic-service-worker"),
+    path("diagnostics/<int:pk>/", views_diagnostics.diagnostic_detail, name="diagnostic-detail"),
+    path("diagnostics/<int:pk>/move/", views_diagnostics.diagnostic_move, name="diagnostic-move"),
+    path("diagnostics/<int:pk>/route/", views_diagnostics.diagnostic_route, name="diagnostic-route"),
+    path("diagnostics/<int:pk>/record/", views_diagnostics.diagnostic_record, name="diagnostic-record"),
+    path("diagnostics/<int:pk>/analysis/", views_diagnostics.diagnostic_analysis, name="diagnostic-analysis"),
+    path("diagnostics/<int:pk>/convert/", views_diagnostics.diagnostic_convert, name="diagnostic-convert"),
+    path("diagnostics/<int:pk>/report/", views_diagnostics.diagnostic_report, name="diagnostic-report"),
+    path(
+        "diagnostics/<int:pk>/report.pdf",
+        views_diagnostics.diagnostic_report_pdf,
+        name="diagnostic-report-pdf",
+    ),
+    path(
+        "diagnostics/<int:pk>/findings/<int:finding_id>/photos/<int:photo_id>/",
+        views_diagnostics.diagnostic_photo,
+        name="diagnostic-photo",
+    ),
     path("notifications/read/", views_notifications.notification_read, name="notification-read"),
     path("directory/", views_directory.directory_home, name="directory-home"),
     path("directory/organisations/<slug:code>/", views_directory.organisation_chart, name="directory-org"),

@@ -17,6 +17,7 @@ from django.db import connection
 from django.urls import get_resolver, reverse
 
 from directory.models import Referent
+from tests.diagnostics.conftest import make_walk
 from tests.factories import PASSWORD
 from tests.tfpb.builders import build_programme, build_tfpb
 from tests.web.browser import axe_violations
@@ -75,6 +76,11 @@ NOT_PAGES = {
     "steering-action-status": "POST-only action (its error state is checked in test_browser_steering)",
     "steering-questionnaire-export": "XLSX export",
     "steering-recommendations-export": "XLSX export",
+    "diagnostic-service-worker": "JavaScript: the service worker of the recording page",
+    "diagnostic-move": "POST-only action (its buttons are on diagnostic-detail)",
+    "diagnostic-convert": "POST-only action (its form is on diagnostic-analysis)",
+    "diagnostic-report-pdf": "PDF download of diagnostic-report",
+    "diagnostic-photo": "file download, not a page",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -121,6 +127,13 @@ PAGES = {
     "guide-list": (["commune"], None),
     "guide-page": (["commune"], lambda data: {"slug": steering_data(data)["guide"]}),
     "guide-version": (["commune"], lambda data: {"slug": steering_data(data)["guide"], "number": 1}),
+    "diagnostic-list": (["commune", "landlord"], None),
+    "diagnostic-new": (["commune"], None),
+    "diagnostic-detail": (["commune", "landlord"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-record": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-route": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-analysis": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "diagnostic-report": (["commune"], lambda data: {"pk": data["diagnostic"]}),
 }
 
 # The admin pages the administrators use every day.
@@ -267,6 +280,7 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
         file_directly(world, urgency="urgent", urgency_criteria=["danger"], description="Un frigo")
         file_directly(world, description="Des gravats devant le hall", lon=1.702, lat=48.998)
         data["reference"] = filed.reference
+        data["diagnostic"] = make_walk(world).pk  # a walking diagnostic under analysis, with findings
         for language in LANGUAGES:
             for width in WIDTHS:
                 for name, visitors, build in pages:

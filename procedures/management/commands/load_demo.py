@@ -8,6 +8,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
+from diagnostics.demo import load_diagnostics
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
             import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
             steering = load_steering_demo()
+            diagnostics = load_diagnostics()  # the walking diagnostics' grid and demo walk
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
@@ -63,6 +65,8 @@ class Command(BaseCommand):
                 f"Demo steering (fictional): {steering['meetings']} meetings, {steering['actions']} actions, "
                 f"{steering['answers']} questionnaire answers, {steering['guide_pages']} guide pages."
             )
+        if diagnostics["diagnostics"]:
+            self.stdout.write(f"Demo walking diagnostic: {diagnostics['findings']} findings (fictional).")
         self.stdout.write(f"Demo accounts (password '{DEMO_PASSWORD}', demo data only):")
         for spec in DEMO_USERS:
             self.stdout.write(f"  {spec.username:<16} {', '.join(str(role.label) for role in spec.roles)}")

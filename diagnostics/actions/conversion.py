@@ -1,0 +1,215 @@
+"""What the analysis makes of findings: intervention requests (in bulk, duplicates linked rather than
+filed again), "no action" with a reason, or follow-up actions and recommendations through the
+extension point below. Every conversion is recorded on the finding; a converted finding stays so."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diagnostics.models import Diagnostic, DiagnosticStatus, Finding, Outcome
+from engine.errors import InvalidFields
+from procedures.actions import do_file_request
+from procedures.duplicates import duplicate_candidates
+from procedures.scope import requests_visible_to
+
+from ._common import audit, check, event, is_referent_of, may_organise
+
+# --- extension point: follow-up actions and recommendations ---------------------------------------------
+# The steering app registers, for "action" and "recommendation", a function
+#     convert(finding, *, acting_user, **options) -> str   (the reference of what it created)
+# called inside the conversion's transaction. Until one is registered, those conversions are refused
+# with a clear message.
+FOLLOW_UP_CONVERTERS = {}
+
+
+def register_follow_up_converter(kind, function):
+    if kind not in (Outcome.ACTION, Outcome.RECOMMENDATION):
+        raise ValueError(f"unknown follow-up kind {kind!r}")
+    FOLLOW_UP_CONVERTERS[kind] = function
+
+
+def may_convert_findings_to_requests(acting_user, diagnostic):
+    """The commune files the requests: its referents and requesters."""
+    return is_referent_of(acting_user, diagnostic.commune_id)
+
+
+def may_decide_findings(acting_user, diagnostic):
+    return may_organise(acting_user, diagnostic.commune_id)
+
+
+def _locked(diagnostic, finding_ids):
+    diagnostic = (
+        Diagnostic.objects.select_for_update(of=("self",))
+        .select_related("grid_version")
+        .get(pk=diagnostic.pk)
+    )
+    if diagnostic.status != DiagnosticStatus.UNDER_ANALYSIS:
+        raise InvalidFields(
+            {"diagnostic": _("Findings are converted while the diagnostic is under analysis.")}
+        )
+    ids = []
+    for value in finding_ids or ():
+        pk = getattr(value, "pk", value)
+        if not str(pk).isdigit():
+            raise InvalidFields({"findings": _("Unknown finding: %(id)s.") % {"id": str(pk)[:20]}})
+        ids.append(int(pk))
+    if not ids:
+        raise InvalidFields({"findings": _("Choose at least one finding.")})
+    findings = list(
+        Finding.objects.select_for_update(of=("self",))
+        .filter(diagnostic=diagnostic, pk__in=ids)
+        .select_related("item__theme", "item__category")
+        .order_by("pk")
+    )
+    missing = sorted(set(ids) - {f.pk for f in findings})
+    if missing:
+        raise InvalidFields(
+            {"findings": _("Unknown finding: %(id)s.") % {"id": ", ".join(map(str, missing))}}
+        )
+    return diagnostic, findings
+
+
+def _record(finding, outcome, acting_user, *, request=None, reason="", reference=""):
+    finding.outcome, finding.request, finding.outcome_reason = outcome, request, reason
+    finding.outcome_reference = reference
+    finding.converted_at, finding.converted_by = timezone.now(), acting_user
+    finding.save(
+        update_fields=[
+            "outcome",
+            "request",
+            "outcome_reason",
+            "outcome_reference",
+            "converted_at",
+            "converted_by",
+        ]
+    )
+    audit(
+        "finding_converted",
+        f"diagnostic:{finding.diagnostic_id}/finding:{finding.pk}",
+        acting_user,
+        outcome=outcome,
+        request=request.reference if request else None,
+        reason=reason,
+        reference=reference,
+    )
+    event("finding_converted", diagnostic=finding.diagnostic_id, finding=finding.pk, outcome=outcome)
+
+
+def _description(diagnostic, finding):
+    text = _("%(theme)s – %(item)s (%(rating)s).") % {
+        "theme": finding.item.theme.label,
+        "item": finding.item.label,
+        "rating": diagnostic.grid_version.rating_label(finding.rating),
+    }
+    text += " " + _("Seen during the walking diagnostic « %(title)s » of %(date)s.") % {
+        "title": diagnostic.title,
+        "date": diagnostic.date.strftime("%d/%m/%Y"),
+    }
+    if finding.comment:
+        text += " " + finding.comment
+    return text[:2000]
+
+
+def do_convert_findings_to_requests(diagnostic, finding_ids, *, acting_user):
+    """Turn findings into intervention requests filed by the commune (the acting referent), each with its
+    photos and the category of its grid item. A finding near an open request of the same kind is linked
+    to it instead; a finding already converted is left as it is. All or nothing: one finding that cannot
+    be filed refuses the whole batch, naming it. Returns [(finding, "request" | "linked" | "already")]."""
+    check(
+        may_convert_findings_to_requests(acting_user, diagnostic),
+        _("Only the commune's GUP referents and requesters file its requests."),
+    )
+    results = []
+    with transaction.atomic():
+        diagnostic, findings = _locked(diagnostic, finding_ids)
+        unmapped = [f for f in findings if not f.outcome and f.item.category_id is None]
+        if unmapped:
+            raise InvalidFields(
+                {
+                    "findings": _("No request category for %(items)s: mark them as no action or recommend.")
+                    % {"items": ", ".join(f"#{f.pk} ({f.item.label})" for f in unmapped)}
+                }
+            )
+        visible = requests_visible_to(acting_user)
+        for finding in findings:
+            if finding.outcome:
+                results.append((finding, "already"))
+                continue
+            category = finding.item.category
+            duplicate = duplicate_candidates(category, finding.lon, finding.lat, queryset=visible).first()
+            if duplicate is not None:
+                _record(finding, Outcome.LINKED, acting_user, request=duplicate)
+                results.append((finding, Outcome.LINKED))
+                continue
+            files = [photo.file for photo in finding.photos.all()]
+            try:
+                for file in files:
+                    file.open("rb")
+                request = do_file_request(
+                    acting_user=acting_user,
+                    category=category,
+                    description=_description(diagnostic, finding),
+                    lon=finding.lon,
+                    lat=finding.lat,
+                    attributes=finding.item.request_attributes or None,
+                    files=files,
+                )
+            except InvalidFields as exc:
+                raise InvalidFields(
+                    {
+                        "findings": _("Finding #%(id)s cannot be filed: %(problem)s")
+                        % {"id": finding.pk, "problem": "; ".join(str(m) for m in exc.errors.values())}
+                    }
+                ) from None
+            finally:
+                for file in files:
+                    file.close()
+            _record(finding, Outcome.REQUEST, acting_user, request=request)
+            results.append((finding, Outcome.REQUEST))
+    return results
+
+
+def do_mark_findings_no_action(diagnostic, finding_ids, reason, *, acting_user):
+    """Decide that nothing is to be done about these findings, saying why."""
+    check(
+        may_decide_findings(acting_user, diagnostic), _("You may not decide on this diagnostic's findings.")
+    )
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidFields({"reason": _("Say why nothing is to be done.")})
+    if len(reason) > 500:
+        raise InvalidFields({"reason": _("At most %(n)d characters.") % {"n": 500}})
+    results = []
+    with transaction.atomic():
+        diagnostic, findings = _locked(diagnostic, finding_ids)
+        for finding in findings:
+            if finding.outcome:
+                results.append((finding, "already"))
+                continue
+            _record(finding, Outcome.NO_ACTION, acting_user, reason=reason)
+            results.append((finding, Outcome.NO_ACTION))
+    return results
+
+
+def do_convert_findings_to_follow_up(diagnostic, finding_ids, kind, *, acting_user, **options):
+    """Findings into follow-up actions or recommendations, through the converter the steering app
+    registers (FOLLOW_UP_CONVERTERS); refused while there is none."""
+    check(
+        may_decide_findings(acting_user, diagnostic), _("You may not decide on this diagnostic's findings.")
+    )
+    if kind not in (Outcome.ACTION, Outcome.RECOMMENDATION):
+        raise InvalidFields({"kind": _("Choose action or recommendation.")})
+    convert = FOLLOW_UP_CONVERTERS.get(kind)
+    if convert is None:
+        raise InvalidFields({"kind": _("Follow-up actions and recommendations are not available yet.")})
+    results = []
+    with transaction.atomic():
+        diagnostic, findings = _locked(diagnostic, finding_ids)
+        for finding in findings:
+            if finding.outcome:
+                results.append((finding, "already"))
+                continue
+            reference = convert(finding, acting_user=acting_user, **options)
+            _record(finding, kind, acting_user, reference=str(reference)[:200])
+            results.append((finding, kind))
+    return results

@@ -1,0 +1,138 @@
+"""The phone page of a walking diagnostic in a real browser, on a phone-sized screen: findings recorded
+with the network cut (Playwright's offline mode) wait on the phone, the page opens again offline, and
+once the network is back every finding arrives exactly once; axe-core on the pages."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from diagnostics.actions import (
+    do_create_diagnostic,
+    do_create_grid_version,
+    do_move_diagnostic,
+    do_publish_grid_version,
+)
+from diagnostics.models import Finding, FindingPhoto, GridItem
+from tests.diagnostics.conftest import GRID, PNG
+from tests.factories import PASSWORD, make_category
+from tests.web.browser import assert_accessible, screenshot
+from tests.web.conftest import CSP_LISTENER
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def walk(browser_world):
+    world = browser_world
+    make_category("bulky", name="Encombrants")
+    version = do_publish_grid_version(
+        do_create_grid_version(GRID, acting_user=world.admin_user), acting_user=world.admin_user
+    )
+    diagnostic = do_create_diagnostic(
+        acting_user=world.commune_user,
+        commune=world.commune,
+        title="Diagnostic du QPV Un",
+        date=datetime.date(2026, 11, 20),
+        grid_version=version,
+        qpv=world.qpv,
+        participants=[world.landlord],
+    )
+    return do_move_diagnostic(diagnostic, "start_field", acting_user=world.commune_user)
+
+
+def phone_page(chromium, live_server, username):
+    context = chromium.new_context(locale="fr-FR", viewport=PHONE, is_mobile=True, has_touch=True)
+    context.set_default_timeout(15_000)
+    problems = []
+    context.expose_function("gupCspViolation", lambda text: problems.append(text))
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.base_url = live_server.url
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page, problems
+
+
+def record(page, expect, item_id, rating, comment, n):
+    page.fill("#finding-lat", "48,99")
+    page.fill("#finding-lon", f"1.71{n}")
+    page.select_option("#finding-item", str(item_id))
+    page.locator(f"input[name=rating][value='{rating}']").check()
+    page.fill("#finding-comment", comment)
+    page.set_input_files(
+        "#finding-photos", files=[{"name": f"constat-{n}.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.click("#save-finding")
+    expect(page.locator("#pending-count")).to_have_text(str(n))
+
+
+def test_findings_recorded_offline_arrive_once_when_the_network_is_back(chromium, live_server, walk):
+    from playwright.sync_api import expect
+
+    items = list(GridItem.objects.filter(theme__version=walk.grid_version).order_by("pk"))
+    page, problems = phone_page(chromium, live_server, "commune")
+    url = live_server.url + reverse("diagnostic-record", args=[walk.pk])
+    page.goto(url)
+    expect(page.locator("body")).to_have_attribute("data-offline-ready", "1")
+    assert_accessible(page)
+
+    page.context.set_offline(True)
+    for n in (1, 2, 3):
+        record(page, expect, items[n - 1].pk, n, f"Constat hors ligne {n}", n)
+    expect(page.locator("#network-state")).to_contain_text("Pas de réseau")
+    assert Finding.objects.count() == 0
+
+    page.reload()  # without network: the service worker's copy of the page, the findings still waiting
+    expect(page.locator("#pending-count")).to_have_text("3")
+    expect(page.locator("#pending-list li")).to_have_count(3)
+    screenshot(page, "diagnostics-record-offline-390")
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#pending-count")).to_have_text("0")
+    expect(page.locator("#sent-count")).to_have_text("3")
+    page.click("#send-now")  # nothing left to send: nothing sent again
+    expect(page.locator("#pending-count")).to_have_text("0")
+    findings = list(Finding.objects.order_by("comment"))
+    assert [f.comment for f in findings] == [f"Constat hors ligne {n}" for n in (1, 2, 3)]
+    assert len({f.client_id for f in findings}) == 3
+    assert [f.rating for f in findings] == [1, 2, 3]
+    assert FindingPhoto.objects.count() == 3
+    assert abs(findings[0].lat - 48.99) < 1e-9
+    assert_accessible(page)
+
+    do_move_diagnostic(walk, "start_analysis", acting_user=walk.created_by)
+    page.goto(live_server.url + reverse("diagnostic-analysis", args=[walk.pk]))
+    expect(page.locator("table.findings tbody tr")).to_have_count(3)
+    assert_accessible(page)
+    page.goto(live_server.url + reverse("diagnostic-report", args=[walk.pk]))
+    assert_accessible(page)
+    page.context.close()
+    assert not problems, problems
+
+
+def test_two_participants_record_on_the_same_diagnostic_at_once(chromium, live_server, walk):
+    from playwright.sync_api import expect
+
+    item_id = GridItem.objects.filter(theme__version=walk.grid_version).order_by("pk").first().pk
+    pages = [phone_page(chromium, live_server, username) for username in ("commune", "landlord")]
+    for n, (page, _problems) in enumerate(pages, 1):
+        page.goto(live_server.url + reverse("diagnostic-record", args=[walk.pk]))
+        page.fill("#finding-lat", "48,99")
+        page.fill("#finding-lon", "1.71")
+        page.select_option("#finding-item", str(item_id))
+        page.locator("input[name=rating][value='1']").check()
+        page.fill("#finding-comment", f"Vu par {n}")
+        page.click("#save-finding")
+    for page, problems in pages:
+        expect(page.locator("#sent-count")).to_have_text("1")
+        page.context.close()
+        assert not problems, problems
+    assert sorted(Finding.objects.values_list("recorded_by__username", flat=True)) == ["commune", "landlord"]
