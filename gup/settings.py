@@ -339,3 +339,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- observation (observation/conf.py lists the GUP_OBSERVATION_* settings and their defaults) ----
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["observation.actions.take_due_snapshots"]
