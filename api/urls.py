@@ -2,7 +2,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import views_auth, views_directory, views_procedures, views_requests, views_webhooks
+from api import (
+    views_auth,
+    views_directory,
+    views_observation,
+    views_procedures,
+    views_requests,
+    views_webhooks,
+)
 from api.routing import ResolveView  # directory helper: routing resolver
 
 app_name = "api"
@@ -20,6 +27,7 @@ router.register("competences", views_directory.CompetenceViewSet, basename="comp
 router.register("perimeters", views_directory.PerimeterViewSet, basename="perimeter")
 router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
+router.register("observation", views_observation.ObservationViewSet, basename="observation")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
