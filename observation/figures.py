@@ -17,7 +17,7 @@ import datetime
 from dataclasses import dataclass, replace
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import ExtractYear, TruncMonth
+from django.db.models.functions import ExtractYear, Floor, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -164,6 +164,7 @@ def _deadline_aggregates():
         "on_time": Count("pk", filter=measured & Q(taken_seconds__lte=F("target_seconds"))),
         "waited": Count("pk", filter=Q(waited_seconds__gt=0)),
         "waited_seconds": Sum("waited_seconds"),
+        "target_seconds": Percentile("target_seconds", 0.5),
     }
 
 
@@ -208,6 +209,7 @@ def _finish_delays(row, min_cell):
         "suppressed": suppressed,
         "median_hours": None if suppressed else _hours(row["median_seconds"]),
         "p90_hours": None if suppressed else _hours(row["p90_seconds"]),
+        "target_hours": _hours(row["target_seconds"]),
         "on_time": None if suppressed else row["on_time"],
         "on_time_share": None if suppressed else _rate(row["on_time"], measured),
         "waited": row["waited"],
@@ -273,7 +275,7 @@ def breakdown(user, filters, by):
             slot[kind] = _finish_delays(row, min_cell)
     empty = _finish_delays(
         {"measured": 0, "median_seconds": None, "p90_seconds": None, "on_time": 0, "waited": 0,
-         "waited_seconds": None},
+         "waited_seconds": None, "target_seconds": None},
         min_cell,
     )  # fmt: skip
     out = []
@@ -331,3 +333,35 @@ def backlog(user, filters):
 def year_over_year(user, filters):
     """The headline figures of the period and of the same period a year before, side by side."""
     return {"current": headline(user, filters), "previous": headline(user, filters.previous_year())}
+
+
+def density(user, filters, cell_m=1000):
+    """Requests per square of ``cell_m`` metres (Lambert-93), counted by the database:
+    {"cell_m", "columns", "rows", "cells": {(column, row): count}, "origin": (x, y)} (row 0 south)."""
+    requests = observed_requests(user, filters)
+    counted = list(
+        requests.values(cx=Floor(F("x_l93") / cell_m), cy=Floor(F("y_l93") / cell_m))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    if not counted:
+        return {"cell_m": cell_m, "columns": 0, "rows": 0, "cells": {}, "origin": None, "top": []}
+    xs, ys = [int(row["cx"]) for row in counted], [int(row["cy"]) for row in counted]
+    x0, y0 = min(xs), min(ys)
+    cells = {(int(row["cx"]) - x0, int(row["cy"]) - y0): row["n"] for row in counted}
+    top = sorted(counted, key=lambda row: (-row["n"], row["cx"], row["cy"]))[:15]
+    return {
+        "cell_m": cell_m,
+        "columns": max(xs) - x0 + 1,
+        "rows": max(ys) - y0 + 1,
+        "cells": cells,
+        "origin": (x0 * cell_m, y0 * cell_m),
+        "top": [
+            {
+                "x_m": (int(row["cx"]) + 0.5) * cell_m,
+                "y_m": (int(row["cy"]) + 0.5) * cell_m,
+                "count": row["n"],
+            }
+            for row in top
+        ],
+    }

@@ -48,6 +48,7 @@ MENU = [
     ("request-list", _("Requests"), lambda p: p.is_commune or p.is_dvq or p.is_admin),
     ("queue", _("My queue"), lambda p: p.is_handler),
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
+    ("observation", _("Observation"), lambda p: p.is_commune or p.is_handler or p.is_dvq or p.is_admin),
     ("map", _("Map"), lambda p: True),
     ("directory-home", _("Directory"), lambda p: True),
     ("admin:index", _("Administration"), lambda p: p.is_admin),

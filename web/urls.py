@@ -9,6 +9,7 @@ from web import (
     views_legal,
     views_map,
     views_notifications,
+    views_observation,
     views_requests,
     views_work,
 )
@@ -77,6 +78,12 @@ urlpatterns = [
     path("queue/assign/", views_work.queue_assign, name="queue-assign"),
     path("dvq/", views_work.dvq_dashboard, name="dvq-dashboard"),
     path("dvq/export/<slug:table>.<str:fmt>", views_exports.dvq_export, name="dvq-export"),
+    path("observation/", views_observation.observation_dashboard, name="observation"),
+    path(
+        "observation/requests.<str:fmt>",
+        views_observation.observation_requests_export,
+        name="observation-export",
+    ),
     path("notifications/", views_notifications.notification_list, name="notification-list"),
     path("notifications/read/", views_notifications.notification_read, name="notification-read"),
     path("directory/", views_directory.directory_home, name="directory-home"),

@@ -48,6 +48,7 @@ NOT_PAGES = {
     "queue-points": "GeoJSON data for the queue's map",
     "queue-assign": "POST-only action",
     "dvq-export": "CSV/XLSX export",
+    "observation-export": "CSV/XLSX export of the requests behind the figures",
     "notification-read": "POST-only action",
 }
 
@@ -66,6 +67,7 @@ PAGES = {
     "request-detail": (["commune", "ctc", "dvq"], lambda data: {"reference": data["reference"]}),
     "queue": (["ctc", "waste"], None),
     "dvq-dashboard": (["dvq"], None),
+    "observation": (["dvq", "commune", "landlord"], None),
     "notification-list": (["commune", "ctc"], None),
     "directory-home": (["commune"], None),
     "directory-org": (["commune"], lambda data: {"code": data["organisation"]}),
