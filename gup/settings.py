@@ -342,4 +342,4 @@ LOGGING = {
 
 # --- observation (observation/conf.py lists the GUP_OBSERVATION_* settings and their defaults) ----
 if env_str("WORKER_JOBS") is None:
-    WORKER_JOBS += ["observation.actions.take_due_snapshots"]
+    WORKER_JOBS += ["observation.actions.take_due_snapshots", "observation.actions.run_review_jobs"]

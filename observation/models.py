@@ -119,3 +119,103 @@ class ObservationAuditEntry(ActorAuditModel):
 
     def __str__(self):
         return f"{self.event} {self.target}"
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class AnnualReview(models.Model):
+    """The yearly review (bilan annuel) of the GUP actions, for one commune or (commune empty) for the
+    community. Its figures and charts are stored when generated; once published it never changes (a
+    correction is a new version with its reason)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    commune = models.ForeignKey(
+        "directory.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("commune"),
+        help_text=_("Empty: the whole community."),
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ReviewState.choices, default=ReviewState.DRAFT
+    )
+    introduction = models.TextField(_("introduction"), blank=True)
+    highlights = models.TextField(_("highlights"), blank=True)
+    correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    charts = models.JSONField(_("charts (SVG)"), default=dict, blank=True)
+    generated_at = models.DateTimeField(_("figures computed at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        ordering = ["-year", "commune__name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "commune", "version"],
+                name="obs_review_version",
+                nulls_distinct=False,
+            ),
+        ]
+        verbose_name = _("annual review")
+        verbose_name_plural = _("annual reviews")
+
+    def __str__(self):
+        return f"{self.year} {self.commune or '—'} v{self.version}"
+
+    @property
+    def is_published(self):
+        return self.state == ReviewState.PUBLISHED
+
+
+class ReviewRun(models.Model):
+    """The generation of every review of a year (the community's and each commune's) by the worker, with
+    its progress. One running run per year: asking again gives the running one."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("reviews to generate"), default=0)
+    done = models.PositiveIntegerField(_("reviews generated"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year"], condition=models.Q(state__in=["queued", "running"]), name="obs_one_live_run"
+            ),
+        ]
+        verbose_name = _("generation of the annual reviews")
+        verbose_name_plural = _("generations of the annual reviews")
+
+    def __str__(self):
+        return f"{self.year} {self.state} {self.done}/{self.total}"

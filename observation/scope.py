@@ -16,6 +16,7 @@ from procedures.models import InterventionRequest
 from procedures.scope import is_administrator
 
 NOTHING = Q(pk__in=[])
+SYSTEM = object()  # the worker and commands (an annual review is about everything in its commune)
 
 
 def observes_everything(user):
@@ -27,6 +28,8 @@ def observes_everything(user):
 def observation_q(user, prefix=""):
     """The Q over requests (fields under ``prefix``, e.g. "" or "request__") that ``user`` observes;
     None means every request."""
+    if user is SYSTEM:
+        return None
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if observes_everything(user):
@@ -45,3 +48,23 @@ def requests_observed_by(user, queryset=None):
     queryset = InterventionRequest.objects.all() if queryset is None else queryset
     q = observation_q(user)
     return queryset if q is None else queryset.filter(q)
+
+
+def reviews_visible_to(user):
+    """Annual reviews: drafts for those who write them (DVQ, administrators); published ones for
+    whoever observes their commune (the community's published review for every signed-in user)."""
+    from observation.actions.reviews import may_write_annual_review
+    from observation.models import AnnualReview, ReviewState
+
+    reviews = AnnualReview.objects.select_related("commune")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return reviews.none()
+    if may_write_annual_review(user):
+        return reviews
+    published = reviews.filter(state=ReviewState.PUBLISHED)
+    if observes_everything(user):
+        return published
+    own = user.organisation
+    if own is not None and own.kind == OrganisationKind.COMMUNE:
+        return published.filter(Q(commune__isnull=True) | Q(commune=own))
+    return published.filter(commune__isnull=True)

@@ -11,6 +11,7 @@ from web import (
     views_notifications,
     views_observation,
     views_requests,
+    views_reviews,
     views_work,
 )
 
@@ -84,6 +85,13 @@ urlpatterns = [
         views_observation.observation_requests_export,
         name="observation-export",
     ),
+    path("reviews/", views_reviews.review_list, name="review-list"),
+    path("reviews/<int:pk>/", views_reviews.review_detail, name="review-detail"),
+    path("reviews/<int:pk>/edit/", views_reviews.review_edit, name="review-edit"),
+    path("reviews/<int:pk>/publish/", views_reviews.review_publish, name="review-publish"),
+    path("reviews/<int:pk>/correct/", views_reviews.review_correct, name="review-correct"),
+    path("reviews/<int:pk>/review.pdf", views_reviews.review_pdf, name="review-pdf"),
+    path("reviews/<int:pk>/review.xlsx", views_reviews.review_xlsx, name="review-xlsx"),
     path("notifications/", views_notifications.notification_list, name="notification-list"),
     path("notifications/read/", views_notifications.notification_read, name="notification-read"),
     path("directory/", views_directory.directory_home, name="directory-home"),

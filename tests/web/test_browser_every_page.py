@@ -49,6 +49,12 @@ NOT_PAGES = {
     "queue-assign": "POST-only action",
     "dvq-export": "CSV/XLSX export",
     "observation-export": "CSV/XLSX export of the requests behind the figures",
+    "review-edit": "POST-only action (its form is on review-detail)",
+    "review-publish": "POST-only action",
+    "review-correct": "POST-only action",
+    "review-pdf": "PDF download",
+    "review-xlsx": "XLSX download",
+    "review-detail": "needs a generated review; tests/observation/test_browser_observation.py checks it with axe",
     "notification-read": "POST-only action",
 }
 
@@ -68,6 +74,7 @@ PAGES = {
     "queue": (["ctc", "waste"], None),
     "dvq-dashboard": (["dvq"], None),
     "observation": (["dvq", "commune", "landlord"], None),
+    "review-list": (["dvq", "commune"], None),
     "notification-list": (["commune", "ctc"], None),
     "directory-home": (["commune"], None),
     "directory-org": (["commune"], lambda data: {"code": data["organisation"]}),
