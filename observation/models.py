@@ -166,8 +166,13 @@ class AnnualReview(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["year", "commune", "version"],
-                name="obs_review_version",
-                nulls_distinct=False,
+                condition=models.Q(commune__isnull=False),
+                name="obs_review_commune_version",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "version"],
+                condition=models.Q(commune__isnull=True),
+                name="obs_review_cu_version",
             ),
         ]
         verbose_name = _("annual review")

@@ -54,7 +54,7 @@ NOT_PAGES = {
     "review-correct": "POST-only action",
     "review-pdf": "PDF download",
     "review-xlsx": "XLSX download",
-    "review-detail": "needs a review: axe runs on it in tests/observation/test_browser_observation.py",
+    "review-detail": "needs a review: axe runs on it in tests/web/test_browser_observation.py",
     "notification-read": "POST-only action",
 }
 

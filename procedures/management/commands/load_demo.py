@@ -9,6 +9,7 @@ from django.test.utils import override_settings
 
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
+from observation.demo import load_observation
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             configuration = load_request_configuration()
             call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
             requests = {"requests": 0} if without_requests else load_requests()
+            None if without_requests else load_observation()  # backlog snapshots, fines, last year's review
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
