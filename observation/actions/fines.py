@@ -53,9 +53,8 @@ def _parse_amount(amount):
     return value
 
 
-def do_record_fine(request, *, issued_on, kind, amount_eur=None, acting_user):
-    """Record that a fine was issued after ``request`` (no personal data of the offender)."""
-    _check(may_record_fine(acting_user, request), _("You may not record a fine on this request."))
+def fine_errors(request, *, issued_on, kind, amount_eur=None):
+    """({field: message}, the amount as a Decimal or None): what ``do_record_fine`` would refuse."""
     errors = {}
     if kind not in FineKind.values:
         errors["kind"] = _("Unknown kind of fine.")
@@ -65,10 +64,18 @@ def do_record_fine(request, *, issued_on, kind, amount_eur=None, acting_user):
         errors["issued_on"] = _("The date the fine was issued cannot be in the future.")
     elif issued_on < timezone.localdate(request.created_at):
         errors["issued_on"] = _("The fine cannot have been issued before the request was filed.")
+    amount = None
     try:
         amount = _parse_amount(amount_eur)
     except InvalidFields as error:
         errors.update(error.errors)
+    return errors, amount
+
+
+def do_record_fine(request, *, issued_on, kind, amount_eur=None, acting_user):
+    """Record that a fine was issued after ``request`` (no personal data of the offender)."""
+    _check(may_record_fine(acting_user, request), _("You may not record a fine on this request."))
+    errors, amount = fine_errors(request, issued_on=issued_on, kind=kind, amount_eur=amount_eur)
     if errors:
         raise InvalidFields(errors)
     with transaction.atomic():

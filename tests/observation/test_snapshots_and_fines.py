@@ -143,3 +143,20 @@ def test_a_request_filed_today_may_be_fined_today(requests_world, bulky, time_ma
         acting_user=requests_world.commune_user,
     )
     assert fine.request == request
+
+
+def test_the_admin_records_a_fine_through_the_action_and_shows_bad_input_as_form_errors(year, requests_world):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(requests_world.admin_user)
+    url = "/admin/observation/fine/add/"
+    fields = {"request": year[2].pk, "issued_on": "2026-06-02", "kind": "littering", "amount_eur": "-5"}
+    response = browser.post(url, fields)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert Fine.objects.count() == 1
+    response = browser.post(url, {**fields, "amount_eur": "35"})
+    assert response.status_code == 302
+    assert ObservationAuditEntry.objects.filter(
+        event="fine_recorded", actor=requests_world.admin_user
+    ).exists()
