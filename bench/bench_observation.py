@@ -178,8 +178,8 @@ def fill(count):
         )
         cursor.execute("UPDATE engine_case SET phase = 'closed', closed_at = created_at + interval '8 days' "
                        "WHERE state <> 'qualified'")  # fmt: skip
-        cursor.execute(DEADLINES)
-        cursor.execute(AUDIT)
+        cursor.execute(DEADLINES, {})  # (a mapping of parameters: "%%" reads as "%")
+        cursor.execute(AUDIT, {})
         cursor.execute("ANALYZE")
     print(
         f"fill: {count:,} requests, their cases, deadlines and audit entries "
@@ -199,6 +199,25 @@ def snapshots(year):
     print(f"snapshots: the 12 months of {year} in {time.perf_counter() - began:.1f} s")
 
 
+def print_slowest(function, top=8):
+    from django.db import connection
+
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seen.append((time.perf_counter() - began, sql))
+
+    with connection.execute_wrapper(wrapper):
+        function()
+    print(f"{len(seen)} queries, {sum(t for t, _sql in seen) * 1e3:.0f} ms in the database")
+    for seconds, sql in sorted(seen, reverse=True)[:top]:
+        print(f"  {seconds * 1e3:7.1f} ms  {sql[:300]}")
+
+
 def timed(function, repeat):
     function()  # warm-up (caches, first plans)
     runs = []
@@ -213,6 +232,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--slowest", action="store_true", help="Print the slowest queries of one page.")
     args = parser.parse_args()
     parts = server_url()
     create_database(parts)
@@ -253,6 +273,8 @@ def main():
             response = client.get(url)
             assert response.status_code == 200, response.status_code
 
+        if args.slowest:
+            print_slowest(page)
         median, worst = timed(page, args.repeat)
         print(
             f"Observation page (view, charts included): "

@@ -81,7 +81,6 @@ def build(user, filters, *, with_charts=True):
         "handlers": handlers,
         "communes": figures.breakdown(user, filters, "commune"),
         "categories": figures.breakdown(user, filters, "category"),
-        "qpv": figures.breakdown(user, filters, "qpv"),
         "fines_by_commune": figures.fines(figures.observed_requests(user, filters), by="commune"),
         "density": grid,
         "density_rows": density_rows(grid),

@@ -91,7 +91,7 @@ def test_only_the_dvq_or_administrators_write_reviews_and_bad_years_or_communes_
         do_generate_annual_review(2026, requests_world.commune_2, acting_user=None)  # nothing filed there
     with pytest.raises(CommandError, match="INSEE code 99999"):
         call_command("annual_review", "--year", "2026", "--commune", "99999")
-    with pytest.raises(CommandError, match="No request"):
+    with pytest.raises(CommandError, match="Aucune demande n’a été déposée en 2019"):
         call_command("annual_review", "--year", "2019")
     assert not AnnualReview.objects.exists() and not ReviewRun.objects.exists()
 
@@ -140,7 +140,7 @@ def test_the_pdf_shows_the_key_figures_and_the_xlsx_its_tables(year, requests_wo
     xlsx = browser.get(f"/reviews/{review.pk}/review.xlsx")
     workbook = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)), read_only=True)
     months = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert months[0][:3] == ("Mois", "Déposées", "Réalisées") or months[0][0] == "Month"
+    assert months[0][:3] == ("Mois", "Déposée", "Réalisée")
     assert [row[1] for row in months[1:]] == [0, 0, 0, 0, 1, 2, 1, 0, 3, 0, 0, 0]
     page = browser.get(f"/reviews/{review.pk}/")
     assert page.status_code == 200

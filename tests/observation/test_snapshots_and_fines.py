@@ -59,7 +59,7 @@ def test_a_month_not_over_or_a_bad_month_is_refused_with_nothing_written(year):
     assert "month" in error.value.errors
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("backlog_snapshots", "--since", "2026-13")
-    with pytest.raises(CommandError, match="not over"):
+    with pytest.raises(CommandError, match="n’est pas encore terminé"):
         call_command("backlog_snapshots", "--until", "2027-01")
     assert not SnapshotMonth.objects.exists() and not BacklogSnapshot.objects.exists()
 
@@ -113,11 +113,16 @@ def test_the_commune_records_a_fine_and_it_counts_per_commune_and_category(year,
         ({"issued_on": "2026-06-02"}, "issued_on"),
     ],
 )
-def test_a_bad_fine_is_refused_naming_the_field_and_nothing_is_written(year, requests_world, fields, field):
+def test_a_bad_fine_is_refused_naming_the_field_and_nothing_is_written(
+    requests_world, bulky, time_machine, fields, field
+):
+    time_machine.move_to(paris(2026, 6, 1, 9, 0), tick=False)
+    request = file(requests_world, bulky)
+    time_machine.move_to(paris(2026, 12, 1, 9, 0), tick=False)
     values = {"issued_on": datetime.date(2026, 6, 2), "kind": "littering", "amount_eur": "10", **fields}
     before = (Fine.objects.count(), ObservationAuditEntry.objects.count(), OutboxEvent.objects.count())
     with pytest.raises(InvalidFields) as error:
-        do_record_fine(year[2], acting_user=requests_world.commune_user, **values)
+        do_record_fine(request, acting_user=requests_world.commune_user, **values)
     assert field in error.value.errors
     assert (
         Fine.objects.count(),
