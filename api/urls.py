@@ -7,6 +7,7 @@ from api import (
     views_auth,
     views_diagnostics,
     views_directory,
+    views_observation,
     views_procedures,
     views_requests,
     views_steering,
@@ -39,6 +40,7 @@ router.register("access-requests", views_accounts.AccessRequestViewSet, basename
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("diagnostic-grids", views_diagnostics.GridVersionViewSet, basename="diagnostic-grid")
 router.register("diagnostics", views_diagnostics.DiagnosticViewSet, basename="diagnostic")
+router.register("observation", views_observation.ObservationViewSet, basename="observation")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 router.register("steering/meeting-kinds", views_steering.MeetingKindViewSet, basename="meeting-kind")
 router.register("steering/meetings", views_steering.MeetingViewSet, basename="meeting")

@@ -87,6 +87,7 @@ def start(case, kind, spec_def, now):
         calendar_code=calendar_code,
         business=duration.business,
         duration_seconds=total,
+        target_seconds=total,
         started_at=now,
         resumed_at=now,
         due_at=add(now, total, duration.business, spec),
@@ -146,8 +147,19 @@ def stop(deadline, now):
         on_time = deadline.due_at is None or now <= deadline.due_at
     deadline.state = DeadlineState.MET if on_time else DeadlineState.BREACHED
     deadline.stopped_at = now
-    deadline.save(update_fields=["state", "stopped_at"])
+    _measure(deadline, now)
+    deadline.save(update_fields=["state", "stopped_at", "taken_seconds", "waited_seconds"])
     _silence_points(deadline)
+
+
+def _measure(deadline, now):
+    """Time counted on the clock and time spent paused, from its start to ``now`` (its stop)."""
+    spec = calendar_spec(deadline.calendar_code)
+    taken = deadline.elapsed_seconds
+    if deadline.resumed_at is not None:  # running: the current run counts too
+        taken += between(deadline.resumed_at, now, deadline.business, spec)
+    deadline.taken_seconds = taken
+    deadline.waited_seconds = max(between(deadline.started_at, now, deadline.business, spec) - taken, 0)
 
 
 def void(deadline, now):

@@ -514,6 +514,15 @@ class Deadline(models.Model):
     resumed_at = models.DateTimeField(_("running since"), null=True, blank=True)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    # Kept for the observation of service quality: the target that applied when the clock started
+    # (a later recomputation or change of service levels does not rewrite it), and, once stopped, the
+    # time counted on the clock and the time spent paused, both in the deadline's own time (business
+    # seconds on its calendar for business deadlines).
+    target_seconds = models.PositiveBigIntegerField(
+        _("target at the start (seconds)"), null=True, blank=True, help_text=_("Never recomputed.")
+    )
+    taken_seconds = models.PositiveBigIntegerField(_("time taken (seconds)"), null=True, blank=True)
+    waited_seconds = models.PositiveBigIntegerField(_("time paused (seconds)"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "pk"]

@@ -388,3 +388,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "MeetingAnswerEnum": "steering.models.Answer",
     }
 )
+# --- observation (observation/conf.py lists the GUP_OBSERVATION_* settings and their defaults) ----
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["observation.actions.take_due_snapshots", "observation.actions.run_review_jobs"]

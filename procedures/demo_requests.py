@@ -30,7 +30,12 @@ FICTIONAL_MARK = "(fictif)"
 SEED = 20260801
 DAYS = 120
 COUNT = 90
+# Before those months, two years of finished requests, fewer a month, so that the annual review and its
+# year-over-year comparison mean something (observation/). The worker ticks once a day there.
+HISTORY_DAYS = 2 * 365 + 30
+HISTORY_COUNT = 120
 SWEEP_EVERY = datetime.timedelta(hours=6)  # the worker's tick, in the demo's simulated time
+HISTORY_SWEEP_EVERY = datetime.timedelta(days=1)
 PARIS = ZoneInfo("Europe/Paris")
 
 DESCRIPTIONS = {
@@ -69,6 +74,20 @@ SCENARIOS = [
     ("reopened", 5, [*WORKED, (98, "start_work"), (170, "finish"), (220, "reopen")]),
     ("overdue", 4, [(3, "acknowledge")]),  # left waiting long past its deadlines: alerts
 ]
+# The history's requests all end: closed by the commune or the supervisor, rejected, merged, or
+# reopened and done again.
+HISTORY_SCENARIOS = [
+    ("closed", 20, [*WORKED, (98, "start_work"), (170, "finish"), (200, "confirm")]),
+    ("closed_late", 6, [*WORKED, (98, "start_work"), (330, "finish"), (360, "confirm")]),
+    ("closed_by_supervisor", 3, [*WORKED, (98, "start_work"), (170, "finish"), (190, "auto_close")]),
+    ("closed_after_wait", 4, [*WORKED, (74, "wait"), (140, "start_work"), (190, "finish"), (220, "confirm")]),
+    ("rejected", 4, [(5, "reject")]),
+    ("duplicate", 3, [(2, "merge")]),
+    ("reopened_closed", 3, [
+        *WORKED, (98, "start_work"), (170, "finish"), (220, "reopen"), (240, "start_work"),
+        (290, "finish"), (320, "confirm"),
+    ]),
+]  # fmt: skip
 # Days since filing, where the scenario needs it (others: any day of the period).
 AGES = {"submitted": (1, 20), "acknowledged": (1, 20), "overdue": (20, 60), "done": (8, 17)}
 # Urgent requests: (kind, weight, with an urgency criterion, DVQ steps). Filed urgent without a
@@ -247,11 +266,15 @@ class History:
 
         if self.last_sweep is None:
             self.last_sweep = moment
-        while self.last_sweep + SWEEP_EVERY <= moment:
-            self.last_sweep += SWEEP_EVERY
+        recent = self.now - datetime.timedelta(days=DAYS)
+        while (
+            self.last_sweep + (every := SWEEP_EVERY if self.last_sweep >= recent else HISTORY_SWEEP_EVERY)
+            <= moment
+        ):
+            self.last_sweep += every
             self.clock.at = self.last_sweep
             sweep(now=self.last_sweep)
-            if self.last_sweep.date() != (self.last_sweep - SWEEP_EVERY).date():
+            if self.last_sweep.date() != (self.last_sweep - every).date():
                 auto_close_done_requests(now=self.last_sweep)
 
 
@@ -350,8 +373,9 @@ def demo_requests_loaded():
     return InterventionRequest.objects.filter(description__endswith=FICTIONAL_MARK).exists()
 
 
-def load_requests(count=COUNT, days=DAYS, seed=SEED):
-    """File and work ``count`` fictional requests over the last ``days`` days. Returns
+def load_requests(count=COUNT, days=DAYS, seed=SEED, history_count=HISTORY_COUNT, history_days=HISTORY_DAYS):
+    """File and work ``count`` fictional requests over the last ``days`` days, and ``history_count``
+    finished ones in the ``history_days`` before them (a little over two years). Returns
     {"requests": n, "steps": {step: n}}; nothing when demo requests are already there."""
     if demo_requests_loaded():
         return {"requests": 0, "steps": {}}
@@ -369,9 +393,13 @@ def load_requests(count=COUNT, days=DAYS, seed=SEED):
     points = _points(rng, commune_shapes(), communes)
     with demo_clock(now) as clock:
         history = History(clock, Cast(), rng, now)
-        for _index in range(count):
-            scenario, _w, steps = rng.choices(SCENARIOS, weights=[s[1] for s in SCENARIOS])[0]
-            age = rng.randrange(*AGES.get(scenario, (1, days)))
+        batches = [(SCENARIOS, count, None)]
+        if history_count:
+            batches.append((HISTORY_SCENARIOS, history_count, (days + 15, history_days)))
+        plan = [(scenarios, ages) for scenarios, n, ages in batches for _index in range(n)]
+        for scenarios, ages in plan:
+            scenario, _w, steps = rng.choices(scenarios, weights=[s[1] for s in scenarios])[0]
+            age = rng.randrange(*(ages or AGES.get(scenario, (1, days))))
             moment = _at_business_hour(rng, today - datetime.timedelta(days=age))
             if scenario == "submitted":
                 moment = min(moment, now - datetime.timedelta(hours=2))

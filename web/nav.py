@@ -57,6 +57,7 @@ MENU = [
     ("request-list", _("Requests"), lambda p: p.is_commune or p.is_dvq or p.is_admin),
     ("queue", _("My queue"), lambda p: p.is_handler),
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
+    ("observation", _("Observation"), lambda p: p.is_commune or p.is_handler or p.is_dvq or p.is_admin),
     ("map", _("Map"), lambda p: True),
     ("steering-meetings", _("Steering"), lambda p: True),
     ("diagnostic-list", _("Walks"), lambda p: p.is_commune or p.is_dvq or p.is_admin),

@@ -108,10 +108,16 @@ def test_load_demo_files_months_of_fictional_requests_in_every_state_for_every_r
         AuditEntry.objects.filter(event="transition").values_list("data__transition", flat=True)
     )
     assert {"reopen", "redirect", "mark_duplicate", "confirm", "auto_close"} <= transitions, transitions
-    # The history is spread over the last four months, written through the actions at their own times.
+    # The history is spread over the last four months, written through the actions at their own times,
+    # after two years of finished requests (for the annual review and its year-over-year comparison).
     oldest = requests.order_by("created_at").first().created_at
     days_ago = (timezone.now() - oldest).days
-    assert 90 <= days_ago <= 125
+    assert 2 * 365 <= days_ago <= 2 * 365 + 45
+    assert requests.filter(created_at__gte=timezone.now() - datetime.timedelta(days=125)).count() >= 80
+    from observation.models import AnnualReview, BacklogSnapshot, Fine, SnapshotMonth
+
+    assert SnapshotMonth.objects.count() >= 24 and BacklogSnapshot.objects.exists() and Fine.objects.exists()
+    assert AnnualReview.objects.filter(year=timezone.localdate().year - 1, commune=None).exists()
     assert AuditEntry.objects.filter(at__lt=timezone.now() - datetime.timedelta(days=60)).exists()
     assert len(set(requests.values_list("commune", flat=True))) >= 6
     assert len(set(requests.values_list("category", flat=True))) >= 10

@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 from diagnostics.demo import load_diagnostics
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
+from observation.demo import load_observation
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
 from steering.demo import load_steering_demo
@@ -50,6 +51,8 @@ class Command(BaseCommand):
             import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
             steering = load_steering_demo()
             diagnostics = load_diagnostics()  # the walking diagnostics' grid and demo walk
+            if not without_requests:
+                load_observation()  # backlog snapshots, fines, last year's review
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
