@@ -339,3 +339,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- sub-sector procedures (procedures/sectors/) --------------------------------------------------
+# A partner's referent who has not answered an approval after this many days is reminded (once).
+GUP_SECTOR_REMINDER_DAYS = env_int("GUP_SECTOR_REMINDER_DAYS", 7)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += [
+        "procedures.sectors.approvals.send_due_reminders",
+        "procedures.sectors.actions.end_superseded_versions",
+        "procedures.sectors.evaluations.open_due_evaluations",
+    ]
