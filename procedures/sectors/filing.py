@@ -4,7 +4,6 @@ Inside an active sector procedure the split row (or the version's delegated mana
 before the directory's usual rules; the request records the version, opens its case on that version's
 intervention procedure and gets its service-level overrides (``procedures.service_levels``)."""
 
-
 from directory.models import Unit
 from engine.models import ProcedureVersion, VersionStatus
 from procedures.sectors import routing as sector_routing
