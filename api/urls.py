@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from api import views_auth, views_directory, views_procedures, views_requests, views_webhooks
 from api.routing import ResolveView  # directory helper: routing resolver
+from api.views_sectors import SectorApprovalViewSet, SectorEvaluationViewSet, SectorProcedureViewSet
 
 app_name = "api"
 
@@ -19,6 +20,9 @@ router.register("referents", views_directory.ReferentViewSet, basename="referent
 router.register("competences", views_directory.CompetenceViewSet, basename="competence")
 router.register("perimeters", views_directory.PerimeterViewSet, basename="perimeter")
 router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
+router.register("sector-procedures", SectorProcedureViewSet, basename="sector-procedure")
+router.register("sector-approvals", SectorApprovalViewSet, basename="sector-approval")
+router.register("sector-evaluations", SectorEvaluationViewSet, basename="sector-evaluation")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 

@@ -663,16 +663,17 @@ def do_open_sector_version(procedure, *, acting_user, effective_from, reason="")
 
 
 def _copy_version(source, acting_user, effective_from, reason=""):
-    copy = SectorVersion.objects.get(pk=source.pk)
-    copy.pk = copy.id = None
-    copy._state.adding = True
-    copy.number = source.number + 1
-    copy.status = SectorVersionStatus.DRAFT
-    copy.effective_from = effective_from
-    copy.created_by = acting_user
-    copy.created_at = timezone.now()
-    copy.submitted_at = copy.activated_at = copy.ended_at = None
-    SectorVersion.objects.bulk_create([copy])  # the status field is protected: created, not assigned
+    values = SectorVersion.objects.filter(pk=source.pk).values().get()
+    for name in ("id", "status", "submitted_at", "activated_at", "ended_at"):
+        values.pop(name)
+    values.update(
+        number=source.number + 1,
+        effective_from=effective_from,
+        created_by=acting_user,
+        created_at=timezone.now(),
+    )
+    values.pop("created_by_id")
+    SectorVersion.objects.create(**values)  # a new draft (the status field is protected: never assigned)
     copy = SectorVersion.objects.get(procedure=source.procedure, number=source.number + 1)
     copy.subsectors.set(source.subsectors.all())
     copy.parcels.set(source.parcels.all())

@@ -69,8 +69,8 @@ def year_bounds(year):
 def means_used(means, start, end):
     rows = SectorTimeSpent.objects.filter(means=means, recorded_at__gte=start, recorded_at__lt=end)
     if means.capacity_unit == CapacityUnit.INTERVENTIONS:
-        return Decimal(rows.count())
-    return rows.aggregate(total=Sum("hours"))["total"] or Decimal(0)
+        return Decimal(rows.count()).quantize(Decimal("0.01"))
+    return Decimal(rows.aggregate(total=Sum("hours"))["total"] or 0).quantize(Decimal("0.01"))
 
 
 def consumption(means, year=None):
