@@ -34,7 +34,7 @@ def file(world, category, point, description="Tags sur le mur (fictif)"):
 
 
 def test_the_whole_life_of_a_sub_sector_procedure(sector_world, time_machine):
-    world, cleanliness, bulky, tags, lighting, regie_unit, regie_user, variant = sector_world
+    world, _group, bulky, tags, _lighting, regie_unit, regie_user, variant = sector_world
     time_machine.move_to("2026-01-05 09:00 +01:00")
     admin = client_for(world.admin_user)
     base = "/api/v1/sector-procedures/"
