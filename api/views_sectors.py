@@ -4,7 +4,7 @@ the partners' approvals (approve / request changes) and the yearly evaluations. 
 (refusals: 403, bad input: 400 naming the field)."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -28,7 +28,7 @@ def _feature(obj, **properties):
     return {"type": "Feature", "geometry": obj.geometry or None, "properties": properties}
 
 
-class ApprovalSerializer(serializers.Serializer):
+class SectorApprovalSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     procedure = serializers.CharField(source="version.procedure.code")
     version = serializers.IntegerField(source="version.number")
@@ -44,7 +44,7 @@ class ApprovalSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField(allow_null=True)
 
 
-class VersionSerializer(serializers.Serializer):
+class SectorVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     status = serializers.CharField()
     description = serializers.CharField()
@@ -61,7 +61,7 @@ class VersionSerializer(serializers.Serializer):
     pooled_means = serializers.SerializerMethodField()
     overrides = serializers.SerializerMethodField()
     intervention_procedure = serializers.SerializerMethodField()
-    approvals = ApprovalSerializer(many=True)
+    approvals = SectorApprovalSerializer(many=True)
 
     def get_perimeter(self, version) -> dict:
         return _feature(
@@ -151,7 +151,7 @@ class VersionSerializer(serializers.Serializer):
         return {"code": v.procedure.code, "number": v.number} if v else None
 
 
-class ProcedureListSerializer(serializers.Serializer):
+class SectorProcedureListSerializer(serializers.Serializer):
     code = serializers.CharField()
     title = serializers.CharField()
     status = serializers.SerializerMethodField()
@@ -170,7 +170,7 @@ class ProcedureListSerializer(serializers.Serializer):
         return [p.organisation.code for p in latest.partners.all()] if latest else []
 
 
-class EvaluationSerializer(serializers.Serializer):
+class SectorEvaluationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     procedure = serializers.CharField(source="procedure.code")
     version = serializers.IntegerField(source="version.number")
@@ -194,19 +194,19 @@ class EvaluationSerializer(serializers.Serializer):
         return evaluation.new_version.number if evaluation.new_version_id else None
 
 
-class ProcedureDetailSerializer(ProcedureListSerializer):
-    versions = VersionSerializer(many=True)
-    evaluations = EvaluationSerializer(many=True)
+class SectorProcedureDetailSerializer(SectorProcedureListSerializer):
+    versions = SectorVersionSerializer(many=True)
+    evaluations = SectorEvaluationSerializer(many=True)
 
 
 # --- input ------------------------------------------------------------------------------------------
-class PartnerInput(serializers.Serializer):
+class SectorPartnerInput(serializers.Serializer):
     organisation = serializers.SlugField()
     referent = serializers.CharField(help_text="Username of the partner's referent.")
     role = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ProcedureInput(serializers.Serializer):
+class SectorProcedureInput(serializers.Serializer):
     code = serializers.SlugField(max_length=64)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -214,12 +214,12 @@ class ProcedureInput(serializers.Serializer):
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
     evaluation_month = serializers.IntegerField()
-    partners = PartnerInput(many=True)
+    partners = SectorPartnerInput(many=True)
     intervention_procedure = serializers.SlugField(required=False, help_text="Procedure code.")
     intervention_version = serializers.IntegerField(required=False, help_text="Its version number.")
 
 
-class PerimeterInput(serializers.Serializer):
+class SectorPerimeterInput(serializers.Serializer):
     geometry = serializers.JSONField(
         required=False, help_text="GeoJSON polygon, Feature or FeatureCollection."
     )
@@ -228,12 +228,12 @@ class PerimeterInput(serializers.Serializer):
     owner = serializers.SlugField(required=False, help_text="Code of the landlord owning the parcels.")
 
 
-class ZoneInput(serializers.Serializer):
+class SectorZoneInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     geometry = serializers.JSONField()
 
 
-class SplitInput(serializers.Serializer):
+class SectorSplitInput(serializers.Serializer):
     category = serializers.SlugField(required=False)
     category_group = serializers.SlugField(required=False)
     zone = serializers.CharField(required=False, help_text="Name of a zone of the version.")
@@ -243,7 +243,7 @@ class SplitInput(serializers.Serializer):
     what = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class MeansInput(serializers.Serializer):
+class SectorMeansInput(serializers.Serializer):
     organisation = serializers.SlugField()
     unit = serializers.SlugField()
     yearly_capacity = serializers.CharField(help_text="Decimal; a comma is accepted.")
@@ -252,33 +252,33 @@ class MeansInput(serializers.Serializer):
     funding = serializers.DictField(child=serializers.CharField(), help_text="Organisation code -> percent.")
 
 
-class OverrideInput(serializers.Serializer):
+class SectorOverrideInput(serializers.Serializer):
     category = serializers.SlugField(required=False)
     urgency = serializers.CharField(required=False, allow_blank=True, default="")
     acknowledge_hours = serializers.IntegerField()
     resolve_hours = serializers.IntegerField()
 
 
-class NewVersionInput(serializers.Serializer):
+class SectorNewVersionInput(serializers.Serializer):
     effective_from = serializers.DateField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CommentInput(serializers.Serializer):
+class SectorCommentInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class OpinionInput(serializers.Serializer):
+class SectorOpinionInput(serializers.Serializer):
     text = serializers.CharField()
 
 
-class DecisionInput(serializers.Serializer):
+class SectorDecisionInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["continue", "adjust", "end", "generalise"])
     note = serializers.CharField(required=False, allow_blank=True, default="")
     effective_from = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class TimeSpentInput(serializers.Serializer):
+class SectorTimeSpentInput(serializers.Serializer):
     hours = serializers.CharField(help_text="Decimal; a comma is accepted.")
 
 
@@ -317,7 +317,7 @@ VERSION_PREFETCH = (
 
 class SectorProcedureViewSet(GenericApiViewSet):
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = ProcedureDetailSerializer
+    serializer_class = SectorProcedureDetailSerializer
     lookup_field = "code"
 
     def get_queryset(self):
@@ -351,22 +351,22 @@ class SectorProcedureViewSet(GenericApiViewSet):
         )
         if procedure is None:
             raise exceptions.NotFound()
-        return Response(ProcedureDetailSerializer(procedure).data, status=status_code)
+        return Response(SectorProcedureDetailSerializer(procedure).data, status=status_code)
 
-    @extend_schema(responses={200: ProcedureListSerializer(many=True)})
+    @extend_schema(responses={200: SectorProcedureListSerializer(many=True)})
     def list(self, request):
         queryset = self.get_queryset().prefetch_related("versions__partners__organisation")
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(ProcedureListSerializer(page, many=True).data)
+        return self.get_paginated_response(SectorProcedureListSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: ProcedureDetailSerializer})
+    @extend_schema(responses={200: SectorProcedureDetailSerializer})
     def retrieve(self, request, code=None):
         return self._detail(code)
 
-    @extend_schema(request=ProcedureInput, responses={201: ProcedureDetailSerializer})
+    @extend_schema(request=SectorProcedureInput, responses={201: SectorProcedureDetailSerializer})
     def create(self, request):
         """Create a procedure and its version 1 (draft)."""
-        data = _valid(ProcedureInput, request)
+        data = _valid(SectorProcedureInput, request)
         partners = []
         for item in data["partners"]:
             organisation = _get(Organisation, "code", item["organisation"], "partners")
@@ -401,14 +401,14 @@ class SectorProcedureViewSet(GenericApiViewSet):
         )
         return self._detail(version.procedure.code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PerimeterInput, responses={200: ProcedureDetailSerializer})
+    @extend_schema(request=SectorPerimeterInput, responses={200: SectorProcedureDetailSerializer})
     @action(
         detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/perimeter", url_name="perimeter"
     )
     def perimeter(self, request, code=None, number=None):
         """Set the perimeter: a GeoJSON polygon, sub-sector codes, or a landlord's parcel references."""
         version = self._version(code, number)
-        data = _valid(PerimeterInput, request)
+        data = _valid(SectorPerimeterInput, request)
         kwargs = {}
         if "geometry" in data:
             kwargs["geometry"] = data["geometry"]
@@ -422,21 +422,21 @@ class SectorProcedureViewSet(GenericApiViewSet):
         actions.do_set_sector_perimeter(version, acting_user=request.user, **kwargs)
         return self._detail(code)
 
-    @extend_schema(request=ZoneInput, responses={201: ProcedureDetailSerializer})
+    @extend_schema(request=SectorZoneInput, responses={201: SectorProcedureDetailSerializer})
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/zones", url_name="zones")
     def zones(self, request, code=None, number=None):
         version = self._version(code, number)
-        data = _valid(ZoneInput, request)
+        data = _valid(SectorZoneInput, request)
         actions.do_add_sector_zone(
             version, acting_user=request.user, name=data["name"], geometry=data["geometry"]
         )
         return self._detail(code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=SplitInput, responses={201: ProcedureDetailSerializer})
+    @extend_schema(request=SectorSplitInput, responses={201: SectorProcedureDetailSerializer})
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/split", url_name="split")
     def split(self, request, code=None, number=None):
         version = self._version(code, number)
-        data = _valid(SplitInput, request)
+        data = _valid(SectorSplitInput, request)
         actions.do_add_split_row(
             version,
             acting_user=request.user,
@@ -450,13 +450,13 @@ class SectorProcedureViewSet(GenericApiViewSet):
         )
         return self._detail(code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=MeansInput, responses={201: ProcedureDetailSerializer})
+    @extend_schema(request=SectorMeansInput, responses={201: SectorProcedureDetailSerializer})
     @action(
         detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/pooled-means", url_name="means"
     )
     def pooled_means(self, request, code=None, number=None):
         version = self._version(code, number)
-        data = _valid(MeansInput, request)
+        data = _valid(SectorMeansInput, request)
         actions.do_set_pooled_means(
             version,
             acting_user=request.user,
@@ -469,13 +469,13 @@ class SectorProcedureViewSet(GenericApiViewSet):
         )
         return self._detail(code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=OverrideInput, responses={201: ProcedureDetailSerializer})
+    @extend_schema(request=SectorOverrideInput, responses={201: SectorProcedureDetailSerializer})
     @action(
         detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/overrides", url_name="overrides"
     )
     def overrides(self, request, code=None, number=None):
         version = self._version(code, number)
-        data = _valid(OverrideInput, request)
+        data = _valid(SectorOverrideInput, request)
         actions.do_add_service_level_override(
             version,
             acting_user=request.user,
@@ -486,18 +486,18 @@ class SectorProcedureViewSet(GenericApiViewSet):
         )
         return self._detail(code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ProcedureDetailSerializer})
+    @extend_schema(request=None, responses={200: SectorProcedureDetailSerializer})
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/submit", url_name="submit")
     def submit(self, request, code=None, number=None):
         """Send the draft to its partners' approval."""
         approvals.do_submit_sector_version(self._version(code, number), acting_user=request.user)
         return self._detail(code)
 
-    @extend_schema(request=NewVersionInput, responses={201: ProcedureDetailSerializer})
+    @extend_schema(request=SectorNewVersionInput, responses={201: SectorProcedureDetailSerializer})
     @action(detail=True, methods=["post"], url_path="versions", url_name="new-version")
     def new_version(self, request, code=None):
         """Open a new draft version (a copy of the latest) taking effect at `effective_from`."""
-        data = _valid(NewVersionInput, request)
+        data = _valid(SectorNewVersionInput, request)
         actions.do_open_sector_version(
             self._procedure(code),
             acting_user=request.user,
@@ -506,7 +506,22 @@ class SectorProcedureViewSet(GenericApiViewSet):
         )
         return self._detail(code, status.HTTP_201_CREATED)
 
-    @extend_schema(request=TimeSpentInput, responses={200: serializers.DictField()})
+    @extend_schema(
+        request=SectorTimeSpentInput,
+        responses={
+            200: inline_serializer(
+                "SectorMeansConsumption",
+                {
+                    "year": serializers.CharField(),
+                    "used": serializers.CharField(),
+                    "capacity": serializers.CharField(),
+                    "unit": serializers.CharField(),
+                    "pct": serializers.CharField(),
+                    "warning": serializers.CharField(allow_null=True, help_text="80 or 100 once reached."),
+                },
+            )
+        },
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -518,7 +533,7 @@ class SectorProcedureViewSet(GenericApiViewSet):
         target = requests_visible_to(request.user).filter(reference=reference).first()
         if target is None:
             raise exceptions.NotFound()
-        data = _valid(TimeSpentInput, request)
+        data = _valid(SectorTimeSpentInput, request)
         used = means.do_record_time_spent(target, acting_user=request.user, hours=data["hours"])
         return Response({key: str(value) if value is not None else None for key, value in used.items()})
 
@@ -527,7 +542,7 @@ class SectorApprovalViewSet(GenericApiViewSet):
     """The approval tasks of the procedures the user sees; `?mine=1`: those waiting for the user."""
 
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = ApprovalSerializer
+    serializer_class = SectorApprovalSerializer
 
     def get_queryset(self):
         queryset = (
@@ -541,33 +556,33 @@ class SectorApprovalViewSet(GenericApiViewSet):
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ApprovalSerializer(page, many=True).data)
+        return self.get_paginated_response(SectorApprovalSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        return Response(ApprovalSerializer(self.get_object()).data)
+        return Response(SectorApprovalSerializer(self.get_object()).data)
 
-    @extend_schema(request=CommentInput, responses={200: ApprovalSerializer})
+    @extend_schema(request=SectorCommentInput, responses={200: SectorApprovalSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        data = _valid(CommentInput, request)
+        data = _valid(SectorCommentInput, request)
         approval = approvals.do_approve_sector_version(
             self.get_object(), acting_user=request.user, comment=data["comment"]
         )
-        return Response(ApprovalSerializer(self.get_queryset().get(pk=approval.pk)).data)
+        return Response(SectorApprovalSerializer(self.get_queryset().get(pk=approval.pk)).data)
 
-    @extend_schema(request=CommentInput, responses={200: ApprovalSerializer})
+    @extend_schema(request=SectorCommentInput, responses={200: SectorApprovalSerializer})
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, pk=None):
-        data = _valid(CommentInput, request)
+        data = _valid(SectorCommentInput, request)
         approval = approvals.do_request_sector_changes(
             self.get_object(), acting_user=request.user, comment=data["comment"]
         )
-        return Response(ApprovalSerializer(self.get_queryset().get(pk=approval.pk)).data)
+        return Response(SectorApprovalSerializer(self.get_queryset().get(pk=approval.pk)).data)
 
 
 class SectorEvaluationViewSet(GenericApiViewSet):
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = EvaluationSerializer
+    serializer_class = SectorEvaluationSerializer
 
     def get_queryset(self):
         return (
@@ -579,25 +594,25 @@ class SectorEvaluationViewSet(GenericApiViewSet):
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(EvaluationSerializer(page, many=True).data)
+        return self.get_paginated_response(SectorEvaluationSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        return Response(EvaluationSerializer(self.get_object()).data)
+        return Response(SectorEvaluationSerializer(self.get_object()).data)
 
-    @extend_schema(request=OpinionInput, responses={201: EvaluationSerializer})
+    @extend_schema(request=SectorOpinionInput, responses={201: SectorEvaluationSerializer})
     @action(detail=True, methods=["post"])
     def opinions(self, request, pk=None):
-        data = _valid(OpinionInput, request)
+        data = _valid(SectorOpinionInput, request)
         evaluation = self.get_object()
         evaluations.do_give_evaluation_opinion(evaluation, acting_user=request.user, text=data["text"])
         return Response(
-            EvaluationSerializer(self.get_queryset().get(pk=pk)).data, status=status.HTTP_201_CREATED
+            SectorEvaluationSerializer(self.get_queryset().get(pk=pk)).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=DecisionInput, responses={200: EvaluationSerializer})
+    @extend_schema(request=SectorDecisionInput, responses={200: SectorEvaluationSerializer})
     @action(detail=True, methods=["post"])
     def decision(self, request, pk=None):
-        data = _valid(DecisionInput, request)
+        data = _valid(SectorDecisionInput, request)
         evaluations.do_decide_sector_evaluation(
             self.get_object(),
             acting_user=request.user,
@@ -605,4 +620,4 @@ class SectorEvaluationViewSet(GenericApiViewSet):
             note=data["note"],
             effective_from=data["effective_from"],
         )
-        return Response(EvaluationSerializer(self.get_queryset().get(pk=pk)).data)
+        return Response(SectorEvaluationSerializer(self.get_queryset().get(pk=pk)).data)
