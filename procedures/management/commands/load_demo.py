@@ -11,6 +11,7 @@ from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
+from procedures.sectors.demo import load_sector_procedures
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             categories = load_categories()
             configuration = load_request_configuration()
             call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
+            load_sector_procedures()  # before the requests: those filed inside follow it
             requests = {"requests": 0} if without_requests else load_requests()
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
