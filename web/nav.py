@@ -49,6 +49,7 @@ MENU = [
     ("queue", _("My queue"), lambda p: p.is_handler),
     ("dvq-dashboard", _("DVQ"), lambda p: p.is_dvq),
     ("map", _("Map"), lambda p: True),
+    ("sector-list", _("Sub-sectors"), lambda p: p.is_admin or p.is_commune or p.is_supervisor),
     ("directory-home", _("Directory"), lambda p: True),
     ("admin:index", _("Administration"), lambda p: p.is_admin),
 ]

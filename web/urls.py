@@ -10,6 +10,7 @@ from web import (
     views_map,
     views_notifications,
     views_requests,
+    views_sectors,
     views_work,
 )
 
@@ -34,6 +35,20 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="web/account/password_change_done.html"),
         name="password_change_done",
     ),
+    path("sector-procedures/", views_sectors.sector_list, name="sector-list"),
+    path("sector-procedures/inbox/", views_sectors.sector_inbox, name="sector-inbox"),
+    path(
+        "sector-procedures/approvals/<int:pk>/",
+        views_sectors.sector_approval_answer,
+        name="sector-approval-answer",
+    ),
+    path(
+        "sector-procedures/evaluations/<int:pk>/",
+        views_sectors.sector_evaluation_answer,
+        name="sector-evaluation-answer",
+    ),
+    path("sector-procedures/<slug:code>/", views_sectors.sector_detail, name="sector-detail"),
+    path("sector-procedures/<slug:code>/map.geojson", views_sectors.sector_map_data, name="sector-map-data"),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),
     path("map/addresses.geojson", views_geocode.address_search, name="map-address-search"),
