@@ -45,6 +45,11 @@ class Sector:
 @pytest.fixture
 def sector_world(world):
     call_command("setup_procedures", stdout=StringIO())
+    return make_sector_world(world)
+
+
+def make_sector_world(world):
+    """Categories, a régie with one agent and the caretaker-check variant (published procedures needed)."""
     cleanliness = CategoryGroup.objects.create(code="cleanliness", name="Propreté")
     other = CategoryGroup.objects.create(code="lighting-group", name="Éclairage")
     bulky = make_category("bulky", group=cleanliness, name="Encombrants")

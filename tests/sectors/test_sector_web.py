@@ -18,7 +18,9 @@ def test_a_partner_sees_the_procedure_its_split_table_and_its_map_data(active):
     page = client.get("/sector-procedures/")
     assert page.status_code == 200 and "Secteur nord du Val" in page.content.decode()
     detail = client.get("/sector-procedures/vf-nord/").content.decode()
-    assert "Balayage deux fois par semaine" in detail and "Parking" in detail and "Équipe de la régie" in detail
+    assert (
+        "Balayage deux fois par semaine" in detail and "Parking" in detail and "Équipe de la régie" in detail
+    )
     data = client.get("/sector-procedures/vf-nord/map.geojson").json()
     assert [f["properties"]["layer"] for f in data["features"]] == ["subsectors", "zones"]
     assert "Encombrants → CTC Un" in data["features"][1]["properties"]["unit"]
@@ -43,7 +45,9 @@ def test_a_partner_approves_from_its_inbox_and_a_request_for_changes_needs_a_com
     assert refused.status_code == 400 and "Indiquez ce qui doit changer" in refused.content.decode()
     assert SectorApproval.objects.get(pk=task.pk).state == "pending"
     other = SectorApproval.objects.get(partner__organisation=draft.world.commune)
-    assert landlord.post(f"/sector-procedures/approvals/{other.pk}/", {"answer": "approve"}).status_code == 403
+    assert (
+        landlord.post(f"/sector-procedures/approvals/{other.pk}/", {"answer": "approve"}).status_code == 403
+    )
     done = landlord.post(f"/sector-procedures/approvals/{task.pk}/", {"answer": "approve", "comment": "OK"})
     assert done.status_code == 302
     assert SectorApproval.objects.get(pk=task.pk).state == "approved"
