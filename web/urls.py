@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("sector-procedures/", views_sectors.sector_list, name="sector-list"),
     path("sector-procedures/inbox/", views_sectors.sector_inbox, name="sector-inbox"),
+    path("sector-procedures/new/", views_sectors.sector_new, name="sector-new"),
     path(
         "sector-procedures/approvals/<int:pk>/",
         views_sectors.sector_approval_answer,

@@ -4,19 +4,21 @@ evaluations) and each partner's inbox of approvals and evaluations to give. Read
 `procedures.sectors.scope` (out of scope: 404), written through the actions of `procedures.sectors`."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engine.errors import EngineError, InvalidFields, RoleNotAllowed
-from procedures.sectors import approvals, evaluations, figures
+from procedures.sectors import actions, approvals, evaluations, figures
 from procedures.sectors.models import EvaluationDecision
 from procedures.sectors.scope import (
     sector_approvals_visible_to,
     sector_evaluations_visible_to,
     sector_procedures_visible_to,
 )
+from web.forms import SectorProcedureForm, add_engine_errors
+from web.nav import profile_of
 from web.views_map import map_config
 
 
@@ -49,7 +51,8 @@ def sector_list(request):
                 "partners": [p.organisation.name for p in latest.partners.all()] if latest else [],
             }
         )
-    return render(request, "web/sectors/list.html", {"rows": rows})
+    can_create = profile_of(request.user).is_admin
+    return render(request, "web/sectors/list.html", {"rows": rows, "can_create": can_create})
 
 
 def _evaluation_rows(evaluation):
@@ -267,3 +270,35 @@ def sector_evaluation_answer(request, pk):
     except EngineError as exc:
         return _refused(request, exc, f"evaluation-{pk}")
     return redirect("sector-detail", code=evaluation.procedure.code)
+
+
+@login_required
+def sector_new(request):
+    """An administrator creates a procedure with its perimeter (drawn on the map, pasted or imported)."""
+    if not profile_of(request.user).is_admin:
+        return HttpResponseForbidden(_("Only administrators may edit sub-sector procedures."))
+    form = SectorProcedureForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                version = actions.do_create_sector_procedure(
+                    acting_user=request.user,
+                    code=data["code"],
+                    title=data["title"],
+                    description=data["description"],
+                    goals=data["goals"],
+                    starts_on=data["starts_on"],
+                    evaluation_month=data["evaluation_month"],
+                    partners=[(user.organisation, user, "") for user in data["referents"]],
+                    intervention_version=data["intervention_version"],
+                    geometry=data["geometry"],
+                )
+            except EngineError as exc:
+                add_engine_errors(form, exc, {"subsectors": "geometry", "partners": "referents"})
+            else:
+                return redirect("sector-detail", code=version.procedure.code)
+        status = 400
+    config = map_config()
+    return render(request, "web/sectors/new.html", {"form": form, "map_config": config}, status=status)

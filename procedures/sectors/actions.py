@@ -172,8 +172,10 @@ def do_create_sector_procedure(
     effective_from=None,
     project_lead=None,
     intervention_version=None,
+    geometry=None,
 ):
-    """Create a procedure and its version 1 (draft), with its partners; the perimeter is set next."""
+    """Create a procedure and its version 1 (draft), with its partners, and its perimeter when a GeoJSON
+    ``geometry`` is given (all or nothing: a refused perimeter creates nothing)."""
     _check_editor(acting_user)
     errors = {}
     code = _text(code, "code", errors, limit=64, required=True)
@@ -232,6 +234,8 @@ def do_create_sector_procedure(
             partners=[organisation.code for organisation, *_rest in cleaned],
         )
         event("procedure_created", procedure=procedure.code, version=1)
+        if geometry is not None:
+            do_set_sector_perimeter(version, acting_user=acting_user, geometry=geometry)
     return version
 
 

@@ -1,6 +1,8 @@
 """The pages of the sub-sector procedures: list, one procedure (map data, split table), the partner's
 inbox and its answers; out of scope is 404."""
 
+import json
+
 from django.test import Client
 
 from procedures.sectors.models import SectorApproval, SectorVersion
@@ -52,3 +54,33 @@ def test_a_partner_approves_from_its_inbox_and_a_request_for_changes_needs_a_com
     assert done.status_code == 302
     assert SectorApproval.objects.get(pk=task.pk).state == "approved"
     assert SectorVersion.objects.get(pk=draft.version.pk).status == "in_approval"
+
+
+def test_an_administrator_creates_a_procedure_with_its_perimeter_and_a_bad_perimeter_saves_nothing(
+    sector_world,
+):
+    from procedures.sectors.models import SectorAuditEntry, SectorProcedure
+
+    world = sector_world[0]
+    admin = logged(world.admin_user)
+    assert admin.get("/sector-procedures/new/").status_code == 200
+    assert logged(world.commune_user).get("/sector-procedures/new/").status_code == 403
+    fields = {
+        "code": "web-sector",
+        "title": "Secteur créé en ligne",
+        "starts_on": "2026-03-02",
+        "evaluation_month": "3",
+        "referents": [world.landlord_agent.pk, world.commune_user.pk],
+    }
+    ring = [[1.703, 48.983], [1.71, 48.99], [1.71, 48.983], [1.703, 48.99], [1.703, 48.983]]
+    bowtie = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    refused = admin.post("/sector-procedures/new/", {**fields, "geometry": bowtie})
+    assert refused.status_code == 400 and "se recoupe" in refused.content.decode()
+    assert SectorProcedure.objects.count() == 0 and SectorAuditEntry.objects.count() == 0
+    ring = [[1.703, 48.983], [1.71, 48.983], [1.71, 48.99], [1.703, 48.99], [1.703, 48.983]]
+    square = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    created = admin.post("/sector-procedures/new/", {**fields, "geometry": square})
+    assert created.status_code == 302 and created["Location"].endswith("/sector-procedures/web-sector/")
+    version = SectorProcedure.objects.get(code="web-sector").versions.get()
+    assert version.area_m2 > 0 and version.delegated_manager == world.landlord
+    assert sorted(p.organisation.code for p in version.partners.all()) == ["commune-1", "landlord"]

@@ -74,6 +74,7 @@ PAGES = {
     "directory-org": (["commune"], lambda data: {"code": data["organisation"]}),
     "directory-referent": (["commune"], lambda data: {"pk": data["referent"]}),
     "sector-list": (["commune", "admin"], None),
+    "sector-new": (["admin"], None),
     "sector-inbox": (["commune", "landlord"], None),
     "sector-detail": (["commune", "admin"], lambda data: {"code": data["sector"]}),
 }
