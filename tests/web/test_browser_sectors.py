@@ -40,3 +40,35 @@ def test_a_partner_approves_a_sub_sector_procedure_from_its_inbox(page, browser_
     expect(page.locator("table").filter(has_text="Balayage deux fois par semaine")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "sector-detail")
+
+
+def test_an_administrator_creates_a_sub_sector_procedure_by_drawing_its_perimeter(
+    page, browser_world, procedure
+):
+    from procedures.sectors.models import SectorProcedure
+
+    world = browser_world
+    login(page, "admin")
+    page.goto(page.base_url + reverse("sector-new"))
+    map_box = page.locator("#sector-draw-map")
+    expect(map_box.locator(".leaflet-overlay-pane path").first).to_be_visible()
+    assert_accessible(page)
+    page.fill("#id_code", "dessine")
+    page.fill("#id_title", "Secteur dessiné (fictif)")
+    page.fill("#id_starts_on", "2026-03-02")
+    page.select_option("#id_evaluation_month", "3")
+    page.select_option("#id_referents", [str(world.landlord_agent.pk), str(world.commune_user.pk)])
+    page.locator(".leaflet-draw-draw-rectangle").click()
+    box = map_box.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 40, y - 30)
+    page.mouse.down()
+    page.mouse.move(x + 40, y + 30, steps=5)
+    page.mouse.up()
+    expect(page.locator("#id_geometry")).not_to_have_value("")
+    page.get_by_role("button", name="Créer le brouillon").click()
+    expect(page.locator("h1")).to_contain_text("Secteur dessiné (fictif)")
+    version = SectorProcedure.objects.get(code="dessine").versions.get()
+    assert version.perimeter_source == "drawn" and version.area_m2 > 0
+    assert_accessible(page)
+    screenshot(page, "sector-drawn")
