@@ -99,3 +99,16 @@ def test_three_partners_approving_at_the_same_moment_activate_the_version_once(s
     assert SectorVersion.objects.get(pk=sector.version.pk).status == "active"
     assert SectorAuditEntry.objects.filter(event="version_activated").count() == 1
     assert OutboxEvent.objects.filter(kind="sector.version_activated").count() == 1
+
+
+def test_the_referents_asked_to_approve_get_an_email_after_commit(
+    draft, mailoutbox, django_capture_on_commit_callbacks
+):
+    referents = (draft.world.landlord_agent, draft.world.commune_user, draft.world.ctc_lead)
+    for user in referents:
+        user.email = f"{user.username}@example.org"
+        user.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.do_submit_sector_version(draft.version, acting_user=draft.world.admin_user)
+    assert sorted(address for mail in mailoutbox for address in mail.to) == sorted(u.email for u in referents)
+    assert "attend votre validation" in mailoutbox[0].subject
