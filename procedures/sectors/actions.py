@@ -10,33 +10,24 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory import geo
-from directory.models import LayerVersion, Organisation, Parcel, Perimeter, Unit, validate_month_day
+from directory.models import LayerVersion, Organisation, Parcel, Perimeter
 from engine.errors import InvalidFields, RoleNotAllowed
 from engine.models import ProcedureVersion, VersionStatus
 from engine.outbox import emit
 from procedures.attributes import parse_number
-from procedures.models import Category, CategoryGroup, Urgency
 from procedures.scope import is_administrator
 from procedures.sectors import perimeter as perimeters
 from procedures.sectors.models import (
-    CapacityUnit,
-    FundingShare,
     PerimeterSource,
-    PooledMeans,
     SectorAuditEntry,
     SectorPartner,
     SectorProcedure,
-    SectorSplitRow,
     SectorVersion,
     SectorVersionStatus,
-    SectorZone,
-    ServiceLevelOverride,
 )
 
 SECTOR_STAMP = "sectors"  # LayerVersion counter bumped when the set of active versions changes
@@ -407,398 +398,45 @@ def do_recompute_sector_shares(version, *, acting_user):
     return True
 
 
-def do_add_sector_zone(version, *, acting_user, name, geometry):
-    _check_editor(acting_user)
-    _check_draft(version)
-    errors = {}
-    name = _text(name, "name", errors, limit=200, required=True)
-    if name and version.zones.filter(name=name).exists():
-        errors["name"] = _("This version already has a zone with this name.")
-    shape = None
-    try:
-        shape = perimeters.parse_geojson(geometry, "geometry")
-    except InvalidFields as exc:
-        errors.update(exc.errors)
-    if shape is not None and not version.geometry:
-        errors["geometry"] = _("Set the perimeter before its zones.")
-    elif shape is not None and geo.area_m2(shape.difference(version.shape())) > perimeters.TOLERANCE_M2:
-        errors["geometry"] = _("The zone goes outside the procedure's perimeter.")
-    if errors:
-        raise InvalidFields(errors)
-    with transaction.atomic():
-        zone = SectorZone(version=version, name=name)
-        zone.set_geometry(perimeters.as_geojson(shape))
-        zone.area_m2 = round(geo.area_m2(shape), 2)
-        zone.save()
-        audit(
-            version.procedure,
-            "zone_added",
-            acting_user,
-            version=version.number,
-            zone=name,
-            area_m2=zone.area_m2,
-        )
-    return zone
-
-
-def do_remove_sector_zone(zone, *, acting_user):
-    _check_editor(acting_user)
-    _check_draft(zone.version)
-    with transaction.atomic():
-        name, version = zone.name, zone.version
-        zone.delete()
-        audit(version.procedure, "zone_removed", acting_user, version=version.number, zone=name)
-
-
-def _unit_with_people(unit, field, errors):
-    if not isinstance(unit, Unit):
-        unit = Unit.objects.filter(pk=unit).first() if unit else None
-    if unit is None:
-        errors[field] = _("Choose the unit that acts.")
-    elif not _has_people(unit):
-        errors[field] = _("%(unit)s has nobody to act: add its people in the directory first.") % {
-            "unit": unit.name
-        }
-    return unit
-
-
-def do_add_split_row(
-    version,
-    *,
-    acting_user,
-    unit,
-    category=None,
-    category_group=None,
-    zone=None,
-    season_start="",
-    season_end="",
-    what="",
-):
-    """Add a row of the split: (category or group, optional zone, optional season) -> the unit that acts."""
-    _check_editor(acting_user)
-    _check_draft(version)
-    errors = {}
-    if isinstance(category, str):
-        category = Category.objects.filter(code=category).first() or errors.setdefault(
-            "category", _("Unknown category.")
-        )
-    if isinstance(category_group, str):
-        category_group = CategoryGroup.objects.filter(code=category_group).first() or errors.setdefault(
-            "category_group", _("Unknown category group.")
-        )
-    if isinstance(category, str) or isinstance(category_group, str):
-        category = category if isinstance(category, Category) else None
-        category_group = category_group if isinstance(category_group, CategoryGroup) else None
-    elif bool(category) == bool(category_group):
-        errors["category"] = _("Choose a category or a category group (one of the two).")
-    if zone is not None and zone.version_id != version.pk:
-        errors["zone"] = _("This zone belongs to another version.")
-    season_start, season_end = (season_start or "").strip(), (season_end or "").strip()
-    for name, value in (("season_start", season_start), ("season_end", season_end)):
-        if value:
-            try:
-                validate_month_day(value)
-            except ValidationError as exc:
-                errors[name] = " ".join(exc.messages)
-    if bool(season_start) != bool(season_end):
-        errors["season_end"] = _("A season needs both its start and its end.")
-    unit = _unit_with_people(unit, "unit", errors)
-    what = _text(what, "what", errors, limit=300)
-    if errors:
-        raise InvalidFields(errors)
-    with transaction.atomic():
-        row = SectorSplitRow.objects.create(
-            version=version,
-            category=category,
-            category_group=category_group,
-            zone=zone,
-            season_start=season_start,
-            season_end=season_end,
-            unit=unit,
-            what=what,
-        )
-        audit(
-            version.procedure,
-            "split_row_added",
-            acting_user,
-            version=version.number,
-            row=row.pk,
-            category=getattr(category, "code", None),
-            group=getattr(category_group, "code", None),
-            zone=getattr(zone, "name", None),
-            unit=unit.code,
-            season=[season_start, season_end],
-            what=what,
-        )
-    return row
-
-
-def do_remove_split_row(row, *, acting_user):
-    _check_editor(acting_user)
-    _check_draft(row.version)
-    with transaction.atomic():
-        version, pk = row.version, row.pk
-        row.delete()
-        audit(version.procedure, "split_row_removed", acting_user, version=version.number, row=pk)
-
-
-def do_set_pooled_means(
-    version,
-    *,
-    acting_user,
-    organisation,
-    unit,
-    yearly_capacity,
-    funding,
-    capacity_unit=CapacityUnit.HOURS,
-    categories=(),
-):
-    """Add pooled means (a régie) with its yearly capacity, the categories it takes and its funding shares
-    ({organisation: percent}), which must sum to exactly 100."""
-    _check_editor(acting_user)
-    _check_draft(version)
-    errors = {}
-    unit = _unit_with_people(unit, "unit", errors)
-    if (
-        unit is not None
-        and isinstance(organisation, Organisation)
-        and unit.organisation_id != organisation.pk
-    ):
-        errors["unit"] = _("The unit must belong to the organisation of the pooled means.")
-    capacity = _decimal(yearly_capacity, "yearly_capacity", errors)
-    if capacity is not None and capacity <= 0:
-        errors["yearly_capacity"] = _("The yearly capacity must be more than zero.")
-    if capacity_unit not in CapacityUnit.values:
-        errors["capacity_unit"] = _("Choose hours or interventions.")
-    shares = {}
-    for funder, pct in (funding or {}).items():
-        value = _decimal(pct, "funding", errors)
-        if value is not None and not (0 < value <= 100):
-            errors["funding"] = _("Each funding share is more than 0 and at most 100 %.")
-        shares[funder] = value
-    if "funding" not in errors:
-        total = sum(shares.values(), Decimal(0))
-        if total != Decimal(100):
-            errors["funding"] = _("The funding shares add up to %(total)s %%, not 100 %%.") % {
-                "total": f"{total.normalize():f}".replace(".", ",")
-            }
-    if errors:
-        raise InvalidFields(errors)
-    with transaction.atomic():
-        means = PooledMeans.objects.create(
-            version=version,
-            organisation=organisation,
-            unit=unit,
-            yearly_capacity=capacity,
-            capacity_unit=capacity_unit,
-        )
-        means.categories.set(list(categories))
-        for funder, value in shares.items():
-            FundingShare.objects.create(means=means, organisation=funder, share_pct=value)
-        audit(
-            version.procedure,
-            "pooled_means_set",
-            acting_user,
-            version=version.number,
-            organisation=organisation.code,
-            capacity=str(capacity),
-            capacity_unit=capacity_unit,
-            funding={funder.code: str(value) for funder, value in shares.items()},
-        )
-    return means
-
-
-def do_add_service_level_override(
-    version, *, acting_user, acknowledge_hours, resolve_hours, category=None, urgency=""
-):
-    _check_editor(acting_user)
-    _check_draft(version)
-    errors = {}
-    values = {}
-    for name, value in (("acknowledge_hours", acknowledge_hours), ("resolve_hours", resolve_hours)):
-        try:
-            values[name] = int(value)
-            if values[name] <= 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors[name] = _("Enter a whole number of business hours, more than zero.")
-    if not errors and values["acknowledge_hours"] > values["resolve_hours"]:
-        errors["resolve_hours"] = _("The resolve target cannot be shorter than the acknowledge target.")
-    if urgency and urgency not in Urgency.values:
-        errors["urgency"] = _("Choose normal or urgent.")
-    if errors:
-        raise InvalidFields(errors)
-    with transaction.atomic():
-        override = ServiceLevelOverride.objects.create(
-            version=version, category=category, urgency=urgency or "", **values
-        )
-        audit(
-            version.procedure,
-            "override_added",
-            acting_user,
-            version=version.number,
-            category=getattr(category, "code", None),
-            urgency=urgency,
-            **values,
-        )
-    return override
-
-
-# --- a new version of an active procedure -------------------------------------------------------------
-
-
-def do_open_sector_version(procedure, *, acting_user, effective_from, reason=""):
-    """Open a new draft version, a copy of the latest version, to take effect at ``effective_from``."""
-    _check_editor(acting_user)
-    errors = {}
-    effective_from = _date(effective_from, "effective_from", errors)
-    if effective_from and effective_from < timezone.localdate():
-        errors["effective_from"] = _("A new version cannot take effect in the past.")
-    if procedure.versions.filter(
-        status__in=[SectorVersionStatus.DRAFT, SectorVersionStatus.IN_APPROVAL]
-    ).exists():
-        errors["effective_from"] = _("A version of this procedure is already being prepared.")
-    if errors:
-        raise InvalidFields(errors)
-    with transaction.atomic():
-        return _copy_version(
-            procedure.versions.order_by("-number").first(), acting_user, effective_from, reason
-        )
-
-
-def _copy_version(source, acting_user, effective_from, reason=""):
-    values = SectorVersion.objects.filter(pk=source.pk).values().get()
-    for name in ("id", "status", "submitted_at", "activated_at", "ended_at"):
-        values.pop(name)
-    values.update(
-        number=source.number + 1,
-        effective_from=effective_from,
-        created_by=acting_user,
-        created_at=timezone.now(),
-    )
-    values.pop("created_by_id")
-    SectorVersion.objects.create(**values)  # a new draft (the status field is protected: never assigned)
-    copy = SectorVersion.objects.get(procedure=source.procedure, number=source.number + 1)
-    copy.subsectors.set(source.subsectors.all())
-    copy.parcels.set(source.parcels.all())
-    for partner in source.partners.all():
-        SectorPartner.objects.create(
-            version=copy, organisation=partner.organisation, referent=partner.referent, role=partner.role
-        )
-    zones = {}
-    for zone in source.zones.all():
-        zones[zone.pk] = SectorZone.objects.create(
-            version=copy,
-            name=zone.name,
-            geometry=zone.geometry,
-            min_lon=zone.min_lon,
-            min_lat=zone.min_lat,
-            max_lon=zone.max_lon,
-            max_lat=zone.max_lat,
-            area_m2=zone.area_m2,
-        )
-    for row in source.split_rows.all():
-        SectorSplitRow.objects.create(
-            version=copy,
-            category_id=row.category_id,
-            category_group_id=row.category_group_id,
-            zone=zones.get(row.zone_id),
-            season_start=row.season_start,
-            season_end=row.season_end,
-            unit_id=row.unit_id,
-            what=row.what,
-        )
-    for means in source.pooled_means.all():
-        new = PooledMeans.objects.create(
-            version=copy,
-            organisation_id=means.organisation_id,
-            unit_id=means.unit_id,
-            yearly_capacity=means.yearly_capacity,
-            capacity_unit=means.capacity_unit,
-        )
-        new.categories.set(means.categories.all())
-        for share in means.funding.all():
-            FundingShare.objects.create(
-                means=new, organisation_id=share.organisation_id, share_pct=share.share_pct
-            )
-    for override in source.overrides.all():
-        ServiceLevelOverride.objects.create(
-            version=copy,
-            category_id=override.category_id,
-            urgency=override.urgency,
-            acknowledge_hours=override.acknowledge_hours,
-            resolve_hours=override.resolve_hours,
-        )
-    audit(
-        source.procedure,
-        "version_opened",
-        acting_user,
-        version=copy.number,
-        copied_from=source.number,
-        effective_from=str(effective_from),
-        reason=reason[:500],
-    )
-    event("version_opened", procedure=source.procedure.code, version=copy.number)
-    return copy
-
-
-# --- suspend, resume, end --------------------------------------------------------------------------
-
-
-def _lifecycle(version, method, event_name, acting_user):
-    _check_editor(acting_user)
-    with transaction.atomic():
-        version = SectorVersion.objects.select_for_update().get(pk=version.pk)
-        transition = getattr(version, method)
-        from django_fsm import can_proceed
-
-        if not can_proceed(transition):
-            raise InvalidFields({"status": _("This is not possible in the version's current state.")})
-        old = version.status
-        transition()
-        if method == "end":
-            version.ended_at = timezone.now()
-        version.save()
-        audit(version.procedure, event_name, acting_user, version=version.number, old=old, new=version.status)
-        event(event_name, procedure=version.procedure.code, version=version.number)
-        routing_changed()
-    return version
-
-
-def do_suspend_sector_version(version, *, acting_user):
-    return _lifecycle(version, "suspend", "version_suspended", acting_user)
-
-
-def do_resume_sector_version(version, *, acting_user):
-    return _lifecycle(version, "resume", "version_resumed", acting_user)
-
-
-def do_end_sector_version(version, *, acting_user):
-    return _lifecycle(version, "end", "version_ended", acting_user)
-
-
-def end_superseded_versions(now=None):
-    """Worker job: an active version whose successor has taken effect is ended (compare-and-set)."""
-    today = timezone.localdate(now or timezone.now())
-    ended = 0
-    for version in SectorVersion.objects.filter(status=SectorVersionStatus.ACTIVE).select_related(
-        "procedure"
-    ):
-        newer = SectorVersion.objects.filter(
-            procedure_id=version.procedure_id,
-            status=SectorVersionStatus.ACTIVE,
-            number__gt=version.number,
-            effective_from__lte=today,
-        ).exists()
-        if newer and SectorVersion.objects.filter(pk=version.pk, status=SectorVersionStatus.ACTIVE).update(
-            status=SectorVersionStatus.ENDED, ended_at=timezone.now()
-        ):
-            audit(version.procedure, "version_superseded", None, version=version.number)
-            ended += 1
-    if ended:
-        routing_changed()
-    return ended
-
-
 def reminder_delay():
     return datetime.timedelta(days=settings.GUP_SECTOR_REMINDER_DAYS)
+
+
+# The rest of the write path, by noun (re-exported here: one module to call for every action).
+from procedures.sectors.content import (  # noqa: E402
+    do_add_sector_zone,
+    do_add_service_level_override,
+    do_add_split_row,
+    do_remove_sector_zone,
+    do_remove_split_row,
+    do_set_pooled_means,
+)
+from procedures.sectors.versions import (  # noqa: E402
+    _copy_version,
+    do_end_sector_version,
+    do_open_sector_version,
+    do_resume_sector_version,
+    do_suspend_sector_version,
+    end_superseded_versions,
+)
+
+__all__ = [
+    "_copy_version",
+    "do_add_sector_zone",
+    "do_add_service_level_override",
+    "do_add_split_row",
+    "do_change_sector_version",
+    "do_create_sector_procedure",
+    "do_end_sector_version",
+    "do_open_sector_version",
+    "do_recompute_sector_shares",
+    "do_remove_sector_zone",
+    "do_remove_split_row",
+    "do_resume_sector_version",
+    "do_set_pooled_means",
+    "do_set_sector_partners",
+    "do_set_sector_perimeter",
+    "do_suspend_sector_version",
+    "end_superseded_versions",
+    "may_edit_sector_procedure",
+]
