@@ -8,7 +8,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from directory.models import Unit
 from directory.routing import OutsideTerritory, RoutingError, UnknownCategory, resolve
+from procedures.sectors.routing import decide as sector_decide
 
 
 class ResolveQuerySerializer(serializers.Serializer):
@@ -46,6 +48,40 @@ def decision_data(decision):
     }
 
 
+def with_sector(data, sector):
+    """The decision with the sub-sector procedure's part: it names the handler when its split (or its
+    delegated manager) does, and the explanation starts with it."""
+    data["sector"] = None
+    if sector is None:
+        return data
+    data["sector"] = {
+        "procedure": sector.procedure_title,
+        "version": sector.version_number,
+        "split_row": sector.row.id if sector.row else None,
+        "decided": sector.unit_id is not None,
+        "detail": sector.detail,
+        "intervention_procedure_version": sector.intervention_version_id,
+    }
+    step = {
+        "rule": 0,
+        "code": "sector_procedure",
+        "decided": sector.unit_id is not None,
+        "detail": sector.detail,
+    }
+    data["explanation"] = [step, *data["explanation"]]
+    if sector.unit_id is not None:
+        unit = Unit.objects.select_related("organisation").get(pk=sector.unit_id)
+        data["handler"] = {
+            "code": unit.code,
+            "name": unit.name,
+            "kind": unit.kind,
+            "organisation": unit.organisation.code,
+            "organisation_name": unit.organisation.name,
+        }
+        data["decided_by"], data["to_qualify"] = 0, False
+    return data
+
+
 class ResolveView(APIView):
     @extend_schema(
         summary="Resolve who handles a category at a point",
@@ -66,6 +102,11 @@ class ResolveView(APIView):
                     "decided_by": serializers.IntegerField(),
                     "parcel": serializers.DictField(allow_null=True),
                     "explanation": serializers.ListField(child=serializers.DictField()),
+                    "sector": serializers.DictField(
+                        allow_null=True,
+                        help_text="The active sub-sector procedure at the point (it decides before the usual "
+                        "rules when its split or its delegated manager names a unit), or null.",
+                    ),
                 },
             )
         },
@@ -76,13 +117,14 @@ class ResolveView(APIView):
         params = query.validated_data
         try:
             decision = resolve(params["lon"], params["lat"], params["category"])
+            sector = sector_decide(params["lon"], params["lat"], decision.category_id)
         except UnknownCategory as exc:
             raise ValidationError({"category": [str(exc)]}, code="unknown_category") from None
         except OutsideTerritory as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}, code="outside_territory") from None
         except RoutingError as exc:
             raise ValidationError({"non_field_errors": [str(exc) or _("Invalid point.")]}) from None
-        return Response(decision_data(decision))
+        return Response(with_sector(decision_data(decision), sector))
 
 
 # --- the routing of a filed request (GET /api/v1/requests/{id}/: `routing`) ---------------------------

@@ -10,6 +10,7 @@ from api import (
     views_observation,
     views_procedures,
     views_requests,
+    views_sectors,
     views_steering,
     views_tfpb,
     views_webhooks,
@@ -37,6 +38,9 @@ router.register("tfpb/partner-reviews", views_tfpb.PartnerReviewViewSet, basenam
 router.register("people", views_accounts.PersonViewSet, basename="person")
 router.register("invitations", views_accounts.InvitationViewSet, basename="invitation")
 router.register("access-requests", views_accounts.AccessRequestViewSet, basename="access-request")
+router.register("sector-procedures", views_sectors.SectorProcedureViewSet, basename="sector-procedure")
+router.register("sector-approvals", views_sectors.SectorApprovalViewSet, basename="sector-approval")
+router.register("sector-evaluations", views_sectors.SectorEvaluationViewSet, basename="sector-evaluation")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("diagnostic-grids", views_diagnostics.GridVersionViewSet, basename="diagnostic-grid")
 router.register("diagnostics", views_diagnostics.DiagnosticViewSet, basename="diagnostic")

@@ -391,3 +391,12 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # --- observation (observation/conf.py lists the GUP_OBSERVATION_* settings and their defaults) ----
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["observation.actions.take_due_snapshots", "observation.actions.run_review_jobs"]
+# --- sub-sector procedures (procedures/sectors/) --------------------------------------------------
+# A partner's referent who has not answered an approval after this many days is reminded (once).
+GUP_SECTOR_REMINDER_DAYS = env_int("GUP_SECTOR_REMINDER_DAYS", 7)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += [
+        "procedures.sectors.approvals.send_due_reminders",
+        "procedures.sectors.actions.end_superseded_versions",
+        "procedures.sectors.evaluations.open_due_evaluations",
+    ]

@@ -223,3 +223,6 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "event", "by_email", "in_app")
     list_filter = ("event",)
     raw_id_fields = ("user",)
+
+
+from procedures.sectors import admin as sectors_admin  # noqa: E402,F401  (sub-sector procedures)

@@ -10,3 +10,7 @@ class ProceduresConfig(AppConfig):
         from procedures import engine_hooks
 
         engine_hooks.register()
+        from engine.registry import register_consumer
+        from procedures.sectors.notifications import consume as sector_mail
+
+        register_consumer("procedures.sectors.mail", sector_mail)

@@ -20,7 +20,11 @@ from procedures.actions._common import _contact_of, _due, _name_of, _when
 def plain_routing(request, routing=None):
     """Why this handler, for the commune (from the routing decision when given, else from the request)."""
     from directory.routing import plain_explanation
+    from procedures.sectors.filing import plain_text
 
+    sector_text = plain_text(routing)
+    if sector_text:
+        return sector_text
     decision = getattr(routing, "decision", None)
     if decision is not None:
         return plain_explanation(decision, request.category.localized_name)

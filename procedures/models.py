@@ -389,6 +389,14 @@ class InterventionRequest(models.Model):
     )
     routing_explanation = models.TextField(_("routing explanation"), blank=True)
     to_qualify = models.BooleanField(_("routing to be qualified"), default=False)
+    sector_version = models.ForeignKey(  # the sub-sector procedure version that routed it (kept)
+        "procedures.SectorVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("sub-sector procedure version"),
+    )
     planned_date = models.DateField(_("planned date"), null=True, blank=True)
     resolution_note = models.TextField(_("resolution note"), blank=True)
     duplicate_of = models.ForeignKey(
@@ -597,3 +605,6 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+from procedures.sectors.models import *  # noqa: E402, F403  (sub-sector procedures: procedures/sectors/)

@@ -51,5 +51,9 @@ def targets_for_request(request):
         urgency=request.urgency,
         day=timezone.localdate(request.created_at),
     )
+    if request.sector_version_id:  # filed inside a sub-sector procedure: its overrides win
+        from procedures.sectors.service_levels import override_targets
+
+        targets = override_targets(request, targets)
     request._targets = (key, targets)
     return targets

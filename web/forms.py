@@ -464,3 +464,70 @@ def share_people_choices(acting_user, exclude=()):
         group = person.organisation.name if person.organisation else _("No organisation")
         groups.setdefault(group, []).append((person.username, f"{name} ({person.username})"))
     return [("", _("Choose a person")), *groups.items()]
+
+
+# --- sub-sector procedures (web/views_sectors.py) ------------------------------------------------------
+class SectorProcedureForm(forms.Form):
+    """A new sub-sector procedure with its perimeter (drawn on the map, pasted or imported as GeoJSON)."""
+
+    code = forms.SlugField(label=_("Code"), max_length=64)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description of the experiment"), widget=forms.Textarea, required=False
+    )
+    goals = forms.CharField(label=_("Goals"), widget=forms.Textarea, required=False)
+    starts_on = forms.DateField(
+        label=_("Start of the experiment"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    evaluation_month = forms.TypedChoiceField(
+        label=_("Evaluation month"), coerce=int, choices=[(month, str(month)) for month in range(1, 13)]
+    )
+    referents = forms.ModelMultipleChoiceField(
+        label=_("Partners' referents"),
+        queryset=User.objects.none(),
+        help_text=_("Each referent's organisation is a partner; hold Ctrl to choose several."),
+    )
+    intervention_version = forms.ModelChoiceField(
+        label=_("Procedure followed by the requests"), queryset=None, required=False
+    )
+    geometry = forms.CharField(
+        label=_("Perimeter (GeoJSON, WGS84)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Draw it on the map, or paste a GeoJSON polygon, or import a file below."),
+    )
+    geometry_file = forms.FileField(label=_("Import a GeoJSON file"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from engine.models import ProcedureVersion, VersionStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["referents"].queryset = (
+            User.objects.filter(is_active=True, organisation__isnull=False)
+            .select_related("organisation")
+            .order_by("organisation__name", "last_name", "username")
+        )
+        self.fields["referents"].label_from_instance = lambda user: (
+            f"{user.organisation.name} – {user.get_full_name() or user.username}"
+        )
+        self.fields["intervention_version"].queryset = ProcedureVersion.objects.filter(
+            status=VersionStatus.PUBLISHED
+        ).select_related("procedure")
+        self.fields["intervention_version"].label_from_instance = lambda version: (
+            f"{version.procedure.title} (v{version.number})"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("geometry_file")
+        if upload is not None:
+            if upload.size > 5 * 1024 * 1024:
+                self.add_error("geometry_file", _("At most 5 MB."))
+            else:
+                try:
+                    cleaned["geometry"] = upload.read().decode("utf-8")
+                except UnicodeDecodeError:
+                    self.add_error("geometry_file", _("This file is not GeoJSON text (UTF-8)."))
+        if not (cleaned.get("geometry") or "").strip() and not self.errors:
+            self.add_error("geometry", _("Draw the perimeter on the map, paste it or import it."))
+        return cleaned

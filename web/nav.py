@@ -61,6 +61,7 @@ MENU = [
     ("map", _("Map"), lambda p: True),
     ("steering-meetings", _("Steering"), lambda p: True),
     ("diagnostic-list", _("Walks"), lambda p: p.is_commune or p.is_dvq or p.is_admin),
+    ("sector-list", _("Sub-sectors"), lambda p: p.is_admin or p.is_commune or p.is_supervisor),
     ("directory-home", _("Directory"), lambda p: True),
     ("tfpb-home", _("TFPB"), lambda p: p.is_tfpb),
     ("people", _("People"), lambda p: p.is_referent or p.is_admin),

@@ -27,14 +27,14 @@ from engine.models import (
 
 
 # --- cases ------------------------------------------------------------------------------------------
-def do_open_case(procedure_code, *, acting_user, role_holders, data=None, reference=None):
-    """Open a case on the latest published version of the procedure, in its initial state."""
-    version = (  # the latest published version and its procedure, in one query
-        ProcedureVersion.objects.select_related("procedure")
-        .filter(procedure__code=procedure_code, status=VersionStatus.PUBLISHED)
-        .order_by("-number")
-        .first()
-    )
+def do_open_case(procedure_code, *, acting_user, role_holders, data=None, reference=None, version_id=None):
+    """Open a case on the latest published version of the procedure, in its initial state (or on the
+    published version ``version_id``, of any procedure, when given)."""
+    versions = ProcedureVersion.objects.select_related("procedure").filter(status=VersionStatus.PUBLISHED)
+    if version_id is not None:
+        version = versions.filter(pk=version_id).first()
+    else:  # the latest published version and its procedure, in one query
+        version = versions.filter(procedure__code=procedure_code).order_by("-number").first()
     procedure = version.procedure if version is not None else None
     if version is None:
         raise EngineError(_("No published version of procedure '%(code)s'.") % {"code": procedure_code})

@@ -34,6 +34,7 @@ from procedures.models import (
 )
 from procedures.references import allocate_reference
 from procedures.search import search_text_of
+from procedures.sectors.filing import apply_sector
 from procedures.uploads import check_uploads
 
 
@@ -48,6 +49,8 @@ class Routing:
     to_qualify: bool
     explanation: str
     decision: object = None  # directory.routing.Decision: the commune's plain explanation is built from it
+    sector: object = None  # procedures.sectors.routing.SectorDecision inside an active sector procedure
+    case_version_id: int | None = None  # the sector procedure's intervention procedure version
 
 
 def route(lon, lat, category, at=None):
@@ -178,7 +181,7 @@ def do_file_request(
     routing = None
     if category is not None and "location" not in errors:
         try:
-            routing = route(lon, lat, category)
+            routing = apply_sector(route(lon, lat, category), lon, lat, category)
         except InvalidFields as exc:
             errors.update(exc.errors)
     if routing is not None:
@@ -218,6 +221,7 @@ def do_file_request(
             handler_organisation=routing.handler_organisation,
             to_qualify=routing.to_qualify,
             routing_explanation=routing.explanation,
+            sector_version_id=routing.sector.version_id if routing.sector else None,
             created_at=now,
         )
         if criteria:
@@ -229,6 +233,7 @@ def do_file_request(
                 role_holders=role_holders_for(request),
                 data={"request_id": request.pk, "category": category.code, "urgency": urgency},
                 reference=request.reference,
+                version_id=routing.case_version_id,
             )
         request.case = case
         request.save(update_fields=["case"])

@@ -10,8 +10,8 @@ from tests.procedures.helpers_actions import file
 # Budget of do_file_request for a normal request without attachments, then of the delivery of its
 # outbox events right after commit (in a test, each action runs in a savepoint: 2 + 2 of the queries
 # below are SAVEPOINT / RELEASE, which production does not run: the filing is the transaction).
-#   validation and routing (5): category attributes, layer version check of the routing cache, handler
-#     unit, commune, dispatching CTC
+#   validation and routing (6): category attributes, layer version check of the routing cache, handler
+#     unit, commune, dispatching CTC, version check of the sub-sector procedures' index
 #   request (3): reference (UPDATE ... RETURNING), INSERT request, UPDATE request.case
 #   case (10): latest published version with its procedure, INSERT case, role holders (one INSERT),
 #     service level (one SELECT for both deadlines), 2 x (INSERT deadline, INSERT its points),
@@ -22,7 +22,7 @@ from tests.procedures.helpers_actions import file
 #     commune (pending messages, mark them notified, users with the followers' organisations as a
 #     subquery, preferences, INSERT notifications);
 #     webhooks (active subscriptions, once per event); mark both delivered (one UPDATE)
-FILING_QUERIES = 5 + 3 + 10 + 2 + 4
+FILING_QUERIES = 6 + 3 + 10 + 2 + 4
 DELIVERY_QUERIES = 15
 
 

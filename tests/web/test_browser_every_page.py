@@ -88,6 +88,9 @@ NOT_PAGES = {
     "diagnostic-convert": "POST-only action (its form is on diagnostic-analysis)",
     "diagnostic-report-pdf": "PDF download of diagnostic-report",
     "diagnostic-photo": "file download, not a page",
+    "sector-map-data": "GeoJSON data for the sub-sector procedure's map",
+    "sector-approval-answer": "POST-only action (its form and errors are on sector-inbox)",
+    "sector-evaluation-answer": "POST-only action (its forms are on sector-inbox)",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -143,6 +146,10 @@ PAGES = {
     "diagnostic-route": (["commune"], lambda data: {"pk": data["diagnostic"]}),
     "diagnostic-analysis": (["commune"], lambda data: {"pk": data["diagnostic"]}),
     "diagnostic-report": (["commune"], lambda data: {"pk": data["diagnostic"]}),
+    "sector-list": (["commune", "admin"], None),
+    "sector-new": (["admin"], None),
+    "sector-inbox": (["commune", "landlord"], None),
+    "sector-detail": (["commune", "admin"], lambda data: {"code": data["sector"]}),
 }
 
 # The admin pages the administrators use every day.
@@ -228,6 +235,29 @@ class Visitor:
             page.context.close()
 
 
+def sector_procedure(world):
+    """A sub-sector procedure in approval, waiting for the commune (its detail page and the inbox)."""
+    from shapely.geometry import box, mapping
+
+    from engine.models import ProcedureVersion
+    from procedures.sectors import actions, approvals
+
+    version = actions.do_create_sector_procedure(
+        acting_user=world.admin_user,
+        code="browser-sector",
+        title="Secteur de test (fictif)",
+        starts_on="2026-01-05",
+        evaluation_month=1,
+        partners=[(world.commune, world.commune_user, "Commune")],
+        intervention_version=ProcedureVersion.objects.filter(status="published").order_by("-number").first(),
+    )
+    actions.do_set_sector_perimeter(
+        version, acting_user=world.admin_user, geometry=mapping(box(1.702, 48.982, 1.718, 48.998))
+    )
+    approvals.do_submit_sector_version(version, acting_user=world.admin_user)
+    return version.procedure.code
+
+
 def log_in_everyone(chromium, base_url):
     """Each role's session, logged in once through the form and reused by every context."""
     states = {}
@@ -256,6 +286,7 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
     )
     data = {"organisation": world.cu.code, "referent": referent.pk, "category": category.pk}
     data["tfpb_programme"] = build_programme(build_tfpb(world), submit=True).pk  # TFPB: in review
+    data["sector"] = sector_procedure(world)
     report = {"database": connection.vendor, "visits": [], "violations": []}
     visitor = Visitor(chromium, live_server.url, log_in_everyone(chromium, live_server.url))
 
