@@ -1,9 +1,13 @@
-"""Refuse a NUL character in the URL (path or query string) with 400 before any view reads it.
+"""Refuse a NUL character in the URL (path or query string) with 400 before any view reads it; end idle
+sessions without writing the session row on every request.
 
 PostgreSQL refuses NUL in text, so a filter or lookup carrying one answered 500. The request's fields
 (form and JSON bodies) are checked by the API's parsers (api/parsers.py), Django's forms and Open311.
 """
 
+import time
+
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -33,3 +37,25 @@ class RefuseNulInUrlMiddleware:
             }
             return JsonResponse(body, status=400)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE without activity (SESSION_IDLE_SECONDS): activity pushes the end
+    back, but at most once every SESSION_REFRESH_SECONDS (default a tenth of the idle time, at most five
+    minutes), so that a page view does not write the session row every time. Runs after SessionMiddleware
+    (listed below it): the session is saved, with its new expiry, on the way out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.session_key is None or session.is_empty():
+            return response  # nothing read: an anonymous visit or a static file never loads a session
+        now = int(time.time())
+        every = getattr(settings, "SESSION_REFRESH_SECONDS", None)
+        every = every or min(300, settings.SESSION_COOKIE_AGE // 10)
+        if now - session.get("_refreshed_at", 0) >= every:
+            session["_refreshed_at"] = now  # modified: SessionMiddleware saves it with a new expiry
+        return response

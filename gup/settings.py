@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gup.middleware.IdleSessionMiddleware",  # pushes an active session's end back, every few minutes
 ]
 
 ROOT_URLCONF = "gup.urls"
@@ -348,11 +349,11 @@ APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]
 # --- access and personal data (accounts/) --------------------------------------------------------
-# An invitation link works once, for this many days; a session ends after this idle time (each request
-# pushes the end back); closed requests older than the retention period are anonymised by the worker.
+# An invitation link works once, for this many days; a session ends after this idle time (activity
+# pushes the end back: gup.middleware.IdleSessionMiddleware); closed requests older than the retention
+# period are anonymised by the worker.
 GUP_INVITATION_VALID_DAYS = env_int("GUP_INVITATION_VALID_DAYS", 7)
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
 GUP_PERSONAL_DATA_RETENTION_DAYS = env_int("GUP_PERSONAL_DATA_RETENTION_DAYS", 5 * 365)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["accounts.actions.personal_data.apply_retention"]

@@ -154,3 +154,25 @@ def test_the_interface_speaks_french_by_default_and_english_on_request(client, w
     assert 'lang="fr"' in french and "Carte du territoire" in french and "Aller au contenu" in french
     english = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Map of the territory" in english and "Carte du territoire" not in english
+
+
+def test_the_programme_page_offers_each_role_its_sections_and_is_current_on_their_pages(client, world):
+    def sections(user):
+        client.force_login(user)
+        body = client.get(reverse("programme")).content.decode()
+        listed = re.search(r'<ul class="programme">(.*?)</ul>', body, re.S).group(1)
+        return set(re.findall(r'href="([^"]+)"', listed))
+
+    commune, landlord, admin = (
+        sections(u) for u in (world.commune_user, world.landlord_agent, world.admin_user)
+    )
+    assert {reverse("observation"), reverse("diagnostic-list"), reverse("steering-meetings")} <= commune
+    assert reverse("diagnostic-list") not in landlord  # walks are the communes', the DVQ's and the admins'
+    assert reverse("tfpb-home") in landlord
+    assert commune <= admin and reverse("tfpb-home") in admin
+
+    client.force_login(world.commune_user)
+    body = client.get(reverse("steering-actions")).content.decode()
+    nav = re.search(r'<nav aria-label="[^"]+">(.*?)</nav>', body, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', nav) == [reverse("programme")]
+    assert reverse("steering-meetings") not in nav  # the sections are on the programme page, not in the menu
