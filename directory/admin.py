@@ -12,6 +12,7 @@ from directory.models import (
     Layer,
     Organisation,
     Parcel,
+    PartnerReview,
     Perimeter,
     Referent,
     RoleAssignment,
@@ -249,6 +250,25 @@ class DirectoryAuditEntryAdmin(admin.ModelAdmin):
     list_filter = ("event",)
     search_fields = ("target", "actor__username")
     list_select_related = ("actor",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerReview)
+class PartnerReviewAdmin(admin.ModelAdmin):
+    """Read only: answers are given through directory.approvals.actions (the partners' pages and the API)."""
+
+    list_display = ("organisation", "status", "subject_type", "subject_id", "answered_by", "answered_at")
+    list_filter = ("status", "subject_type")
+    search_fields = ("organisation__name", "comment")
+    list_select_related = ("organisation", "subject_type", "answered_by")
 
     def has_add_permission(self, request):
         return False

@@ -529,3 +529,60 @@ class DirectoryAuditEntry(ActorAuditModel):
 
     def __str__(self):
         return f"{self.event} {self.target}"
+
+
+class PartnerReview(models.Model):
+    """One partner organisation's answer in one round of a partner approval (directory.approvals): a row per
+    partner per viewflow process, created with the partner's human task. Written only by
+    directory.approvals.actions and the reminder node."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting an answer")
+        APPROVED = "approved", _("Approved")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+    process = models.ForeignKey(
+        "viewflow.Process",
+        on_delete=models.CASCADE,
+        related_name="partner_reviews",
+        verbose_name=_("process"),
+    )
+    task = models.OneToOneField(
+        "viewflow.Task", on_delete=models.CASCADE, related_name="partner_review", verbose_name=_("task")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="partner_reviews", verbose_name=_("partner")
+    )
+    # what is being approved (the process's artifact, copied here so that inboxes need no viewflow join)
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+", verbose_name=_("subject type")
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    answered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("answered by")
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    last_reminded_at = models.DateTimeField(_("last reminder"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["process_id", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "organisation"], name="unique_partner_review_per_round"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"], name="partner_review_subject"),
+            models.Index(fields=["organisation", "status"], name="partner_review_inbox"),
+        ]
+        verbose_name = _("partner review")
+        verbose_name_plural = _("partner reviews")
+
+    def __str__(self):
+        return f"{self.organisation} · {self.get_status_display()}"

@@ -349,3 +349,7 @@ if env_str("WORKER_JOBS") is None:
         "procedures.sectors.actions.end_superseded_versions",
         "procedures.sectors.evaluations.open_due_evaluations",
     ]
+# --- partner approvals (directory/approvals): reminder to partners who have not answered -------
+APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]
