@@ -10,3 +10,7 @@ class DirectoryConfig(AppConfig):
         from directory import signals
 
         signals.connect()
+        from directory.approvals.notify import consume
+        from engine.registry import register_consumer
+
+        register_consumer("directory.approvals", consume)

@@ -242,3 +242,25 @@ def test_the_same_partner_answering_twice_at_once_is_recorded_once(world, partne
     assert sorted(status for status, _ in results) == ["error", "ok"], results
     assert isinstance(next(v for s, v in results if s == "error"), GuardFailed)
     assert DirectoryAuditEntry.objects.filter(target=f"partner_review:{review.pk}").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_partners_referents_are_emailed_when_asked_and_when_reminded(
+    world, partners, time_machine, mailoutbox
+):
+    from engine.outbox import dispatch
+
+    time_machine.move_to(MONDAY_9, tick=False)
+    for _org, user in partners.values():
+        user.email = f"{user.username}@example.org"
+        user.save()
+    _start(world, partners)
+    dispatch()
+    asked = sorted(m.to[0] for m in mailoutbox)
+    assert asked == ["commune@example.org", "cu-referent@example.org", "state-referent@example.org"]
+    assert all("Votre avis est attendu" in m.subject for m in mailoutbox)
+    mailoutbox.clear()
+    time_machine.move_to(MONDAY_9 + timedelta(days=11), tick=False)
+    jobs.fire_due_reminders()
+    dispatch()
+    assert len(mailoutbox) == 3 and all(m.subject.startswith("Relance") for m in mailoutbox)
