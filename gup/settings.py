@@ -341,11 +341,10 @@ LOGGING = {
 }
 
 # --- sub-sector procedures (procedures/sectors/) --------------------------------------------------
-# A partner's referent who has not answered an approval after this many days is reminded (once).
-GUP_SECTOR_REMINDER_DAYS = env_int("GUP_SECTOR_REMINDER_DAYS", 7)
+# Approvals run on directory/approvals (reminder: APPROVAL_REMINDER_DAYS, fired by its job below); the
+# yearly evaluation is a viewflow timer fired by open_due_evaluations.
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += [
-        "procedures.sectors.approvals.send_due_reminders",
         "procedures.sectors.actions.end_superseded_versions",
         "procedures.sectors.evaluations.open_due_evaluations",
     ]
