@@ -10,6 +10,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from directory.approvals import actions as partner_reviews
+from directory.approvals.scope import inbox_of
 from directory.models import DirectoryAuditEntry, PartnerReview
 from directory.roles import Role
 from engine.errors import RoleNotAllowed
@@ -114,6 +115,7 @@ def test_the_first_request_for_changes_closes_the_round_cancels_the_other_tasks_
         version=draft.version, partner__organisation=draft.world.commune
     )
     assert commune_task.state == "withdrawn"
+    assert not inbox_of(draft.world.commune_user).exists()
     # resubmitted: a new process, a new round
     approvals.do_submit_sector_version(draft.version, acting_user=draft.world.admin_user)
     assert Process.objects.filter(flow_class=SectorApprovalFlow, status=PROCESS.NEW).count() == 1
