@@ -393,11 +393,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["observation.actions.take_due_snapshots", "observation.actions.run_review_jobs"]
 # --- sub-sector procedures (procedures/sectors/) --------------------------------------------------
-# A partner's referent who has not answered an approval after this many days is reminded (once).
-GUP_SECTOR_REMINDER_DAYS = env_int("GUP_SECTOR_REMINDER_DAYS", 7)
+# Approvals run on directory/approvals (reminder: APPROVAL_REMINDER_DAYS, fired by its job below); the
+# yearly evaluation is a viewflow timer fired by open_due_evaluations.
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += [
-        "procedures.sectors.approvals.send_due_reminders",
         "procedures.sectors.actions.end_superseded_versions",
         "procedures.sectors.evaluations.open_due_evaluations",
     ]
+# --- partner approvals (directory/approvals): reminder to partners who have not answered -------
+APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]

@@ -60,7 +60,10 @@ def start_partner_approval(flow_class, subject, organisations, *, started_by=Non
 
 def may_answer_partner_review(user, review):
     """Whether ``user`` may answer for the partner of ``review``: they act for that organisation and hold its
-    GUP referent role."""
+    GUP referent role (or the using flow's own rule, ``may_answer_review``, where it has one)."""
+    flow_rule = review.process.flow_class.instance.may_answer_review(user, review)
+    if flow_rule is not None:
+        return bool(flow_rule)
     return bool(
         user is not None
         and user.is_authenticated

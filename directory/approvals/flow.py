@@ -71,6 +71,13 @@ class PartnerApproval:
     changes_requested_node = "changes_requested"
     #: a timedelta, or None for settings.APPROVAL_REMINDER_DAYS
     reminder_delay = None
+    #: True: the first request for changes closes the round at once (the other partners' tasks are cancelled
+    #: by the join); False (default): every partner's answer is awaited
+    close_round_on_changes_requested = False
+
+    def may_answer_review(self, user, review):
+        """The using flow's own rule of who answers for a partner, or None for the block's (referent role)."""
+        return None
 
     def __init_subclass__(cls, **kwargs):
         clash = [name for name in BLOCK_NODES if name in cls.__dict__]
@@ -84,7 +91,11 @@ class PartnerApproval:
             .Next(this.partners_join),
             "partner_reminder": nodes.Function(this.send_partner_reminder).Next(this.reminder_sent),
             "reminder_sent": nodes.End(),
-            "partners_join": nodes.Join().Next(this.partners_outcome),
+            "partners_join": nodes.Join(
+                continue_on_condition=this.changes_requested_closes_round
+                if cls.close_round_on_changes_requested
+                else None
+            ).Next(this.partners_outcome),
             "partners_outcome": nodes.If(this.all_partners_approved)
             .Then(getattr(this, cls.approved_node))
             .Else(getattr(this, cls.changes_requested_node)),
@@ -130,6 +141,11 @@ class PartnerApproval:
         review = PartnerReview.objects.filter(task=host).first() if host is not None else None
         if review is not None:
             remind_partner(review, now=timezone.now())
+
+    def changes_requested_closes_round(self, activation, active_tasks):
+        return PartnerReview.objects.filter(
+            process=activation.process, status=PartnerReview.Status.CHANGES_REQUESTED
+        ).exists()
 
     def all_partners_approved(self, activation):
         return not (

@@ -9,7 +9,6 @@ in French), writes one ``SectorAuditEntry`` and queues an outbox event (``sector
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -396,10 +395,6 @@ def do_recompute_sector_shares(version, *, acting_user):
         if version.status == SectorVersionStatus.ACTIVE:
             routing_changed()
     return True
-
-
-def reminder_delay():
-    return datetime.timedelta(days=settings.GUP_SECTOR_REMINDER_DAYS)
 
 
 # The rest of the write path, by noun (re-exported here: one module to call for every action).

@@ -1,27 +1,30 @@
 """The partners' approval of a sector procedure version: submit, approve or ask for changes, reminders.
 
-Every partner's referent gets one approval task per submission (``SectorApproval``, in parallel). The
-Join is the version row, locked (``select_for_update``) by each answer: the last approval activates the
-version exactly once, whatever the order or the concurrency. A request for changes sends the draft back to
-its author and withdraws the other pending tasks. The worker job ``send_due_reminders`` claims the tasks
-whose reminder is due with a compare-and-set update (non-interrupting: the task stays open).
+The approval runs on the shared partner approval block (directory/approvals) as the viewflow flow
+``procedures.sectors.flows.SectorApprovalFlow``: submitting starts a round (one viewflow task and
+``directory.PartnerReview`` per partner, a reminder timer on each); every partner's referent answers through
+the sector actions below, thin wrappers that check the sector's own rule (the referent named for the partner),
+write the sector's audit entry and outbox event and keep ``SectorApproval`` (the sector's side of the review,
+shown by the pages and the API) in step, then answer through the block's actions, which complete the task
+under the flow's select_for_update lock. The Join runs once, when the last partner approved (the flow's
+``approved`` node activates the version), or at the first request for changes (the other tasks are cancelled,
+the ``changes_requested`` node sends the draft back to its author). Reminders: the block's timers, fired by
+``directory.approvals.jobs.fire_due_reminders`` after ``APPROVAL_REMINDER_DAYS``.
 """
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engine.errors import InvalidFields, RoleNotAllowed
+from directory.approvals import actions as partner_reviews
+from directory.approvals import jobs as approval_jobs
+from engine.errors import GuardFailed, InvalidFields, RoleNotAllowed
 from procedures.sectors import perimeter as perimeters
-from procedures.sectors.actions import (
-    _check_editor,
-    _has_people,
-    audit,
-    event,
-    reminder_delay,
-    routing_changed,
-)
+from procedures.sectors.actions import _check_editor, _has_people, audit, event, routing_changed
 from procedures.sectors.models import (
     ApprovalState,
     SectorApproval,
@@ -69,15 +72,27 @@ def do_submit_sector_version(version, *, acting_user):
         version.submit()
         version.submitted_at = now
         version.save()
+        from procedures.sectors.flows import SectorApprovalFlow
+
+        partners = list(version.partners.select_related("referent", "organisation"))
+        process = partner_reviews.start_partner_approval(
+            SectorApprovalFlow,
+            version,
+            [partner.organisation for partner in partners],
+            started_by=acting_user,
+        )
+        reviews = {review.organisation_id: review for review in process.partner_reviews.all()}
+        remind_at = now + datetime.timedelta(days=settings.APPROVAL_REMINDER_DAYS)
         tasks = [
             SectorApproval.objects.create(
                 version=version,
                 partner=partner,
+                review=reviews[partner.organisation_id],
                 round=round_number,
                 opened_at=now,
-                remind_at=now + reminder_delay(),
+                remind_at=remind_at,
             )
-            for partner in version.partners.select_related("referent", "organisation")
+            for partner in partners
         ]
         audit(
             version.procedure,
@@ -112,26 +127,46 @@ def _answer(approval, acting_user, comment, state):
         raise InvalidFields({"comment": _("At most %(n)d characters.") % {"n": MAX_COMMENT}})
     if state == ApprovalState.CHANGES_REQUESTED and not comment:
         raise InvalidFields({"comment": _("Say what must change.")})
-    # The Join: the version row is locked by every answer, so the last one sees all the others.
-    version = SectorVersion.objects.select_for_update().get(pk=approval.version_id)
-    approval = SectorApproval.objects.select_for_update().get(pk=approval.pk)
-    if approval.state != ApprovalState.PENDING or version.status != SectorVersionStatus.IN_APPROVAL:
-        raise InvalidFields({"approval": _("This approval has already been answered or withdrawn.")})
-    now = timezone.now()
-    approval.state, approval.comment, approval.answered_at, approval.answered_by = (
-        state,
-        comment,
-        now,
-        acting_user,
+    # read without a lock: the answers are serialised by the flow's lock (select_for_update on the viewflow
+    # process row, taken by the block's action), always before any sector row is written
+    approval = SectorApproval.objects.select_related("version__procedure", "partner__organisation").get(
+        pk=approval.pk
     )
-    approval.save()
-    return version, approval, now
+    version = approval.version
+    if (
+        approval.state != ApprovalState.PENDING
+        or approval.review_id is None
+        or version.status != SectorVersionStatus.IN_APPROVAL
+    ):
+        raise InvalidFields({"approval": _("This approval has already been answered or withdrawn.")})
+    return version, approval, comment
+
+
+def _answer_review(approval, acting_user, state, comment):
+    """Give the answer through the block (its audit entry, its event, the viewflow task completed under the
+    flow's lock: the Join and the outcome node may run here), then copy it onto the sector's row."""
+    review = approval.review
+    try:
+        if state == ApprovalState.APPROVED:
+            partner_reviews.do_approve_partner_review(review, acting_user=acting_user, comment=comment)
+        else:
+            partner_reviews.do_request_changes_partner_review(
+                review, acting_user=acting_user, comment=comment
+            )
+    except GuardFailed as exc:  # the round was closed by another partner's answer meanwhile
+        raise InvalidFields({"approval": _("This approval has already been answered or withdrawn.")}) from exc
+    SectorApproval.objects.filter(pk=approval.pk).update(
+        state=state, comment=comment, answered_at=timezone.now(), answered_by=acting_user
+    )
+    approval.refresh_from_db()
+    return approval
 
 
 def do_approve_sector_version(approval, *, acting_user, comment=""):
-    """A partner's referent approves; the last approval of the round activates the version."""
+    """A partner's referent approves; the last approval of the round activates the version (the flow's
+    ``approved`` node)."""
     with transaction.atomic():
-        version, approval, now = _answer(approval, acting_user, comment, ApprovalState.APPROVED)
+        version, approval, comment = _answer(approval, acting_user, comment, ApprovalState.APPROVED)
         procedure = version.procedure
         audit(
             procedure,
@@ -140,33 +175,35 @@ def do_approve_sector_version(approval, *, acting_user, comment=""):
             version=version.number,
             round=approval.round,
             partner=approval.partner.organisation.code,
-            comment=approval.comment,
+            comment=comment,
         )
         event("version_approved", procedure=procedure.code, version=version.number, approval=approval.pk)
-        waiting = (
-            version.approvals.filter(round=approval.round).exclude(state=ApprovalState.APPROVED).exists()
-        )
-        if not waiting:
-            perimeters.check_no_overlap(version, version.shape())
-            version.activate()
-            version.activated_at = now
-            version.save()
-            _end_previous_if_due(version, now)
-            audit(
-                procedure,
-                "version_activated",
-                None,
-                version=version.number,
-                effective_from=str(version.effective_from),
-            )
-            event(
-                "version_activated",
-                procedure=procedure.code,
-                version=version.number,
-                user=version.created_by_id,
-            )
-            routing_changed()
+        approval = _answer_review(approval, acting_user, ApprovalState.APPROVED, comment)
     return approval
+
+
+def activate_approved_version(version_id):
+    """The flow's ``approved`` node (the system acting): every partner approved."""
+    now = timezone.now()
+    version = SectorVersion.objects.select_for_update().select_related("procedure").get(pk=version_id)
+    procedure = version.procedure
+    perimeters.check_no_overlap(version, version.shape())
+    version.activate()
+    version.activated_at = now
+    version.save()
+    _end_previous_if_due(version, now)
+    audit(
+        procedure,
+        "version_activated",
+        None,
+        version=version.number,
+        effective_from=str(version.effective_from),
+    )
+    event("version_activated", procedure=procedure.code, version=version.number, user=version.created_by_id)
+    routing_changed()
+    from procedures.sectors.evaluations import arm_evaluations
+
+    arm_evaluations(procedure)
 
 
 def _end_previous_if_due(version, now):
@@ -184,14 +221,10 @@ def _end_previous_if_due(version, now):
 
 
 def do_request_sector_changes(approval, *, acting_user, comment):
-    """A partner's referent asks for changes: the version goes back to draft, to its author."""
+    """A partner's referent asks for changes: the round closes, the version goes back to draft, to its
+    author (the flow's ``changes_requested`` node)."""
     with transaction.atomic():
-        version, approval, _now = _answer(approval, acting_user, comment, ApprovalState.CHANGES_REQUESTED)
-        version.approvals.filter(round=approval.round, state=ApprovalState.PENDING).update(
-            state=ApprovalState.WITHDRAWN
-        )
-        version.send_back()
-        version.save()
+        version, approval, comment = _answer(approval, acting_user, comment, ApprovalState.CHANGES_REQUESTED)
         audit(
             version.procedure,
             "changes_requested",
@@ -199,7 +232,7 @@ def do_request_sector_changes(approval, *, acting_user, comment):
             version=version.number,
             round=approval.round,
             partner=approval.partner.organisation.code,
-            comment=approval.comment,
+            comment=comment,
         )
         event(
             "changes_requested",
@@ -207,45 +240,47 @@ def do_request_sector_changes(approval, *, acting_user, comment):
             version=version.number,
             approval=approval.pk,
             user=version.created_by_id,
-            comment=approval.comment,
+            comment=comment,
         )
+        approval = _answer_review(approval, acting_user, ApprovalState.CHANGES_REQUESTED, comment)
     return approval
 
 
+def send_back_version(version_id):
+    """The flow's ``changes_requested`` node (the system acting): the other partners' tasks are withdrawn."""
+    version = SectorVersion.objects.select_for_update().get(pk=version_id)
+    version.approvals.filter(state=ApprovalState.PENDING).update(state=ApprovalState.WITHDRAWN)
+    version.send_back()
+    version.save()
+
+
+def record_reminder(review):
+    """The sector's side of a reminder the block's timer just sent (flows.SectorApprovalFlow)."""
+    approval = SectorApproval.objects.select_related("version__procedure", "partner__organisation").get(
+        review=review
+    )
+    SectorApproval.objects.filter(pk=approval.pk).update(reminded_at=timezone.now())
+    version = approval.version
+    audit(
+        version.procedure,
+        "approval_reminded",
+        None,
+        version=version.number,
+        partner=approval.partner.organisation.code,
+    )
+    event(
+        "approval_reminder",
+        procedure=version.procedure.code,
+        version=version.number,
+        approval=approval.pk,
+        user=approval.partner.referent_id,
+    )
+
+
 def send_due_reminders(now=None):
-    """Worker job: remind every referent whose approval is still waiting past its delay, once."""
-    now = now or timezone.now()
-    sent = 0
-    due = SectorApproval.objects.filter(
-        state=ApprovalState.PENDING, reminded_at__isnull=True, remind_at__lte=now
-    ).values_list("pk", flat=True)
-    for pk in list(due[:200]):
-        with transaction.atomic():
-            claimed = SectorApproval.objects.filter(
-                pk=pk, state=ApprovalState.PENDING, reminded_at__isnull=True
-            ).update(reminded_at=now)
-            if not claimed:
-                continue  # another worker took it
-            approval = SectorApproval.objects.select_related(
-                "version__procedure", "partner__organisation"
-            ).get(pk=pk)
-            version = approval.version
-            audit(
-                version.procedure,
-                "approval_reminded",
-                None,
-                version=version.number,
-                partner=approval.partner.organisation.code,
-            )
-            event(
-                "approval_reminder",
-                procedure=version.procedure.code,
-                version=version.number,
-                approval=pk,
-                user=approval.partner.referent_id,
-            )
-            sent += 1
-    return sent
+    """The reminders due now: the block's worker job (it fires the due reminder timers of every partner
+    approval flow); kept under this name for the sector's callers."""
+    return approval_jobs.fire_due_reminders(now)
 
 
 def approvals_to_give(user):

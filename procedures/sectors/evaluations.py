@@ -1,11 +1,18 @@
-"""The yearly evaluation: opened by the worker at the evaluation month with its figures, the partners'
-opinions, the project lead's decision (continue, adjust = a new draft version, end, generalise)."""
+"""The yearly evaluation: opened at the evaluation month with its figures by a viewflow timer
+(procedures.sectors.flows.SectorEvaluationFlow, fired by the worker job ``open_due_evaluations``), the
+partners' opinions, the project lead's decision (continue, adjust = a new draft version, end, generalise),
+which completes the flow's evaluation task."""
 
 import datetime
+import logging
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS, STATUS
 
 from engine.errors import InvalidFields, RoleNotAllowed
 from procedures.scope import is_administrator
@@ -15,11 +22,15 @@ from procedures.sectors.models import (
     EvaluationDecision,
     EvaluationOpinion,
     SectorEvaluation,
+    SectorProcedure,
     SectorVersion,
     SectorVersionStatus,
 )
 
+logger = logging.getLogger(__name__)
+
 MAX_TEXT = 5000
+BATCH = 200
 
 
 def _in_force(procedure_versions, today):
@@ -29,52 +40,108 @@ def _in_force(procedure_versions, today):
     return max(active, key=lambda v: (v.effective_from, v.number), default=None)
 
 
+def _evaluation_processes(procedure):
+    from procedures.sectors.flows import SectorEvaluationFlow
+
+    return Process.objects.filter(
+        flow_class=SectorEvaluationFlow,
+        artifact_content_type=ContentType.objects.get_for_model(SectorProcedure),
+        artifact_object_id=procedure.pk,
+    )
+
+
+def arm_evaluations(procedure):
+    """Start the procedure's evaluation flow (its timer waits for the evaluation month) unless it runs
+    already; called when a version is activated, under the procedure's row lock."""
+    from procedures.sectors.flows import SectorEvaluationFlow
+
+    SectorProcedure.objects.select_for_update().filter(pk=procedure.pk).first()
+    if _evaluation_processes(procedure).filter(status=PROCESS.NEW).exists():
+        return None
+    return SectorEvaluationFlow.start.run(procedure=procedure)
+
+
+def open_evaluation(procedure, due):
+    """The timer's work (the system acting): the evaluation of the twelve months before ``due`` (the first day
+    of the evaluation month), for the version in force; None when none is in force or it is open already."""
+    today = max(due, timezone.localdate())
+    version = _in_force(list(procedure.versions.all()), today)
+    first = procedure.versions.order_by("number").first()
+    if version is None or due <= first.starts_on:
+        return None
+    if SectorEvaluation.objects.filter(procedure=procedure, year=due.year).exists():
+        return None
+    period_start = max(first.starts_on, datetime.date(due.year - 1, due.month, 1))
+    data = figures.evaluation_figures(version, period_start, due)
+    try:
+        with transaction.atomic():
+            evaluation = SectorEvaluation.objects.create(
+                procedure=procedure,
+                version=version,
+                year=due.year,
+                period_start=period_start,
+                period_end=due,
+                figures=data,
+                opened_at=timezone.now(),
+            )
+            audit(procedure, "evaluation_opened", None, year=due.year, version=version.number)
+            event(
+                "evaluation_opened",
+                procedure=procedure.code,
+                evaluation=evaluation.pk,
+                user=procedure.project_lead_id,
+                partners=list(version.partners.values_list("referent_id", flat=True)),
+            )
+    except IntegrityError:
+        return None  # opened meanwhile
+    return evaluation
+
+
 def open_due_evaluations(now=None):
-    """Worker job: from the first day of its evaluation month, each procedure in force gets the evaluation
-    of the twelve months before, once (the unique (procedure, year) row is the claim)."""
+    """Worker job (settings.WORKER_JOBS, also run by Celery beat): fire the due timers of the evaluation
+    flows. Each timer is re-read under its flow's lock and fired only if still scheduled, so two workers never
+    open the same evaluation twice (the unique (procedure, year) row is the last guard). Returns how many
+    evaluations were opened."""
+    from procedures.sectors.flows import SectorEvaluationFlow
+
     now = now or timezone.now()
-    today = timezone.localdate(now)
-    opened = 0
-    versions = SectorVersion.objects.filter(status=SectorVersionStatus.ACTIVE).select_related("procedure")
-    by_procedure = {}
-    for version in versions:
-        by_procedure.setdefault(version.procedure_id, []).append(version)
-    for procedure_versions in by_procedure.values():
-        version = _in_force(procedure_versions, today)
-        if version is None or today.month != version.evaluation_month:
-            continue
-        period_end = datetime.date(today.year, version.evaluation_month, 1)
-        first_start = version.procedure.versions.order_by("number").first().starts_on
-        if (
-            period_end <= first_start
-            or SectorEvaluation.objects.filter(procedure=version.procedure, year=today.year).exists()
-        ):
-            continue
-        period_start = max(first_start, datetime.date(period_end.year - 1, period_end.month, 1))
-        data = figures.evaluation_figures(version, period_start, period_end)
+    due = list(
+        Task.objects.filter(
+            process__flow_class=SectorEvaluationFlow,
+            flow_task_type="TIMER",
+            status=STATUS.SCHEDULED,
+            scheduled__lte=now,
+        )
+        .order_by("scheduled", "pk")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    before = SectorEvaluation.objects.count()
+    for pk in due:
+        task = Task.objects.filter(pk=pk).first()
         try:
-            with transaction.atomic():
-                evaluation = SectorEvaluation.objects.create(
-                    procedure=version.procedure,
-                    version=version,
-                    year=today.year,
-                    period_start=period_start,
-                    period_end=period_end,
-                    figures=data,
-                    opened_at=now,
-                )
-                audit(version.procedure, "evaluation_opened", None, year=today.year, version=version.number)
-                event(
-                    "evaluation_opened",
-                    procedure=version.procedure.code,
-                    evaluation=evaluation.pk,
-                    user=version.procedure.project_lead_id,
-                    partners=list(version.partners.values_list("referent_id", flat=True)),
-                )
-        except IntegrityError:
-            continue  # another worker opened it
-        opened += 1
-    return opened
+            with task.activation() as activation:
+                if activation.task.status != STATUS.SCHEDULED:
+                    continue
+                activation.start()
+                activation.execute()
+        except FlowLockFailed:
+            logger.info("evaluation timer %s is locked by another worker, skipped", pk)
+        except Exception:
+            logger.exception("evaluation timer %s failed", pk)
+    return SectorEvaluation.objects.count() - before
+
+
+def _close_evaluation_task(evaluation, acting_user):
+    """Complete the flow's evaluation task of this evaluation (the decision is recorded)."""
+    for process in _evaluation_processes(evaluation.procedure).filter(status=PROCESS.NEW):
+        if (process.data or {}).get("evaluation_id") != evaluation.pk:
+            continue
+        for task in process.task_set.filter(flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED]):
+            with task.activation() as activation:
+                if activation.task.status == STATUS.NEW:
+                    activation.assign(acting_user)
+                activation.start(None)
+                activation.execute()
 
 
 def may_give_evaluation_opinion(acting_user, evaluation):
@@ -173,6 +240,7 @@ def do_decide_sector_evaluation(evaluation, *, acting_user, decision, note="", e
             new_version=evaluation.new_version.number if evaluation.new_version else None,
         )
         event("evaluation_decided", procedure=procedure.code, evaluation=evaluation.pk, decision=decision)
+        _close_evaluation_task(evaluation, acting_user)
     return evaluation
 
 

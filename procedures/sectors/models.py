@@ -346,13 +346,24 @@ class ApprovalState(models.TextChoices):
 
 
 class SectorApproval(models.Model):
-    """One partner's approval task for one submission of a version."""
+    """One partner's approval task for one submission of a version: the sector's side of the partner review
+    (``directory.PartnerReview``) that the approval flow (procedures.sectors.flows) opened for that partner;
+    its state is copied from the review in the same transaction by procedures.sectors.approvals, with
+    "withdrawn" when a request for changes by another partner closed the round first."""
 
     version = models.ForeignKey(
         SectorVersion, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("version")
     )
     partner = models.ForeignKey(
         SectorPartner, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("partner")
+    )
+    review = models.OneToOneField(
+        "directory.PartnerReview",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sector_approval",
+        verbose_name=_("partner review"),
     )
     round = models.PositiveSmallIntegerField(_("submission"), default=1)
     state = models.CharField(

@@ -116,7 +116,7 @@ def test_the_whole_life_of_a_sub_sector_procedure(sector_world, time_machine):
     )
     commune_task = commune.get("/api/v1/sector-approvals/?mine=1").json()["results"][0]["id"]
     assert commune.post(f"/api/v1/sector-approvals/{commune_task}/approve/").status_code == 200
-    time_machine.move_to("2026-01-13 09:00 +01:00")
+    time_machine.move_to("2026-01-16 09:00 +01:00")
     assert approvals.send_due_reminders() == 1
     assert approvals.send_due_reminders() == 0  # once
     reminder = OutboxEvent.objects.get(kind="sector.approval_reminder")

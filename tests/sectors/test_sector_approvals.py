@@ -35,7 +35,7 @@ def test_the_version_becomes_active_only_when_every_partner_approved(draft):
 def test_the_reminder_goes_after_the_configured_delay_once_and_the_task_stays_open(
     draft, settings, time_machine
 ):
-    settings.GUP_SECTOR_REMINDER_DAYS = 3
+    settings.APPROVAL_REMINDER_DAYS = 3
     time_machine.move_to("2026-02-02 09:00 +01:00")
     approvals.do_submit_sector_version(draft.version, acting_user=draft.world.admin_user)
     first = SectorApproval.objects.filter(version=draft.version).select_related("partner").first()
