@@ -16,6 +16,7 @@ every write to the territory or the rules, has changed: one cheap query per call
 any process is seen by all of them. A change to the rules only rebuilds the (cheap) rules part.
 """
 
+import datetime
 import threading
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from directory.models import (
     Organisation,
     OrganisationKind,
     Parcel,
+    ParcelOwnership,
     Perimeter,
     SplitRule,
     Unit,
@@ -81,6 +83,20 @@ class PerimeterRef:
     commune_id: int | None = None
     unit_id: int | None = None
     delegated_manager_id: int | None = None
+    # Scheduled changes of the delegated manager: ((day ordinal from, manager id or None), ...), by date.
+    delegation_schedule: tuple = ()
+
+    def manager_on(self, day_ordinal):
+        manager_id = self.delegated_manager_id
+        for start, later_id in self.delegation_schedule:
+            if start > day_ordinal:
+                break
+            manager_id = later_id
+        return manager_id
+
+
+# Parcels without dates exist at every date: their validity is [ALWAYS_FROM, ALWAYS_UNTIL) in day ordinals.
+ALWAYS_FROM, ALWAYS_UNTIL = 0, 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -161,10 +177,18 @@ class RoutingIndex:
         "parcel_owners",
         "parcel_public",
         "parcel_tree",
+        "parcel_from",
+        "parcel_until",
+        "parcel_periods",
     )
     RULES_ATTRS = ("organisations", "units", "unit_territory", "competences", "splits", "categories", "ctcs")
 
-    def _set_spatial(self, perimeters, perimeter_shapes, parcels, parcel_shapes):
+    def _set_spatial(
+        self, perimeters, perimeter_shapes, parcels, parcel_shapes, parcel_dates=None, parcel_periods=None
+    ):
+        """`parcel_dates`: per parcel (from, until) day ordinals (None: all parcels always exist);
+        `parcel_periods`: {parcel position: ((from, until, owner id or 0), ...)} for parcels with dated
+        ownership (the others have their one owner at every date)."""
         self.perimeters = list(perimeters)
         self.perimeter_tree = shapely.STRtree(list(perimeter_shapes))
         # Parcels as flat columns (strings and numbers, not one object each): nothing for the cyclic
@@ -174,6 +198,14 @@ class RoutingIndex:
         self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
         self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
         self.parcel_tree = shapely.STRtree(list(parcel_shapes))
+        if parcel_dates is None:
+            self.parcel_from = self.parcel_until = None
+        else:
+            dates = np.array(list(parcel_dates), dtype=np.int32).reshape(-1, 2)
+            dated = bool(((dates[:, 0] != ALWAYS_FROM) | (dates[:, 1] != ALWAYS_UNTIL)).any())
+            self.parcel_from = dates[:, 0].copy() if dated else None
+            self.parcel_until = dates[:, 1].copy() if dated else None
+        self.parcel_periods = dict(parcel_periods or {})
 
     def _set_rules(self, organisations, units, unit_territory, competences, splits, categories=None):
         self.organisations = dict(organisations)
@@ -215,6 +247,10 @@ class RoutingIndex:
     def _spatial_from_database():
         perimeters, perimeter_shapes = [], []
         for perimeter in Perimeter.objects.order_by("layer", "code"):
+            schedule = tuple(
+                (datetime.date.fromisoformat(entry["from"]).toordinal(), entry["manager"])
+                for entry in perimeter.delegation_schedule or ()
+            )
             perimeters.append(
                 PerimeterRef(
                     perimeter.id,
@@ -224,20 +260,48 @@ class RoutingIndex:
                     perimeter.commune_id,
                     perimeter.unit_id,
                     perimeter.delegated_manager_id,
+                    schedule,
                 )
             )
             perimeter_shapes.append(shapely.geometry.shape(perimeter.geometry))
-        parcels, parcel_shapes = [], []
-        for ref, owner_id, domain, geometry in Parcel.objects.order_by("ref").values_list(
-            "ref", "owner_id", "domain", "geometry"
-        ):
+        parcels, parcel_shapes, parcel_dates, position_of = [], [], [], {}
+        rows = Parcel.objects.order_by("ref").values_list(
+            "id", "ref", "owner_id", "domain", "geometry", "valid_from", "valid_until"
+        )
+        for pk, ref, owner_id, domain, geometry, valid_from, valid_until in rows.iterator(chunk_size=5000):
+            position_of[pk] = len(parcels)
             parcels.append(ParcelRef(ref, owner_id, domain))
             parcel_shapes.append(shapely.geometry.shape(geometry))
+            parcel_dates.append(
+                (
+                    valid_from.toordinal() if valid_from else ALWAYS_FROM,
+                    valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
+                )
+            )
+        periods = {}
+        for parcel_id, owner_id, valid_from, valid_until in ParcelOwnership.objects.order_by(
+            "parcel_id", "valid_from"
+        ).values_list("parcel_id", "owner_id", "valid_from", "valid_until"):
+            periods.setdefault(position_of[parcel_id], []).append(
+                (
+                    valid_from.toordinal() if valid_from else ALWAYS_FROM,
+                    valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
+                    owner_id or 0,
+                )
+            )
+        # A parcel with one period that always holds needs no period: its owner column says it all.
+        parcel_periods = {}
+        for position, items in periods.items():
+            if len(items) == 1 and items[0][:2] == (ALWAYS_FROM, ALWAYS_UNTIL):
+                continue
+            parcel_periods[position] = tuple(items)
         return {
             "perimeters": perimeters,
             "perimeter_shapes": perimeter_shapes,
             "parcels": parcels,
             "parcel_shapes": parcel_shapes,
+            "parcel_dates": parcel_dates,
+            "parcel_periods": parcel_periods,
         }
 
     @staticmethod
@@ -294,12 +358,21 @@ class RoutingIndex:
         found.sort(key=lambda p: (LAYER_ORDER.get(p.layer, 99), p.code))
         return found
 
-    def parcel_at(self, point):
+    def parcel_at(self, point, day_ordinal=None):
+        """The parcel under the point on that day (default: any day, today's owner), lowest ref first."""
         hits = self.parcel_tree.query(point, predicate="intersects")
         if not len(hits):
             return None
+        if day_ordinal is not None and self.parcel_from is not None:
+            hits = hits[(self.parcel_from[hits] <= day_ordinal) & (day_ordinal < self.parcel_until[hits])]
+            if not len(hits):
+                return None
         i = int(hits.min())  # built in ref order: the lowest ref wins
         owner = int(self.parcel_owners[i])
+        if day_ordinal is not None and i in self.parcel_periods:
+            owner = next(
+                (owner_id for start, end, owner_id in self.parcel_periods[i] if start <= day_ordinal < end), 0
+            )
         return ParcelRef(self.parcel_refs[i], owner or None, "public" if self.parcel_public[i] else "private")
 
     def covers(self, competence, commune_id):
@@ -326,7 +399,9 @@ class RoutingIndex:
         return f"{unit.name} ({unit.code})"
 
     # -- the rules --------------------------------------------------------------------------------
-    def decide(self, lon, lat, category_id, month_day, category_label=""):
+    def decide(self, lon, lat, category_id, month_day, category_label="", day_ordinal=None):
+        """The Decision; `day_ordinal` (a date's toordinal()) is the day ownership is read at (None: today's
+        owners and managers, as stored)."""
         point = shapely.Point(lon, lat)
         hit = self.perimeters_at(point)
         communes = [p for p in hit if p.layer == Layer.COMMUNES and p.commune_id in self.organisations]
@@ -347,7 +422,7 @@ class RoutingIndex:
             decided_by=None,
             explanation=steps,
             category_id=category_id,
-            parcel=self.parcel_at(point),
+            parcel=self.parcel_at(point, day_ordinal),
         )
         what = category_label or str(category_id)
 
@@ -383,12 +458,16 @@ class RoutingIndex:
         active = self.competences_of(category_id, month_day)
 
         # 2. delegated manager of the sub-sector
-        managed = [s for s in subsectors if s.delegated_manager_id in self.organisations]
+        managers = [
+            (s, s.delegated_manager_id if day_ordinal is None else s.manager_on(day_ordinal))
+            for s in subsectors
+        ]
+        managed = [(s, m) for s, m in managers if m in self.organisations]
         if not managed:
             skip(2, _("No sub-sector here has a delegated manager."))
         else:
-            subsector = managed[0]
-            manager = self.organisations[subsector.delegated_manager_id]
+            subsector, manager_id = managed[0]
+            manager = self.organisations[manager_id]
             unit_id = self._organisation_unit(manager, active)
             if manager.kind == OrganisationKind.CU:
                 skip(
@@ -545,7 +624,11 @@ def _category(category, index):
 
 
 def resolve(lon, lat, category, at=None):
-    """The Decision for a category (a Category or its code) at a WGS84 point, at a time (default now)."""
+    """The Decision for a category (a Category or its code) at a WGS84 point, at a time (default now).
+
+    `at` (an aware datetime or a date) is also the day as of which ownership and delegated managers are
+    read: a request keeps the decision of its filing date, a change entered for next month routes from
+    that date on only."""
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
@@ -554,8 +637,14 @@ def resolve(lon, lat, category, at=None):
         raise RoutingError(_("Longitude must be between -180 and 180 and latitude between -90 and 90."))
     index = get_index()
     category_id, code = _category(category, index)
-    month_day = timezone.localtime(at or timezone.now()).strftime("%m-%d")
-    return index.decide(lon, lat, category_id, month_day, category_label=code)
+    moment = at or timezone.now()
+    if isinstance(moment, datetime.datetime):
+        day = timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+    else:
+        day = moment
+    return index.decide(
+        lon, lat, category_id, day.strftime("%m-%d"), category_label=code, day_ordinal=day.toordinal()
+    )
 
 
 def plain_explanation(decision, category_name=""):
