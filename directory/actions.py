@@ -132,12 +132,14 @@ def do_save_parcel(parcel, *, acting_user, changed_fields=()):
             .first()
         )
         new_owner = parcel.owner
-        old_owner_id = (
-            None if created else Parcel.objects.filter(pk=parcel.pk).values_list("owner_id", flat=True).first()
-        )
+        old_owner_id = old_owner = None
+        if not created:
+            old_owner = Parcel.objects.filter(pk=parcel.pk).values_list("owner_id", flat=True)
+            old_owner_id = old_owner.first()
         owner_changed = not created and old_owner_id != parcel.owner_id
         if owner_changed:
-            parcel.owner_id = old_owner_id  # the change is dated: do_change_parcel_owner closes the old period
+            # The change is dated: do_change_parcel_owner closes the old period.
+            parcel.owner_id = old_owner_id
         _set_geometry(parcel)
         parcel.save()
         if owner_changed:
@@ -501,3 +503,48 @@ def do_save_siren_mapping(siren, organisation, *, acting_user, note=""):
             delegations_changed=changed,
         )
     return mapping
+
+
+# --- open land data --------------------------------------------------------------------------------
+
+
+def do_import_cadastre(fileobj, *, acting_user, owners_file=None, dry_run=False, stream=None, source=""):
+    """Import Etalab parcels and DGFiP owners, all or nothing, with one audit entry (none for a dry run)."""
+    from directory import opendata
+
+    _check(may_import_layer(acting_user, PARCELS), _("You may not import territory layers."))
+    with transaction.atomic():
+        report = opendata.import_cadastre(fileobj, owners_file=owners_file, dry_run=dry_run, stream=stream)
+        if not dry_run:
+            _audit(
+                "cadastre_imported",
+                "layer:parcels",
+                acting_user,
+                source=source[:200],
+                communes=report.communes,
+                unmapped_sirens=len(report.unmapped),
+                subsectors_changed=[item["code"] for item in report.subsectors_changed],
+                **report.counts(),
+            )
+    return report
+
+
+def do_import_open_layer(kind, fileobj, *, acting_user, dry_run=False, stream=None, source=""):
+    """The ANCT QPV file or the geo API communes, into their layer (updated in place); (result, skipped)."""
+    import json
+
+    from directory import opendata
+    from directory.models import Layer
+
+    layer = Layer.QPV if kind == "qpv" else Layer.COMMUNES
+    _check(may_import_layer(acting_user, layer), _("You may not import territory layers."))
+    collection, skipped = (opendata.qpv_collection if kind == "qpv" else opendata.communes_collection)(
+        fileobj
+    )
+    with transaction.atomic():
+        result = do_import_layer(
+            layer, json.dumps(collection), acting_user=acting_user, replace=True, stream=stream, source=source
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return result, skipped

@@ -6,12 +6,12 @@ import datetime as dt
 import pytest
 from shapely.geometry import box
 
-from directory import actions, delegation, land, routing
+from directory import actions, delegation, geo, land, routing
 from directory.models import (
     Competence,
     DirectoryAuditEntry,
-    Layer,
     LandOperation,
+    Layer,
     Parcel,
     ParcelOwnership,
     SirenMapping,
@@ -175,8 +175,8 @@ def test_a_person_without_the_permission_may_not_change_owners(world, today):
 
 
 def test_a_remembrement_entered_ahead_changes_shares_and_routing_from_its_date(world, subsector, today):
-    outline = {"type": "Polygon", "coordinates": [[[1.725, 48.982], [1.7285, 48.982], [1.7285, 48.988],
-                                                     [1.725, 48.988], [1.725, 48.982]]]}  # fmt: skip
+    west = geo.geojson_from_shape(box(1.725, 48.982, 1.7285, 48.988))
+    east = geo.geojson_from_shape(box(1.7285, 48.982, 1.732, 48.988))
     operation = actions.do_record_land_operation(
         kind="remembrement",
         name="Remembrement îlot A",
@@ -184,24 +184,8 @@ def test_a_remembrement_entered_ahead_changes_shares_and_routing_from_its_date(w
         effective_date=NEXT_MONTH,
         retire=["SS-A"],
         create=[
-            {"ref": "SS-A1", "geometry": outline, "domain": "public", "owner": world.cu},
-            {
-                "ref": "SS-A2",
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [
-                        [
-                            [1.7285, 48.982],
-                            [1.732, 48.982],
-                            [1.732, 48.988],
-                            [1.7285, 48.988],
-                            [1.7285, 48.982],
-                        ]
-                    ],
-                },  # fmt: skip
-                "domain": "private",
-                "owner": world.landlord,
-            },
+            {"ref": "SS-A1", "geometry": west, "domain": "public", "owner": world.cu},
+            {"ref": "SS-A2", "geometry": east, "domain": "private", "owner": world.landlord},
         ],
         acting_user=world.admin_user,
     )
