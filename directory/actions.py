@@ -523,7 +523,7 @@ def do_import_cadastre(fileobj, *, acting_user, owners_file=None, dry_run=False,
                 source=source[:200],
                 communes=report.communes,
                 unmapped_sirens=len(report.unmapped),
-                subsectors_changed=[item["code"] for item in report.subsectors_changed],
+                subsectors=[item["code"] for item in report.subsectors_changed],
                 **report.counts(),
             )
     return report
