@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api import views_auth, views_directory, views_procedures, views_requests, views_webhooks
+from api import views_auth, views_directory, views_land, views_procedures, views_requests, views_webhooks
 from api.routing import ResolveView  # directory helper: routing resolver
 
 app_name = "api"
@@ -19,6 +19,7 @@ router.register("referents", views_directory.ReferentViewSet, basename="referent
 router.register("competences", views_directory.CompetenceViewSet, basename="competence")
 router.register("perimeters", views_directory.PerimeterViewSet, basename="perimeter")
 router.register("parcels", views_directory.ParcelViewSet, basename="parcel")
+router.register("land-operations", views_land.LandOperationViewSet, basename="land-operation")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("webhooks/deliveries", views_webhooks.DeliveryViewSet, basename="webhook-delivery")
 

@@ -109,6 +109,7 @@ def _schedule(subsector, parcels, today, current_manager_id):
         entry = {
             "from": day.isoformat(),
             "manager": manager.owner_id if manager else None,
+            "manager_code": manager.owner_code if manager else None,
             "shares": [share.as_json() for share in shares],
         }
         if (entry["manager"], entry["shares"]) != previous:
