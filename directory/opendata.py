@@ -19,6 +19,8 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Q
@@ -40,6 +42,7 @@ from directory.models import (
 from directory.signals import one_bump
 
 GPSEO_SIREN = "200059889"
+MEMBERS_FILE = Path(__file__).resolve().parent / "data" / "gpseo-communes.json"
 CHUNK = 1 << 16
 BATCH = 2000
 PUBLIC_KINDS = (OrganisationKind.CU, OrganisationKind.COMMUNE, OrganisationKind.STATE)
@@ -636,3 +639,10 @@ def communes_collection(fileobj):
             }
         )
     return {"type": "FeatureCollection", "features": features}, skipped
+
+
+@lru_cache(maxsize=1)
+def member_communes():
+    """The 73 member communes of the community, from @etalab/decoupage-administratif (extracted by
+    web/vendor.sh into directory/data/gpseo-communes.json): [{"insee", "name", "siren", ...}]."""
+    return json.loads(MEMBERS_FILE.read_text(encoding="utf-8"))["communes"]
