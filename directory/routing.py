@@ -40,6 +40,7 @@ from directory.models import (
     UnitKind,
     in_season,
 )
+from directory.parcel_index import ParcelGridBuilder
 
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
 
@@ -172,11 +173,12 @@ class RoutingIndex:
 
     SPATIAL_ATTRS = (
         "perimeters",
+        "perimeter_shapes",
         "perimeter_tree",
         "parcel_refs",
         "parcel_owners",
         "parcel_public",
-        "parcel_tree",
+        "parcel_grid",
         "parcel_from",
         "parcel_until",
         "parcel_periods",
@@ -184,20 +186,34 @@ class RoutingIndex:
     RULES_ATTRS = ("organisations", "units", "unit_territory", "competences", "splits", "categories", "ctcs")
 
     def _set_spatial(
-        self, perimeters, perimeter_shapes, parcels, parcel_shapes, parcel_dates=None, parcel_periods=None
+        self,
+        perimeters,
+        perimeter_shapes,
+        parcels,
+        parcel_shapes=(),
+        parcel_dates=None,
+        parcel_periods=None,
+        parcel_grid=None,
     ):
         """`parcel_dates`: per parcel (from, until) day ordinals (None: all parcels always exist);
         `parcel_periods`: {parcel position: ((from, until, owner id or 0), ...)} for parcels with dated
         ownership (the others have their one owner at every date)."""
         self.perimeters = list(perimeters)
-        self.perimeter_tree = shapely.STRtree(list(perimeter_shapes))
+        # Perimeters are few and large and every call tests several: prepared, they pay.
+        self.perimeter_shapes = np.asarray(list(perimeter_shapes), dtype=object)
+        shapely.prepare(self.perimeter_shapes)
+        self.perimeter_tree = shapely.STRtree(self.perimeter_shapes)
         # Parcels as flat columns (strings and numbers, not one object each): nothing for the cyclic
         # garbage collector to walk through, which keeps the tail latency low with 200,000 parcels.
         parcels = list(parcels)
         self.parcel_refs = [parcel.ref for parcel in parcels]
         self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
         self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
-        self.parcel_tree = shapely.STRtree(list(parcel_shapes))
+        if parcel_grid is None:
+            builder = ParcelGridBuilder()
+            builder.extend(parcel_shapes)
+            parcel_grid = builder.build()
+        self.parcel_grid = parcel_grid
         if parcel_dates is None:
             self.parcel_from = self.parcel_until = None
         else:
@@ -264,14 +280,14 @@ class RoutingIndex:
                 )
             )
             perimeter_shapes.append(shapely.geometry.shape(perimeter.geometry))
-        parcels, parcel_shapes, parcel_dates, position_of = [], [], [], {}
+        parcels, grid, parcel_dates, position_of = [], ParcelGridBuilder(), [], {}
         rows = Parcel.objects.order_by("ref").values_list(
             "id", "ref", "owner_id", "domain", "geometry", "valid_from", "valid_until"
         )
         for pk, ref, owner_id, domain, geometry, valid_from, valid_until in rows.iterator(chunk_size=5000):
             position_of[pk] = len(parcels)
             parcels.append(ParcelRef(ref, owner_id, domain))
-            parcel_shapes.append(shapely.geometry.shape(geometry))
+            grid.add(shapely.geometry.shape(geometry))
             parcel_dates.append(
                 (
                     valid_from.toordinal() if valid_from else ALWAYS_FROM,
@@ -299,7 +315,7 @@ class RoutingIndex:
             "perimeters": perimeters,
             "perimeter_shapes": perimeter_shapes,
             "parcels": parcels,
-            "parcel_shapes": parcel_shapes,
+            "parcel_grid": grid.build(),
             "parcel_dates": parcel_dates,
             "parcel_periods": parcel_periods,
         }
@@ -353,21 +369,24 @@ class RoutingIndex:
 
     # -- queries ----------------------------------------------------------------------------------
     def perimeters_at(self, point):
-        hits = self.perimeter_tree.query(point, predicate="intersects")
+        boxes = self.perimeter_tree.query(point)
+        hits = (
+            boxes[shapely.intersects_xy(self.perimeter_shapes[boxes], point.x, point.y)]
+            if len(boxes)
+            else boxes
+        )
         found = [self.perimeters[i] for i in np.sort(hits)]
         found.sort(key=lambda p: (LAYER_ORDER.get(p.layer, 99), p.code))
         return found
 
     def parcel_at(self, point, day_ordinal=None):
         """The parcel under the point on that day (default: any day, today's owner), lowest ref first."""
-        hits = self.parcel_tree.query(point, predicate="intersects")
-        if not len(hits):
-            return None
-        if day_ordinal is not None and self.parcel_from is not None:
+        hits = self.parcel_grid.candidates(point.x, point.y)
+        if day_ordinal is not None and self.parcel_from is not None and len(hits):
             hits = hits[(self.parcel_from[hits] <= day_ordinal) & (day_ordinal < self.parcel_until[hits])]
-            if not len(hits):
-                return None
-        i = int(hits.min())  # built in ref order: the lowest ref wins
+        i = self.parcel_grid.first_containing(point.x, point.y, hits)  # in ref order: the lowest ref wins
+        if i is None:
+            return None
         owner = int(self.parcel_owners[i])
         if day_ordinal is not None and i in self.parcel_periods:
             owner = next(

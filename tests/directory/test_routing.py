@@ -225,9 +225,9 @@ def test_a_rules_change_keeps_the_spatial_index_and_a_parcel_change_rebuilds_it(
     first = routing.get_index()
     Competence.objects.create(unit=world.waste, category=cats["tags"], direct_handling=True)
     second = routing.get_index()
-    assert second is not first and second.parcel_tree is first.parcel_tree
+    assert second is not first and second.parcel_grid is first.parcel_grid
     assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "tags")) == (4, "waste")
     make_parcel(box(1.731, 48.989, 1.732, 48.991), owner=world.landlord, ref="NEW-1")
     third = routing.get_index()
-    assert third.parcel_tree is not second.parcel_tree and third.competences is second.competences
+    assert third.parcel_grid is not second.parcel_grid and third.competences is second.competences
     assert decided(routing.resolve(1.7315, 48.990, "dechets-diffus")) == (3, "landlord-agency")
