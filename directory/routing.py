@@ -17,12 +17,14 @@ any process is seen by all of them. A change to the rules only rebuilds the (che
 """
 
 import datetime
+import logging
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 import shapely.geometry
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +44,7 @@ from directory.models import (
 )
 from directory.parcel_index import ParcelGridBuilder
 
+logger = logging.getLogger(__name__)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
 
 
@@ -257,6 +260,18 @@ class RoutingIndex:
                     setattr(index, attr, getattr(previous, attr))
             else:
                 setter(**load())
+        return index
+
+    @classmethod
+    def with_rules_from_database(cls, previous):
+        """`previous`'s spatial part with the current rules: its stamp keeps the old territory version,
+        so the next call still sees the territory as changed."""
+        stamp = LayerVersion.stamp()
+        index = cls.__new__(cls)
+        for attr in cls.SPATIAL_ATTRS:
+            setattr(index, attr, getattr(previous, attr))
+        index._set_rules(**cls._rules_from_database())
+        index.stamp = (previous.stamp[0], stamp[1])
         return index
 
     @staticmethod
@@ -609,14 +624,65 @@ _lock = threading.Lock()
 _current = {"index": None}
 
 
-def get_index():
-    """The routing index for the current data: rebuilt when LayerVersion changed (one query per call).
+_building = {"thread": None}
 
-    Only the part that changed is rebuilt: the spatial part (perimeters, parcels) or the rules part.
+
+def _start_thread(target):
+    thread = threading.Thread(target=target, name="routing-index-rebuild", daemon=True)
+    thread.start()
+    return thread
+
+
+def _rebuild_in_background(previous):
+    """Build the index for the current data in a thread and install it; the old one serves meanwhile."""
+
+    def run():
+        from django.db import connection
+
+        try:
+            index = RoutingIndex.from_database(previous=previous)
+            with _lock:
+                current = _current["index"]
+                if current is None or current.stamp != index.stamp:
+                    _current["index"] = index
+        except Exception:
+            logger.exception("the routing index could not be rebuilt")
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()
+            with _lock:
+                _building["thread"] = None
+
+    with _lock:
+        if _building["thread"] is not None:
+            return
+        _building["thread"] = True  # taken until run() ends: a second caller does not start another
+    _start_thread(run)
+
+
+def get_index():
+    """The routing index for the current data (one query per call to compare `LayerVersion`).
+
+    Only the part that changed is rebuilt: the rules part (cheap) at once; the spatial part (perimeters,
+    parcels) in a background thread while the previous index keeps serving (setting
+    ROUTING_INDEX_REBUILD = "background", the default), or at once ("inline"). The first index of a process
+    is built at once, by `warm_up()` at start when the WSGI application loads.
     """
     stamp = LayerVersion.stamp()
     index = _current["index"]
     if index is not None and index.stamp == stamp:
+        return index
+    background = getattr(settings, "ROUTING_INDEX_REBUILD", "background") == "background"
+    dated = index is not None and isinstance(index.stamp, tuple) and len(index.stamp) == 2
+    if dated and background and index.stamp[0] != stamp[0]:
+        _rebuild_in_background(index)
+        if index.stamp[1] == stamp[1]:
+            return index
+        # The rules changed too: serve the old territory with the current rules until the thread is done.
+        with _lock:
+            index = RoutingIndex.with_rules_from_database(index)
+            if _current["index"] is not None and _current["index"].stamp[0] == index.stamp[0]:
+                _current["index"] = index
         return index
     with _lock:
         index = _current["index"]
@@ -624,6 +690,22 @@ def get_index():
             index = RoutingIndex.from_database(previous=index)
             _current["index"] = index
     return index
+
+
+def warm_up():
+    """Build the routing index now (at the start of a web worker, before it takes traffic); returns the
+    seconds it took, or None when the database is not ready (not migrated yet)."""
+    import time
+
+    from django.db import DatabaseError
+
+    started = time.perf_counter()
+    try:
+        get_index()
+    except DatabaseError:
+        logger.warning("routing index not built at start: the database is not ready")
+        return None
+    return time.perf_counter() - started
 
 
 def _category(category, index):

@@ -339,3 +339,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- routing index (directory/routing.py) ------------------------------------------------------
+# "background": after a change to the territory the old index keeps serving while a thread rebuilds it
+# (no request waits); "inline": the next call rebuilds it (the tests, a one-process shell).
+ROUTING_INDEX_REBUILD = env_str("ROUTING_INDEX_REBUILD", "background")
+if ROUTING_INDEX_REBUILD not in ("background", "inline"):
+    raise ImproperlyConfigured("ROUTING_INDEX_REBUILD must be background or inline")
+# Build the index when the WSGI application starts, before the worker takes traffic.
+ROUTING_INDEX_WARM_UP = env_bool("ROUTING_INDEX_WARM_UP", True)
