@@ -156,6 +156,15 @@ def recompute_delegation(subsector):
     return True
 
 
+def state_on(subsector, day):
+    """(delegated manager id, land shares) of the sub-sector on `day`, from its stored schedule."""
+    manager_id, shares = subsector.delegated_manager_id, subsector.land_shares
+    for entry in subsector.delegation_schedule or ():
+        if entry["from"] <= day.isoformat():
+            manager_id, shares = entry["manager"], entry["shares"]
+    return manager_id, shares
+
+
 def manager_on(subsector, day):
     """The delegated manager's id on `day`: today's, or the last scheduled change before `day`."""
     manager_id = subsector.delegated_manager_id

@@ -140,3 +140,24 @@ def apply_due_land_changes(since=None):
         )
         LayerVersion.bump(LayerVersion.TERRITORY)
     return changed
+
+
+def parcels_with_owner_on(day, queryset=None):
+    """Parcels existing on `day`, annotated with `owner_at`: the id of their owner that day (their
+    ownership period covering it, or `owner` for a parcel without periods)."""
+    from django.db.models import BigIntegerField, Case, Exists, OuterRef, Subquery, When
+
+    queryset = Parcel.objects.all() if queryset is None else queryset
+    periods = ParcelOwnership.objects.filter(parcel=OuterRef("pk"))
+    covering = periods.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=day)
+    )
+    return (
+        queryset.existing_on(day)
+        .annotate(dated=Exists(periods), owner_then=Subquery(covering.values("owner_id")[:1]))
+        .annotate(
+            owner_at=Case(
+                When(dated=True, then=F("owner_then")), default=F("owner_id"), output_field=BigIntegerField()
+            )
+        )
+    )
