@@ -357,6 +357,7 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
 
     def flush():
         Parcel.objects.bulk_create(to_create, batch_size=BATCH)
+        _set_areas(to_update)
         if to_update:
             Parcel.objects.bulk_update(
                 to_update,
@@ -427,20 +428,20 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
                 domain=Domain.PUBLIC if org_kinds.get(owner_id) in PUBLIC_KINDS else Domain.PRIVATE,
                 geometry=geometry,
                 properties=properties,
-                area_m2=geo.area_m2(shape),
+                area_m2=0.0,
             )
             parcel.min_lon, parcel.min_lat, parcel.max_lon, parcel.max_lat = shape.bounds
             parcel._owner = (owner_id, siren, owner.name if owner else "")
+            parcel._shape = shape
             to_create.append(parcel)
             report.added.append(ref)
             bbox = _grow(bbox, shape.bounds)
         else:
             pk, old_owner_id, old_digest = known
             if old_digest != digest:
-                parcel = Parcel(
-                    pk=pk, ref=ref, geometry=geometry, properties=properties, area_m2=geo.area_m2(shape)
-                )
+                parcel = Parcel(pk=pk, ref=ref, geometry=geometry, properties=properties, area_m2=0.0)
                 parcel.min_lon, parcel.min_lat, parcel.max_lon, parcel.max_lat = shape.bounds
+                parcel._shape = shape
                 to_update.append(parcel)
                 report.geometry_changed.append(ref)
                 bbox = _grow(bbox, shape.bounds)
@@ -528,8 +529,19 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
             )
 
 
+def _set_areas(parcels):
+    """Lambert-93 areas of a batch of parcels in one projection call (one per parcel costs far more)."""
+    if parcels:
+        shapes = [
+            geo.shape_from_geojson(p.geometry, kinds=None) if p._shape is None else p._shape for p in parcels
+        ]
+        for parcel, area in zip(parcels, geo.areas_m2(shapes), strict=True):
+            parcel.area_m2 = float(area)
+
+
 def _write_new(to_create, new_periods, today):
     """Create the new parcels of the batch and queue their first ownership period (when an owner is named)."""
+    _set_areas(to_create)
     Parcel.objects.bulk_create(to_create, batch_size=BATCH)
     for parcel in to_create:
         owner_id, siren, name = parcel._owner
