@@ -164,7 +164,7 @@ def step_generate(parcels):
         subsector.set_geometry(geo.geojson_from_shape(box(lon, lat, lon + 12 * DLON, lat + 12 * DLAT)))
         subsector.save()
     owners = {}
-    files = {insee: gzip.open(WORK / f"cadastre-{insee}-parcelles.json.gz", "wt") for insee, _n in COMMUNES}
+    files = {insee: gzip.open(WORK / f"cadastre-{insee}-parcelles.json.gz", "wt") for insee, _n in COMMUNES}  # noqa: SIM115
     counters = dict.fromkeys(files, 0)
     for handle in files.values():
         handle.write('{"type":"FeatureCollection","features":[\n')
@@ -177,7 +177,10 @@ def step_generate(parcels):
         feature = {
             "type": "Feature",
             "id": ref,
-            "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
+            },
             "properties": {
                 "id": ref, "commune": insee, "prefixe": "000", "section": section, "numero": numero,
                 "contenance": 1200, "arpente": False, "created": "2005-01-01", "updated": "2024-06-01",
@@ -197,9 +200,8 @@ def step_generate(parcels):
                 if changed and rng.random() < changed:
                     siren, name = rng.choice(LANDLORDS + UNMAPPED)
                 insee, section, numero = ref[:5], ref[8:10], ref[10:].lstrip("0")
-                csv_file.write(
-                    f"78;X;{insee[2:]};;{section};{numero};1;;RUE;DE LA GARE;;S;1200;P;PXXXXX;{siren};5;SA;SA;{name}\n"
-                )
+                address = f"{insee[2:]};;{section};{numero};1;;RUE;DE LA GARE;;S;1200"
+                csv_file.write(f"78;X;{address};P;PXXXXX;{siren};5;SA;SA;{name}\n")
     print(
         json.dumps(
             {"parcels": parcels, "owned": len(owners), "bytes": sum(f.stat().st_size for f in WORK.iterdir())}
@@ -227,7 +229,8 @@ def step_import(suffix, day):
         for key, value in report.counts().items():
             totals[key] = totals.get(key, 0) + value
         totals["unmapped_sirens"] = len(report.unmapped)
-    print(json.dumps({"seconds": time.perf_counter() - started, "peak_mib": vm("VmHWM"), **totals}))
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds(), "peak_mib": vm("VmHWM"), **totals}))
 
 
 def step_worker(calls):
@@ -276,21 +279,27 @@ def step_worker(calls):
         during.append((time.perf_counter() - c) * 1000)
     rebuild_seconds = time.perf_counter() - t0
     during.sort()
-    print(
-        json.dumps(
-            {
-                "rss_start_mib": rss_start, "rss_django_mib": rss_django, "warm_up_seconds": warm_seconds,
-                "rss_after_index_mib": rss_index, "hwm_after_index_mib": hwm_index, "first_request_ms": first_ms,
-                "calls": calls, "p50_ms": wall[len(wall) // 2], "p99_ms": wall[int(len(wall) * 0.99)],
-                "cpu_p50_ms": cpu[len(cpu) // 2], "cpu_p99_ms": cpu[int(len(cpu) * 0.99)],
-                "parcels_with_dated_ownership": dated, "rules": {str(k): v for k, v in sorted(rules.items())},
-                "rebuild_seconds": rebuild_seconds, "calls_during_rebuild": len(during),
-                "max_ms_during_rebuild": during[-1] if during else None,
-                "p99_ms_during_rebuild": during[int(len(during) * 0.99)] if during else None,
-                "hwm_end_mib": vm("VmHWM"),
-            }
-        )
-    )  # fmt: skip
+    result = {
+        "rss_start_mib": rss_start,
+        "rss_django_mib": rss_django,
+        "warm_up_seconds": warm_seconds,
+        "rss_after_index_mib": rss_index,
+        "hwm_after_index_mib": hwm_index,
+        "first_request_ms": first_ms,
+        "calls": calls,
+        "p50_ms": wall[len(wall) // 2],
+        "p99_ms": wall[int(len(wall) * 0.99)],
+        "cpu_p50_ms": cpu[len(cpu) // 2],
+        "cpu_p99_ms": cpu[int(len(cpu) * 0.99)],
+        "parcels_with_dated_ownership": dated,
+        "rules": {str(k): v for k, v in sorted(rules.items())},
+        "rebuild_seconds": rebuild_seconds,
+        "calls_during_rebuild": len(during),
+        "max_ms_during_rebuild": during[-1] if during else None,
+        "p99_ms_during_rebuild": during[int(len(during) * 0.99)] if during else None,
+        "hwm_end_mib": vm("VmHWM"),
+    }
+    print(json.dumps(result))
 
 
 def run_step(*args):
@@ -299,6 +308,40 @@ def run_step(*args):
     if out.returncode:
         sys.exit(f"step {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(load, generated, first, second, w):
+    lines = [
+        f"land benchmark on PostgreSQL ({DB_NAME}), load average {load[0]:.1f} at start, "
+        f"{os.getloadavg()[0]:.1f} at end, on {os.cpu_count()} CPUs",
+        f"  generated: {generated['parcels']} parcels in {len(COMMUNES)} communes, "
+        f"{generated['owned']} owned by legal entities, {generated['bytes'] / 2**20:.1f} MiB of files",
+        f"  import (4 gzipped GeoJSON + owners CSV, do_import_cadastre): {first['seconds']:.1f} s wall, "
+        f"{first.get('cpu_seconds', 0):.1f} s CPU of the process, peak RSS {first['peak_mib']:.0f} MiB; "
+        f"added {first['added']}, unmapped SIRENs {first['unmapped_sirens']}, "
+        f"sub-sectors changed {first['subsectors_changed']}",
+        f"  re-import dated tomorrow, 10 % of owners changed: {second['seconds']:.1f} s wall, "
+        f"{second.get('cpu_seconds', 0):.1f} s CPU, peak RSS {second['peak_mib']:.0f} MiB; "
+        f"owners changed {second['owner_changed']}, sub-sectors changed {second['subsectors_changed']}",
+        f"  fresh worker: RSS {w['rss_django_mib']:.0f} MiB after django.setup(), index built in "
+        f"{w['warm_up_seconds']:.1f} s, RSS {w['rss_after_index_mib']:.0f} MiB after it "
+        f"(peak {w['hwm_after_index_mib']:.0f} MiB); first request {w['first_request_ms']:.2f} ms",
+        f"  resolve() x {w['calls']} at dates before and after the changes "
+        f"({w['parcels_with_dated_ownership']} parcels with dated ownership): p50 {w['p50_ms']:.3f} ms, "
+        f"p99 {w['p99_ms']:.3f} ms wall; CPU p50 {w['cpu_p50_ms']:.3f} ms, p99 {w['cpu_p99_ms']:.3f} ms; "
+        f"decided by rule {w['rules']}",
+        f"  one owner change, background rebuild: new index after {w['rebuild_seconds']:.1f} s; "
+        f"{w['calls_during_rebuild']} calls served meanwhile, p99 {w['p99_ms_during_rebuild'] or 0:.2f} ms, "
+        f"max {w['max_ms_during_rebuild'] or 0:.2f} ms; worker peak RSS {w['hwm_end_mib']:.0f} MiB",
+    ]
+    print("\n".join(lines))
+
+
+def cpu_seconds():
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -326,26 +369,7 @@ def main():
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
         second = run_step("--step", "import", "tomorrow", tomorrow)
         worker = run_step("--calls", str(args.calls), "--step", "worker")
-        print(f"land benchmark on PostgreSQL ({DB_NAME}), load average {load[0]:.1f} / {os.getloadavg()[0]:.1f} "
-              f"(start / end) on {os.cpu_count()} CPUs")  # fmt: skip
-        print(f"  generated: {generated['parcels']} parcels in {len(COMMUNES)} communes, {generated['owned']} "
-              f"owned by legal entities, {generated['bytes'] / 2**20:.1f} MiB of files (gzipped GeoJSON + CSV)")  # fmt: skip
-        print(f"  import (4 files + owners CSV, through do_import_cadastre): {first['seconds']:.1f} s, peak RSS "
-              f"{first['peak_mib']:.0f} MiB; added {first['added']}, unmapped SIRENs {first['unmapped_sirens']}, "
-              f"sub-sectors changed {first['subsectors_changed']}")  # fmt: skip
-        print(f"  re-import dated tomorrow, 10 % of owners changed: {second['seconds']:.1f} s, peak RSS "
-              f"{second['peak_mib']:.0f} MiB; owners changed {second['owner_changed']}, sub-sectors changed "
-              f"{second['subsectors_changed']}")  # fmt: skip
-        w = worker
-        print(f"  fresh worker: RSS {w['rss_django_mib']:.0f} MiB after django.setup(), index built in "
-              f"{w['warm_up_seconds']:.1f} s, RSS {w['rss_after_index_mib']:.0f} MiB after (peak "
-              f"{w['hwm_after_index_mib']:.0f} MiB); first request {w['first_request_ms']:.2f} ms")  # fmt: skip
-        print(f"  resolve() x {w['calls']} at dates before/after the changes ({w['parcels_with_dated_ownership']} "
-              f"parcels with dated ownership): p50 {w['p50_ms']:.3f} ms, p99 {w['p99_ms']:.3f} ms wall; CPU "
-              f"p50 {w['cpu_p50_ms']:.3f} ms, p99 {w['cpu_p99_ms']:.3f} ms; rules {w['rules']}")  # fmt: skip
-        print(f"  one owner change, background rebuild: new index after {w['rebuild_seconds']:.1f} s; "
-              f"{w['calls_during_rebuild']} calls served meanwhile, p99 {w['p99_ms_during_rebuild'] or 0:.2f} ms, "
-              f"max {w['max_ms_during_rebuild'] or 0:.2f} ms; worker peak RSS {w['hwm_end_mib']:.0f} MiB")  # fmt: skip
+        report(load, generated, first, second, worker)
     finally:
         with admin_connection() as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")

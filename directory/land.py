@@ -110,28 +110,23 @@ def apply_due_land_changes(since=None):
         )
         .values_list("parcel_id", flat=True)
     )
-    parcel_ids = set(due)
-    operations = list(
-        LandOperation.objects.filter(applied_at__isnull=True, effective_date__lte=today).values_list(
-            "pk", flat=True
-        )
-    )
-    claimed = [
-        pk
-        for pk in operations
-        if LandOperation.objects.filter(pk=pk, applied_at__isnull=True).update(applied_at=timezone.now())
-    ]
-    touched = set()
-    for operation in LandOperation.objects.filter(pk__in=claimed):
-        refs = [*operation.parcels_before, *operation.parcels_after]
-        touched |= set(Parcel.objects.filter(ref__in=refs).values_list("pk", flat=True))
-        touched |= set(operation.ownerships.values_list("parcel_id", flat=True))
-    bbox_ids = parcel_ids | touched
-    if not bbox_ids:
-        return 0
-    changed = 0
     with transaction.atomic():
-        parcels = list(Parcel.objects.filter(pk__in=bbox_ids))
+        parcel_ids = set(due)
+        pending = LandOperation.objects.filter(applied_at__isnull=True, effective_date__lte=today)
+        claimed = [
+            pk
+            for pk in pending.values_list("pk", flat=True)
+            if LandOperation.objects.filter(pk=pk, applied_at__isnull=True).update(applied_at=timezone.now())
+        ]
+        touched = set()
+        for operation in LandOperation.objects.filter(pk__in=claimed):
+            refs = [*operation.parcels_before, *operation.parcels_after]
+            touched |= set(Parcel.objects.filter(ref__in=refs).values_list("pk", flat=True))
+            touched |= set(operation.ownerships.values_list("parcel_id", flat=True))
+        if not (parcel_ids | touched):
+            return 0
+        changed = 0
+        parcels = list(Parcel.objects.filter(pk__in=parcel_ids | touched))
         for parcel in parcels:
             if parcel.pk in parcel_ids:
                 changed += refresh_current_owner(parcel, today)

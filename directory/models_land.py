@@ -32,7 +32,7 @@ class ParcelOwnership(models.Model):
     )
     siren = models.CharField(_("owner's SIREN"), max_length=9, blank=True, db_index=True)
     owner_name = models.CharField(_("owner's name (as filed)"), max_length=200, blank=True)
-    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True, db_index=True)
     valid_until = models.DateField(_("valid until (excluded)"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=OwnershipSource.choices)
     operation = models.ForeignKey(

@@ -298,6 +298,8 @@ GUP_AUTO_CLOSE_DAYS = env_int("GUP_AUTO_CLOSE_DAYS", 10)
 GUP_UPLOAD_MAX_BYTES = env_int("GUP_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["procedures.actions.auto_close_done_requests"]
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["directory.land.apply_due_land_changes"]
 
 # --- legal pages (web/views_legal.py): who publishes the service and whom to contact ------------
 # The defaults are demo values, shown as such on the pages; set them for a real deployment.
