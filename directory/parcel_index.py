@@ -8,6 +8,8 @@ the few remaining candidates to test the point exactly. Nothing in it is a Pytho
 the garbage collector has nothing to walk either.
 """
 
+from array import array
+
 import numpy as np
 import shapely
 
@@ -16,31 +18,81 @@ MAX_CELLS = 4096  # a parcel spanning more cells than this goes to the short lis
 
 
 class ParcelGridBuilder:
-    """Collects parcels one by one (so that no more than one GEOS geometry is alive at a time)."""
+    """Collects parcels by chunks into flat buffers (no Python object per parcel is kept)."""
 
     def __init__(self):
-        self.wkb, self.bounds = [], []
+        self.buffer, self.lengths, self.bounds = bytearray(), array("q"), array("d")
 
     def add(self, shape):
-        self.wkb.append(shapely.to_wkb(shape))
-        self.bounds.append(shape.bounds)
+        self.extend([shape])
 
     def extend(self, shapes):
         shapes = np.asarray(list(shapes), dtype=object)
         if len(shapes):
-            self.wkb.extend(shapely.to_wkb(shapes).tolist())
-            self.bounds.extend(shapely.bounds(shapes).tolist())
+            self.extend_geometries(shapes)
+
+    def extend_geometries(self, geometries):
+        """A numpy array of shapely geometries."""
+        for item in shapely.to_wkb(geometries).tolist():
+            self.buffer += item
+            self.lengths.append(len(item))
+        self.bounds.extend(shapely.bounds(geometries).ravel().tolist())
+
+    def extend_geojson(self, texts):
+        """GeoJSON geometry texts (parsed by GEOS, not into Python dicts)."""
+        if texts:
+            self.extend_geometries(shapely.from_geojson(np.array(texts, dtype=object)))
 
     def build(self):
-        return ParcelGrid(self.wkb, np.array(self.bounds, dtype=np.float64).reshape(-1, 4))
+        return ParcelGrid(
+            bytes(self.buffer),
+            np.frombuffer(self.lengths, dtype=np.int64).copy() if self.lengths else np.zeros(0, np.int64),
+            np.frombuffer(self.bounds, dtype=np.float64).reshape(-1, 4).copy()
+            if self.bounds
+            else np.zeros((0, 4)),
+        )
+
+
+class PackedStrings:
+    """A read-only list of strings kept in one buffer (the parcels' references)."""
+
+    def __init__(self):
+        self.buffer, self.lengths = bytearray(), array("q")
+        self.offsets = None
+
+    def append(self, text):
+        data = text.encode()
+        self.buffer += data
+        self.lengths.append(len(data))
+
+    def freeze(self):
+        self.buffer = bytes(self.buffer)
+        self.offsets = np.concatenate([[0], np.cumsum(np.frombuffer(self.lengths, dtype=np.int64))]).astype(
+            np.int64
+        )
+        self.lengths = None
+        return self
+
+    def __len__(self):
+        return len(self.offsets) - 1
+
+    def __getitem__(self, position):
+        position = int(position)
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self.buffer[self.offsets[position] : self.offsets[position + 1]].decode()
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 class ParcelGrid:
-    def __init__(self, wkb_list, bounds):
-        count = len(wkb_list)
-        lengths = np.fromiter((len(item) for item in wkb_list), dtype=np.int64, count=count)
+    def __init__(self, buffer, lengths, bounds):
+        count = len(lengths)
         self.offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        self.buffer = b"".join(wkb_list)
+        self.buffer = buffer
         self.bounds = bounds
         self.count = count
         if not count:

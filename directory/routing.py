@@ -19,12 +19,15 @@ any process is seen by all of them. A change to the rules only rebuilds the (che
 import datetime
 import logging
 import threading
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 import shapely.geometry
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +45,7 @@ from directory.models import (
     UnitKind,
     in_season,
 )
-from directory.parcel_index import ParcelGridBuilder
+from directory.parcel_index import PackedStrings, ParcelGridBuilder
 
 logger = logging.getLogger(__name__)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
@@ -197,6 +200,7 @@ class RoutingIndex:
         parcel_dates=None,
         parcel_periods=None,
         parcel_grid=None,
+        parcel_columns=None,
     ):
         """`parcel_dates`: per parcel (from, until) day ordinals (None: all parcels always exist);
         `parcel_periods`: {parcel position: ((from, until, owner id or 0), ...)} for parcels with dated
@@ -208,10 +212,13 @@ class RoutingIndex:
         self.perimeter_tree = shapely.STRtree(self.perimeter_shapes)
         # Parcels as flat columns (strings and numbers, not one object each): nothing for the cyclic
         # garbage collector to walk through, which keeps the tail latency low with 200,000 parcels.
-        parcels = list(parcels)
-        self.parcel_refs = [parcel.ref for parcel in parcels]
-        self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
-        self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
+        if parcel_columns is not None:
+            self.parcel_refs, self.parcel_owners, self.parcel_public = parcel_columns
+        else:
+            parcels = list(parcels)
+            self.parcel_refs = [parcel.ref for parcel in parcels]
+            self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
+            self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
         if parcel_grid is None:
             builder = ParcelGridBuilder()
             builder.extend(parcel_shapes)
@@ -220,7 +227,7 @@ class RoutingIndex:
         if parcel_dates is None:
             self.parcel_from = self.parcel_until = None
         else:
-            dates = np.array(list(parcel_dates), dtype=np.int32).reshape(-1, 2)
+            dates = np.asarray(parcel_dates, dtype=np.int32).reshape(-1, 2)
             dated = bool(((dates[:, 0] != ALWAYS_FROM) | (dates[:, 1] != ALWAYS_UNTIL)).any())
             self.parcel_from = dates[:, 0].copy() if dated else None
             self.parcel_until = dates[:, 1].copy() if dated else None
@@ -295,25 +302,36 @@ class RoutingIndex:
                 )
             )
             perimeter_shapes.append(shapely.geometry.shape(perimeter.geometry))
-        parcels, grid, parcel_dates, position_of = [], ParcelGridBuilder(), [], {}
-        rows = Parcel.objects.order_by("ref").values_list(
-            "id", "ref", "owner_id", "domain", "geometry", "valid_from", "valid_until"
+        # Parcels by chunks, straight into flat columns: the geometry's GeoJSON text is parsed by GEOS, and
+        # no Python object per parcel outlives its chunk (the memory of a worker with 200,000 parcels).
+        refs, owners, public, dates, pks = PackedStrings(), array("q"), bytearray(), array("i"), array("q")
+        grid, texts = ParcelGridBuilder(), []
+        rows = (
+            Parcel.objects.order_by("ref")
+            .annotate(geometry_text=Cast("geometry", TextField()))
+            .values_list("id", "ref", "owner_id", "domain", "geometry_text", "valid_from", "valid_until")
         )
         for pk, ref, owner_id, domain, geometry, valid_from, valid_until in rows.iterator(chunk_size=5000):
-            position_of[pk] = len(parcels)
-            parcels.append(ParcelRef(ref, owner_id, domain))
-            grid.add(shapely.geometry.shape(geometry))
-            parcel_dates.append(
-                (
-                    valid_from.toordinal() if valid_from else ALWAYS_FROM,
-                    valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
-                )
-            )
+            pks.append(pk)
+            refs.append(ref)
+            owners.append(owner_id or 0)
+            public.append(domain == "public")
+            dates.append(valid_from.toordinal() if valid_from else ALWAYS_FROM)
+            dates.append(valid_until.toordinal() if valid_until else ALWAYS_UNTIL)
+            texts.append(geometry)
+            if len(texts) == 5000:
+                grid.extend_geojson(texts)
+                texts = []
+        grid.extend_geojson(texts)
+        pk_array = np.frombuffer(pks, dtype=np.int64) if pks else np.zeros(0, np.int64)
+        by_pk = np.argsort(pk_array)
+        sorted_pks = pk_array[by_pk]
         periods = {}
         for parcel_id, owner_id, valid_from, valid_until in ParcelOwnership.objects.order_by(
             "parcel_id", "valid_from"
         ).values_list("parcel_id", "owner_id", "valid_from", "valid_until"):
-            periods.setdefault(position_of[parcel_id], []).append(
+            position = int(by_pk[np.searchsorted(sorted_pks, parcel_id)])
+            periods.setdefault(position, []).append(
                 (
                     valid_from.toordinal() if valid_from else ALWAYS_FROM,
                     valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
@@ -326,12 +344,18 @@ class RoutingIndex:
             if len(items) == 1 and items[0][:2] == (ALWAYS_FROM, ALWAYS_UNTIL):
                 continue
             parcel_periods[position] = tuple(items)
+        columns = (
+            refs.freeze(),
+            np.frombuffer(owners, dtype=np.int64).copy() if owners else np.zeros(0, np.int64),
+            np.frombuffer(bytes(public), dtype=np.bool_).copy() if public else np.zeros(0, bool),
+        )
         return {
             "perimeters": perimeters,
             "perimeter_shapes": perimeter_shapes,
-            "parcels": parcels,
+            "parcels": None,
+            "parcel_columns": columns,
             "parcel_grid": grid.build(),
-            "parcel_dates": parcel_dates,
+            "parcel_dates": np.frombuffer(dates, dtype=np.int32).reshape(-1, 2) if dates else [],
             "parcel_periods": parcel_periods,
         }
 

@@ -239,6 +239,8 @@ def test_in_background_mode_the_old_index_serves_while_the_new_one_is_built(
     """No request waits for the spatial index: after a parcel change the previous index answers at once and
     the rebuild runs aside (here the thread's work is run by hand, on the test's own connection)."""
     settings.ROUTING_INDEX_REBUILD = "background"
+    monkeypatch.setitem(routing._current, "index", None)  # not another test's index
+    monkeypatch.setitem(routing._building, "thread", None)
     started = []
     monkeypatch.setattr(routing, "_start_thread", started.append)
     first = routing.get_index()
