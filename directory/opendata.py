@@ -333,7 +333,8 @@ def import_cadastre(fileobj, *, owners_file=None, dry_run=False, stream=None, to
 
 
 def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stream, today):
-    existing = {}  # ref -> [pk, owner_id, geometry hash, siren of today's period, has later period]
+    existing = {}  # ref -> [pk, owner_id, geometry hash] of the parcels existing today
+    absent = {}  # ref -> (valid_from, valid_until) of the commune's parcels retired or not yet created
     loaded_communes = set()
     current_periods = {}
     seen = set()
@@ -347,6 +348,11 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
             "pk", "ref", "owner_id", "properties__geometry_hash"
         ):
             existing[ref] = [pk, owner_id, digest]
+        others = Parcel.objects.filter(ref__startswith=insee).exclude(
+            pk__in=Parcel.objects.existing_on(today)
+        )
+        for ref, valid_from, valid_until in others.values_list("ref", "valid_from", "valid_until"):
+            absent[ref] = (valid_from, valid_until)
         periods = ParcelOwnership.objects.filter(parcel__ref__startswith=insee).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gt=today)
         )
@@ -421,6 +427,16 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
             info = report.unmapped.setdefault(siren, {"name": owner.name, "parcels": 0})
             info["parcels"] += 1
         known = existing.get(ref)
+        if known is None and ref in absent:
+            valid_from, valid_until = absent[ref]
+            when = (
+                f"exists only from {valid_from.isoformat()}"
+                if valid_from and valid_from > today
+                else f"no longer exists since {valid_until.isoformat()}"
+            )
+            _fail(
+                where, f"the parcel {when} in our records (a land operation or an earlier import): check it"
+            )
         if known is None:
             parcel = Parcel(
                 ref=ref,

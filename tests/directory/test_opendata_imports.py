@@ -328,3 +328,25 @@ def test_commune_outlines_from_the_geo_api_update_the_communes_layer(world, tmp_
     call_command("import_opendata", "communes", str(path), stdout=io.StringIO(), stderr=io.StringIO())
     perimeter = Perimeter.objects.get(layer=Layer.COMMUNES, code="commune-1")
     assert perimeter.min_lat == pytest.approx(48.97) and perimeter.properties["population"] == 42000
+
+
+def test_a_parcel_retired_by_a_land_operation_is_not_silently_brought_back(world, today):
+    run([parcel_feature("1"), parcel_feature("2")], owners=[])
+    actions.do_record_land_operation(
+        kind="remembrement",
+        name="Îlot",
+        effective_date=dt.date(2026, 3, 2),
+        retire=["78901000AB0002"],
+        create=[
+            {"ref": "78901000AB0009", "geometry": geo.geojson_from_shape(box(1.704, 48.98, 1.708, 48.984))}
+        ],
+        acting_user=None,
+    )
+    before = state()
+    with pytest.raises(ImportFailed) as failure:
+        run([parcel_feature("1"), parcel_feature("2")], owners=[])
+    assert failure.value.errors == [
+        "feature 2 (parcel 78901000AB0002): the parcel no longer exists since 2026-03-02 in our records "
+        "(a land operation or an earlier import): check it"
+    ]
+    assert state() == before
