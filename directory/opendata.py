@@ -314,7 +314,8 @@ def _grow(bbox, bounds):
 
 
 def import_cadastre(fileobj, *, owners_file=None, dry_run=False, stream=None, today=None):
-    """Import one commune's (or several communes') Etalab parcels with their DGFiP owners. Returns the
+    """Import one commune's (or several communes') Etalab parcels with their DGFiP owners; `fileobj` may be
+    a list of files (one per commune: one transaction, one recompute of the sub-sectors). Returns the
     CadastreReport; raises ImportFailed (nothing written) on the first bad feature or line."""
     today = today or land.as_day()
     owners = read_owners(owners_file) if owners_file is not None else {}
@@ -375,15 +376,23 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
 
     new_periods, closed_periods, owner_updates = [], [], []
 
-    for number, feature in iter_features(fileobj):
-        where = f"feature {number}"
+    files = list(fileobj) if isinstance(fileobj, list | tuple) else [fileobj]
+
+    def features():
+        for position, each in enumerate(files):
+            label = f"file {position + 1}, " if len(files) > 1 else ""
+            for number, feature in iter_features(each):
+                yield label, number, feature
+
+    for read, (label, number, feature) in enumerate(features(), start=1):
+        where = f"{label}feature {number}"
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             _fail(where, "not a GeoJSON Feature")
         props = feature.get("properties")
         if not isinstance(props, dict) or not isinstance(props.get("id"), str):
             _fail(where, "property 'id' (the parcel id) is missing")
         ref = props["id"]
-        where = f"feature {number} (parcel {ref[:20]})"
+        where = f"{label}feature {number} (parcel {ref[:20]})"
         for name in ("commune", "section", "numero"):
             if not isinstance(props.get(name), str) or not props[name]:
                 _fail(where, f"property '{name}' is missing")
@@ -501,11 +510,11 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
                 owner_updates.append((pk, owner_id))
                 report.owner_changed.append(ref)
                 bbox = _grow(bbox, shape.bounds)
-        report.features = number
+        report.features = read
         if len(to_create) + len(to_update) >= BATCH:
             _write_new(to_create, new_periods, today)
             flush()
-        progress.update(number)
+        progress.update(read)
     if not report.features:
         _fail("file", "the FeatureCollection is empty")
     _write_new(to_create, new_periods, today)

@@ -350,3 +350,20 @@ def test_a_parcel_retired_by_a_land_operation_is_not_silently_brought_back(world
         "(a land operation or an earlier import): check it"
     ]
     assert state() == before
+
+
+def test_several_communes_files_are_imported_in_one_run(world, today, tmp_path):
+    first, second = tmp_path / "cadastre-78901-parcelles.json.gz", tmp_path / "cadastre-78902-parcelles.json"
+    first.write_bytes(cadastre_file([parcel_feature("1")]).getvalue())
+    other = parcel_feature("1", lons=(1.73, 1.731), commune="78902", id="78902000AB0001")
+    second.write_bytes(cadastre_file([other, other], gz=False).getvalue())
+    with pytest.raises(CommandError) as failure:
+        call_command(
+            "import_opendata", "cadastre", str(first), str(second), stdout=io.StringIO(), stderr=io.StringIO()
+        )
+    assert "file 2, feature 2 (parcel 78902000AB0001): the parcel appears twice" in str(failure.value)
+    assert not Parcel.objects.filter(ref__in=["78901000AB0001", "78902000AB0001"]).exists()
+    second.write_bytes(cadastre_file([other], gz=False).getvalue())
+    out = io.StringIO()
+    call_command("import_opendata", "cadastre", str(first), str(second), stdout=out, stderr=io.StringIO())
+    assert out.getvalue().startswith("2 parcels read for 78901, 78902: 2 added")

@@ -17,17 +17,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["cadastre", "qpv", "communes"])
         parser.add_argument("file", help="GeoJSON file (.json or .json.gz)")
+        parser.add_argument(
+            "more_files", nargs="*", metavar="FILE", help="cadastre: more communes' files, in the same run"
+        )
         parser.add_argument("--owners", help="cadastre: DGFiP CSV of parcels owned by legal entities")
         parser.add_argument("--dry-run", action="store_true", help="Print the report, write nothing.")
 
-    def handle(self, *args, kind, file, owners=None, dry_run=False, **options):
+    def handle(self, *args, kind, file, more_files=(), owners=None, dry_run=False, **options):
         try:
             with Path(file).open("rb") as fileobj:
                 if kind == "cadastre":
                     with ExitStack() as stack:
                         owners_file = stack.enter_context(Path(owners).open("rb")) if owners else None
+                        others = [stack.enter_context(Path(name).open("rb")) for name in more_files]
                         report = actions.do_import_cadastre(
-                            fileobj,
+                            [fileobj, *others] if others else fileobj,
                             owners_file=owners_file,
                             dry_run=dry_run,
                             stream=self.stderr._out,
