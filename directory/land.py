@@ -89,6 +89,7 @@ def refresh_current_owner(parcel, today=None):
 # How far back the job looks for periods that started without the current owner being updated (a worker
 # stopped for longer than this needs `manage.py apply_land_changes --since`).
 CATCH_UP_DAYS = 31
+_checked = {"key": None}
 
 
 def apply_due_land_changes(since=None):
@@ -99,6 +100,10 @@ def apply_due_land_changes(since=None):
     from directory import delegation
 
     today = timezone.localdate()
+    # The scan of the day's periods is needed once per day and territory version: a change recorded for
+    # a past or present day updates today's owner at once, only those dated ahead wait for their day.
+    key = (today, LayerVersion.stamp()[0])
+    scan = since is not None or _checked["key"] != key
     since = since or today - datetime.timedelta(days=CATCH_UP_DAYS)
     due = (
         ParcelOwnership.objects.filter(valid_from__gt=since, valid_from__lte=today)
@@ -111,7 +116,7 @@ def apply_due_land_changes(since=None):
         .values_list("parcel_id", flat=True)
     )
     with transaction.atomic():
-        parcel_ids = set(due)
+        parcel_ids = set(due) if scan else set()
         pending = LandOperation.objects.filter(applied_at__isnull=True, effective_date__lte=today)
         claimed = [
             pk
@@ -123,10 +128,12 @@ def apply_due_land_changes(since=None):
             refs = [*operation.parcels_before, *operation.parcels_after]
             touched |= set(Parcel.objects.filter(ref__in=refs).values_list("pk", flat=True))
             touched |= set(operation.ownerships.values_list("parcel_id", flat=True))
-        if not (parcel_ids | touched):
+        parcel_ids |= touched
+        if not parcel_ids:
+            _checked["key"] = key
             return 0
         changed = 0
-        parcels = list(Parcel.objects.filter(pk__in=parcel_ids | touched))
+        parcels = list(Parcel.objects.filter(pk__in=parcel_ids))
         for parcel in parcels:
             if parcel.pk in parcel_ids:
                 changed += refresh_current_owner(parcel, today)
@@ -134,6 +141,7 @@ def apply_due_land_changes(since=None):
             *[(p.min_lon, p.min_lat, p.max_lon, p.max_lat) for p in parcels]
         )
         LayerVersion.bump(LayerVersion.TERRITORY)
+    transaction.on_commit(lambda: _checked.update(key=(today, LayerVersion.stamp()[0])))
     return changed
 
 

@@ -249,3 +249,13 @@ def test_a_siren_mapping_gives_its_periods_an_owner(world, today):
     assert DirectoryAuditEntry.objects.get(event="siren_mapped").data["parcels"] == 1
     with pytest.raises(RoleNotAllowed):
         actions.do_save_siren_mapping("123456789", world.cu, acting_user=make_user(world.cu))
+
+
+def test_the_job_scans_the_day_s_periods_once_per_territory_version(world, today, django_assert_num_queries):
+    land.apply_due_land_changes()
+    # The version row, a savepoint and its release, the pending operations: no scan of the periods.
+    with django_assert_num_queries(4):
+        assert land.apply_due_land_changes() == 0
+    actions.do_change_parcel_owner(landlord_parcel(), world.cu, on=NEXT_MONTH, acting_user=None)
+    with django_assert_num_queries(5):  # the territory changed: the periods are scanned again
+        assert land.apply_due_land_changes() == 0
