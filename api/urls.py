@@ -7,6 +7,7 @@ from api import (
     views_auth,
     views_diagnostics,
     views_directory,
+    views_land,
     views_observation,
     views_procedures,
     views_requests,
@@ -41,6 +42,7 @@ router.register("access-requests", views_accounts.AccessRequestViewSet, basename
 router.register("sector-procedures", views_sectors.SectorProcedureViewSet, basename="sector-procedure")
 router.register("sector-approvals", views_sectors.SectorApprovalViewSet, basename="sector-approval")
 router.register("sector-evaluations", views_sectors.SectorEvaluationViewSet, basename="sector-evaluation")
+router.register("land-operations", views_land.LandOperationViewSet, basename="land-operation")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("diagnostic-grids", views_diagnostics.GridVersionViewSet, basename="diagnostic-grid")
 router.register("diagnostics", views_diagnostics.DiagnosticViewSet, basename="diagnostic")

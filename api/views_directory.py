@@ -1,5 +1,7 @@
 """Read-only reference data: categories, organisations, units, referents, and the map layers (GeoJSON)."""
 
+import datetime
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,7 +13,17 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from api.views_base import ReadOnlyViewSet
-from directory.models import Competence, Layer, Organisation, Parcel, Perimeter, Referent, Unit
+from directory import land
+from directory.models import (
+    Competence,
+    Layer,
+    Organisation,
+    Parcel,
+    ParcelOwnership,
+    Perimeter,
+    Referent,
+    Unit,
+)
 from procedures.models import Category, CategoryAttribute, UrgencyCriterion
 
 # --- categories ----------------------------------------------------------------------------------
@@ -322,6 +334,15 @@ def subsector_properties(perimeter):
         "threshold": float(threshold) if threshold is not None else None,
         "shares": shares,
         "delegated_manager": perimeter.delegated_manager.code if perimeter.delegated_manager_id else None,
+        # Changes already known from dated ownership (land operations entered ahead of their date).
+        "scheduled_changes": [
+            {
+                "from": entry["from"],
+                "delegated_manager": entry.get("manager_code"),
+                "shares": {s["owner"]: s["share_pct"] for s in entry["shares"] if s.get("owner")},
+            }
+            for entry in perimeter.delegation_schedule or ()
+        ],
     }
 
 
@@ -397,17 +418,50 @@ def perimeter_feature(perimeter):
     }
 
 
-def parcel_feature(parcel):
+def parcel_feature(parcel, day=None):
+    """A parcel as a Feature, its owner read on `day` (default today), with its ownership periods."""
+    day = land.as_day(day)
+    periods = list(parcel.ownerships.all())
+    period = land.covering(periods, day)
+    owner_id = land.owner_id_on(parcel, periods, day)
+    owner = period.owner if period else (parcel.owner if not periods else None)
     return {
         "type": "Feature",
         "id": parcel.ref,
         "geometry": parcel.geometry,
         "properties": {
             "ref": parcel.ref,
-            "owner": parcel.owner.code if parcel.owner_id else None,
+            "at": day.isoformat(),
+            "exists": land.exists_on(parcel, day),
+            "owner": owner.code if owner_id and owner else None,
+            "owner_siren": period.siren if period else "",
             "domain": parcel.domain,
+            "valid_from": parcel.valid_from.isoformat() if parcel.valid_from else None,
+            "valid_until": parcel.valid_until.isoformat() if parcel.valid_until else None,
+            "ownership": [
+                {
+                    "owner": p.owner.code if p.owner_id else None,
+                    "siren": p.siren,
+                    "owner_name": p.owner_name,
+                    "valid_from": p.valid_from.isoformat() if p.valid_from else None,
+                    "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+                    "source": p.source,
+                }
+                for p in periods
+            ],
         },
     }
+
+
+def at_day(request):
+    """The `?at=YYYY-MM-DD` query parameter as a date (default today); 400 naming `at` otherwise."""
+    value = request.query_params.get("at")
+    if not value:
+        return land.as_day()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise exceptions.ValidationError({"at": [_("Enter a date as YYYY-MM-DD.")]}) from None
 
 
 class _FeatureList:
@@ -424,7 +478,8 @@ class _FeatureList:
 
 
 class ParcelViewSet(ReadOnlyViewSet):
-    """Parcels intersecting a perimeter (`?perimeter=<code>`, `&layer=` when the code is ambiguous)."""
+    """Parcels intersecting a perimeter (`?perimeter=<code>`, `&layer=` when the code is ambiguous), as they
+    are on `?at=YYYY-MM-DD` (default today): the parcels existing that day, with that day's owner."""
 
     serializer_class = FeatureSerializer
     pagination_class = GeoJSONPagination
@@ -433,9 +488,16 @@ class ParcelViewSet(ReadOnlyViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        queryset = Parcel.objects.select_related("owner").order_by("ref", "pk")
+        queryset = (
+            Parcel.objects.select_related("owner")
+            .prefetch_related(
+                Prefetch("ownerships", queryset=ParcelOwnership.objects.select_related("owner"))
+            )
+            .order_by("ref", "pk")
+        )
         if self.action != "list":
             return queryset
+        queryset = queryset.existing_on(at_day(self.request))
         code = self.request.query_params.get("perimeter")
         if not code:
             raise exceptions.ValidationError({"perimeter": [_("This parameter is required.")]})
@@ -468,9 +530,17 @@ class ParcelViewSet(ReadOnlyViewSet):
     def get_serializer(self, instance=None, *args, **kwargs):
         if getattr(self, "swagger_fake_view", False):
             return FeatureSerializer(instance, *args, **kwargs)
-        return _FeatureList(instance, feature=parcel_feature, many=kwargs.get("many", False))
+        day = at_day(self.request)
+        return _FeatureList(
+            instance, feature=lambda parcel: parcel_feature(parcel, day), many=kwargs.get("many", False)
+        )
 
-    @feature_schema
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("at", OpenApiTypes.DATE, description="Ownership as of this day (default today).")
+        ],
+        responses={200: FeatureSerializer},
+    )
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
 
@@ -478,6 +548,9 @@ class ParcelViewSet(ReadOnlyViewSet):
         parameters=[
             OpenApiParameter("perimeter", OpenApiTypes.STR, required=True),
             OpenApiParameter("layer", OpenApiTypes.STR, enum=Layer.values),
+            OpenApiParameter(
+                "at", OpenApiTypes.DATE, description="Ownership as of this day (default today)."
+            ),
         ],
         responses={200: FeatureSerializer(many=True)},
     )

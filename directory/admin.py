@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
 from directory import actions, delegation, geo, layers
+from directory.admin_land import OwnershipInline
 from directory.models import (
     Competence,
     DirectoryAuditEntry,
@@ -230,7 +231,8 @@ class ParcelAdmin(GeometryAdminMixin, admin.ModelAdmin):
     search_fields = ("ref", "owner__name")
     list_select_related = ("owner",)
     autocomplete_fields = ("owner",)
-    readonly_fields = ("area_m2",)
+    readonly_fields = ("area_m2", "valid_from", "valid_until")
+    inlines = [OwnershipInline]
 
     def save_model(self, request, obj, form, change):
         actions.do_save_parcel(obj, acting_user=request.user, changed_fields=form.changed_data)

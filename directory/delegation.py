@@ -19,8 +19,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from directory import geo
-from directory.models import Layer, Parcel, Perimeter
+from directory import geo, land
+from directory.models import Layer, Organisation, Parcel, Perimeter
 
 # Pieces smaller than this (slivers left by boundaries digitised slightly apart) are ignored.
 MIN_PIECE_M2 = 1.0
@@ -51,30 +51,42 @@ def parcels_overlapping(min_lon, min_lat, max_lon, max_lat):
     ).select_related("owner")
 
 
-def compute_shares(subsector):
-    """Each owner's land inside the sub-sector, largest first, and the total land area (m²)."""
+def _parcels_with_periods(area):
+    parcels = list(parcels_overlapping(*area.bounds).prefetch_related("ownerships"))
+    return [(parcel, list(parcel.ownerships.all())) for parcel in parcels]
+
+
+def compute_shares(subsector, day=None, *, parcels=None):
+    """Each owner's land inside the sub-sector on `day` (default today), largest first, and the total land
+    area (m²). `parcels`: the (parcel, periods) pairs around it, if already loaded."""
+    day = land.as_day(day)
     area = subsector.shape()
+    parcels = _parcels_with_periods(area) if parcels is None else parcels
+    owners = {}
     by_owner = {}
-    for parcel in parcels_overlapping(*area.bounds):
+    for parcel, periods in parcels:
+        if not land.exists_on(parcel, day):
+            continue
         # Clip in WGS84 (edges shared with the sub-sector stay exact), then measure in Lambert-93.
         piece = parcel.shape().intersection(area)
         clipped = geo.area_m2(piece) if not piece.is_empty else 0.0
         if clipped < MIN_PIECE_M2:
             continue
-        owner = parcel.owner
-        key = owner.pk if owner else None
-        entry = by_owner.setdefault(key, [owner, 0.0])
+        key = land.owner_id_on(parcel, periods, day)
+        entry = by_owner.setdefault(key, [key, 0.0])
         entry[1] += clipped
+        owners[key] = None
+    known = {org.pk: org for org in Organisation.objects.filter(pk__in=[k for k in owners if k])}
     total = sum(item[1] for item in by_owner.values())
     shares = [
         Share(
-            owner_id=owner.pk if owner else None,
-            owner_code=owner.code if owner else None,
-            owner_name=owner.name if owner else None,
+            owner_id=owner_id if owner_id in known else None,
+            owner_code=known[owner_id].code if owner_id in known else None,
+            owner_name=known[owner_id].name if owner_id in known else None,
             area_m2=owned,
             share_pct=round(100 * owned / total, SHARE_DECIMALS),
         )
-        for owner, owned in by_owner.values()
+        for owner_id, owned in by_owner.values()
     ]
     shares.sort(key=lambda share: (-share.area_m2, share.owner_code or ""))
     return shares, total
@@ -88,28 +100,78 @@ def manager_from(shares, threshold_pct):
     return None
 
 
+def _schedule(subsector, parcels, today, current_manager_id):
+    """The delegation's changes after today, one entry per date where the manager or the shares change."""
+    schedule, previous = [], (current_manager_id, None)
+    for day in land.change_dates(parcels, today):
+        shares, _total = compute_shares(subsector, day, parcels=parcels)
+        manager = manager_from(shares, subsector.delegation_threshold_pct)
+        entry = {
+            "from": day.isoformat(),
+            "manager": manager.owner_id if manager else None,
+            "manager_code": manager.owner_code if manager else None,
+            "shares": [share.as_json() for share in shares],
+        }
+        if (entry["manager"], entry["shares"]) != previous:
+            schedule.append(entry)
+            previous = (entry["manager"], entry["shares"])
+    return schedule
+
+
 def recompute_delegation(subsector):
-    """Compute and store one sub-sector's shares and delegated manager; returns True if it changed."""
+    """Compute and store one sub-sector's shares and delegated manager (today, and their scheduled changes
+    from dated ownership); returns True if it changed."""
     if subsector.layer != Layer.SUBSECTORS:
         return False
-    shares, total = compute_shares(subsector)
+    today = land.as_day()
+    parcels = _parcels_with_periods(subsector.shape())
+    shares, total = compute_shares(subsector, today, parcels=parcels)
     manager = manager_from(shares, subsector.delegation_threshold_pct)
     land_shares = [share.as_json() for share in shares]
     land_area = round(total, 2)
     manager_id = manager.owner_id if manager else None
+    schedule = _schedule(subsector, parcels, today, manager_id)
     if (
         subsector.land_shares == land_shares
         and subsector.land_area_m2 == land_area
         and subsector.delegated_manager_id == manager_id
+        and subsector.delegation_schedule == schedule
         and subsector.shares_updated_at is not None
     ):
         return False
     subsector.land_shares = land_shares
     subsector.land_area_m2 = land_area
     subsector.delegated_manager_id = manager_id
+    subsector.delegation_schedule = schedule
     subsector.shares_updated_at = timezone.now()
-    subsector.save(update_fields=["land_shares", "land_area_m2", "delegated_manager", "shares_updated_at"])
+    subsector.save(
+        update_fields=[
+            "land_shares",
+            "land_area_m2",
+            "delegated_manager",
+            "delegation_schedule",
+            "shares_updated_at",
+        ]
+    )
     return True
+
+
+def state_on(subsector, day):
+    """(delegated manager id, land shares) of the sub-sector on `day`, from its stored schedule."""
+    manager_id, shares = subsector.delegated_manager_id, subsector.land_shares
+    for entry in subsector.delegation_schedule or ():
+        if entry["from"] <= day.isoformat():
+            manager_id, shares = entry["manager"], entry["shares"]
+    return manager_id, shares
+
+
+def manager_on(subsector, day):
+    """The delegated manager's id on `day`: today's, or the last scheduled change before `day`."""
+    manager_id = subsector.delegated_manager_id
+    for entry in subsector.delegation_schedule or ():
+        if entry["from"] <= day.isoformat():
+            manager_id = entry["manager"]
+    return manager_id
 
 
 def recompute_delegations(subsectors=None, *, bbox=None):

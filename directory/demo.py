@@ -10,6 +10,7 @@ Everything is keyed by code, so loading twice changes nothing.
 import random
 from dataclasses import dataclass
 
+from django.utils.text import slugify
 from shapely.geometry import MultiPoint, Point, Polygon, box
 from shapely.ops import unary_union, voronoi_diagram
 
@@ -30,6 +31,7 @@ from directory.models import (
     UnitKind,
     User,
 )
+from directory.opendata import member_communes
 from directory.roles import Role
 from directory.signals import one_bump
 
@@ -180,6 +182,27 @@ def _upsert_perimeter(layer, code, name, shape, **extra):
     return _save_shape(perimeter, shape, name=name, **extra)
 
 
+def load_member_communes():
+    """All 73 member communes, real names and INSEE codes (directory/data/gpseo-communes.json). Only those of
+    COMMUNES get an (approximate) outline in the demo; the others have none until their outline is
+    imported (`import_opendata communes`), so a point there is outside the demo territory."""
+    outlined = {insee for insee, *_rest in COMMUNES}
+    existing = set(Organisation.objects.filter(kind=OrganisationKind.COMMUNE).values_list("insee", flat=True))
+    created = 0
+    for member in member_communes():
+        if member["insee"] in outlined or member["insee"] in existing:
+            continue
+        _upsert(
+            Organisation,
+            {"code": slugify(member["name"])},
+            name=member["name"],
+            kind=OrganisationKind.COMMUNE,
+            insee=member["insee"],
+        )
+        created += 1
+    return created
+
+
 def load_organisations():
     cu = _upsert(
         Organisation,
@@ -193,6 +216,7 @@ def load_organisations():
         communes[code] = _upsert(
             Organisation, {"code": code}, name=name, kind=OrganisationKind.COMMUNE, insee=insee
         )
+    load_member_communes()
     _upsert(
         Organisation, {"code": "prefecture-78"}, name="Préfecture des Yvelines", kind=OrganisationKind.STATE
     )

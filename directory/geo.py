@@ -63,6 +63,16 @@ def area_m2(geom):
     return to_lambert93(geom).area
 
 
+def areas_m2(geoms):
+    """Areas in square metres of many WGS84 geometries, projected in one call."""
+    import numpy as np
+
+    array = np.asarray(list(geoms), dtype=object)
+    if not len(array):
+        return np.zeros(0)
+    return shapely.area(shapely.transform(array, _transformer(WGS84, LAMBERT93).transform, interleaved=False))
+
+
 def point_lambert93(lon, lat):
     return _transformer(WGS84, LAMBERT93).transform(lon, lat)
 

@@ -259,6 +259,11 @@ class Perimeter(BBoxMixin):
     )
     land_area_m2 = models.FloatField(_("land covered by parcels (m²)"), default=0, editable=False)
     shares_updated_at = models.DateTimeField(_("shares last changed"), null=True, blank=True, editable=False)
+    # Future changes of the delegation (from dated ownership): [{"from": "YYYY-MM-DD", "manager": id or null,
+    # "shares": [...]}], in date order; computed with land_shares.
+    delegation_schedule = models.JSONField(
+        _("scheduled delegation changes"), default=list, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["layer", "code"]
@@ -280,6 +285,15 @@ class Domain(models.TextChoices):
     PRIVATE = "private", _("Private domain")
 
 
+class ParcelQuerySet(models.QuerySet):
+    def existing_on(self, day):
+        """The parcels that exist on `day` (remembrement retires some and creates others)."""
+        return self.filter(
+            models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day),
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=day),
+        )
+
+
 class Parcel(BBoxMixin):
     ref = models.CharField(_("cadastral reference"), max_length=64, unique=True)
     owner = models.ForeignKey(
@@ -294,6 +308,11 @@ class Parcel(BBoxMixin):
     domain = models.CharField(_("domain"), max_length=10, choices=Domain.choices)
     properties = models.JSONField(_("other properties"), default=dict, blank=True)
     area_m2 = models.FloatField(_("area (m²)"), default=0, editable=False)
+    # A parcel exists from/until a date (remembrement retires parcels and creates others); empty: always.
+    valid_from = models.DateField(_("exists from"), null=True, blank=True)
+    valid_until = models.DateField(_("exists until (excluded)"), null=True, blank=True)
+
+    objects = ParcelQuerySet.as_manager()
 
     class Meta:
         ordering = ["ref"]
@@ -586,3 +605,12 @@ class PartnerReview(models.Model):
 
     def __str__(self):
         return f"{self.organisation} · {self.get_status_display()}"
+
+
+from directory.models_land import (  # noqa: E402,F401  (models of the same app, split by noun)
+    LandOperation,
+    LandOperationKind,
+    OwnershipSource,
+    ParcelOwnership,
+    SirenMapping,
+)

@@ -16,12 +16,18 @@ every write to the territory or the rules, has changed: one cheap query per call
 any process is seen by all of them. A change to the rules only rebuilds the (cheap) rules part.
 """
 
+import datetime
+import logging
 import threading
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 import shapely.geometry
+from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,13 +38,16 @@ from directory.models import (
     Organisation,
     OrganisationKind,
     Parcel,
+    ParcelOwnership,
     Perimeter,
     SplitRule,
     Unit,
     UnitKind,
     in_season,
 )
+from directory.parcel_index import PackedStrings, ParcelGridBuilder
 
+logger = logging.getLogger(__name__)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
 
 
@@ -81,6 +90,20 @@ class PerimeterRef:
     commune_id: int | None = None
     unit_id: int | None = None
     delegated_manager_id: int | None = None
+    # Scheduled changes of the delegated manager: ((day ordinal from, manager id or None), ...), by date.
+    delegation_schedule: tuple = ()
+
+    def manager_on(self, day_ordinal):
+        manager_id = self.delegated_manager_id
+        for start, later_id in self.delegation_schedule:
+            if start > day_ordinal:
+                break
+            manager_id = later_id
+        return manager_id
+
+
+# Parcels without dates exist at every date: their validity is [ALWAYS_FROM, ALWAYS_UNTIL) in day ordinals.
+ALWAYS_FROM, ALWAYS_UNTIL = 0, 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -156,24 +179,59 @@ class RoutingIndex:
 
     SPATIAL_ATTRS = (
         "perimeters",
+        "perimeter_shapes",
         "perimeter_tree",
         "parcel_refs",
         "parcel_owners",
         "parcel_public",
-        "parcel_tree",
+        "parcel_grid",
+        "parcel_from",
+        "parcel_until",
+        "parcel_periods",
     )
     RULES_ATTRS = ("organisations", "units", "unit_territory", "competences", "splits", "categories", "ctcs")
 
-    def _set_spatial(self, perimeters, perimeter_shapes, parcels, parcel_shapes):
+    def _set_spatial(
+        self,
+        perimeters,
+        perimeter_shapes,
+        parcels,
+        parcel_shapes=(),
+        parcel_dates=None,
+        parcel_periods=None,
+        parcel_grid=None,
+        parcel_columns=None,
+    ):
+        """`parcel_dates`: per parcel (from, until) day ordinals (None: all parcels always exist);
+        `parcel_periods`: {parcel position: ((from, until, owner id or 0), ...)} for parcels with dated
+        ownership (the others have their one owner at every date)."""
         self.perimeters = list(perimeters)
-        self.perimeter_tree = shapely.STRtree(list(perimeter_shapes))
+        # Perimeters are few and large and every call tests several: prepared, they pay.
+        self.perimeter_shapes = np.asarray(list(perimeter_shapes), dtype=object)
+        shapely.prepare(self.perimeter_shapes)
+        self.perimeter_tree = shapely.STRtree(self.perimeter_shapes)
         # Parcels as flat columns (strings and numbers, not one object each): nothing for the cyclic
         # garbage collector to walk through, which keeps the tail latency low with 200,000 parcels.
-        parcels = list(parcels)
-        self.parcel_refs = [parcel.ref for parcel in parcels]
-        self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
-        self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
-        self.parcel_tree = shapely.STRtree(list(parcel_shapes))
+        if parcel_columns is not None:
+            self.parcel_refs, self.parcel_owners, self.parcel_public = parcel_columns
+        else:
+            parcels = list(parcels)
+            self.parcel_refs = [parcel.ref for parcel in parcels]
+            self.parcel_owners = np.array([parcel.owner_id or 0 for parcel in parcels], dtype=np.int64)
+            self.parcel_public = np.array([parcel.domain == "public" for parcel in parcels], dtype=bool)
+        if parcel_grid is None:
+            builder = ParcelGridBuilder()
+            builder.extend(parcel_shapes)
+            parcel_grid = builder.build()
+        self.parcel_grid = parcel_grid
+        if parcel_dates is None:
+            self.parcel_from = self.parcel_until = None
+        else:
+            dates = np.asarray(parcel_dates, dtype=np.int32).reshape(-1, 2)
+            dated = bool(((dates[:, 0] != ALWAYS_FROM) | (dates[:, 1] != ALWAYS_UNTIL)).any())
+            self.parcel_from = dates[:, 0].copy() if dated else None
+            self.parcel_until = dates[:, 1].copy() if dated else None
+        self.parcel_periods = dict(parcel_periods or {})
 
     def _set_rules(self, organisations, units, unit_territory, competences, splits, categories=None):
         self.organisations = dict(organisations)
@@ -211,10 +269,26 @@ class RoutingIndex:
                 setter(**load())
         return index
 
+    @classmethod
+    def with_rules_from_database(cls, previous):
+        """`previous`'s spatial part with the current rules: its stamp keeps the old territory version,
+        so the next call still sees the territory as changed."""
+        stamp = LayerVersion.stamp()
+        index = cls.__new__(cls)
+        for attr in cls.SPATIAL_ATTRS:
+            setattr(index, attr, getattr(previous, attr))
+        index._set_rules(**cls._rules_from_database())
+        index.stamp = (previous.stamp[0], stamp[1])
+        return index
+
     @staticmethod
     def _spatial_from_database():
         perimeters, perimeter_shapes = [], []
         for perimeter in Perimeter.objects.order_by("layer", "code"):
+            schedule = tuple(
+                (datetime.date.fromisoformat(entry["from"]).toordinal(), entry["manager"])
+                for entry in perimeter.delegation_schedule or ()
+            )
             perimeters.append(
                 PerimeterRef(
                     perimeter.id,
@@ -224,20 +298,65 @@ class RoutingIndex:
                     perimeter.commune_id,
                     perimeter.unit_id,
                     perimeter.delegated_manager_id,
+                    schedule,
                 )
             )
             perimeter_shapes.append(shapely.geometry.shape(perimeter.geometry))
-        parcels, parcel_shapes = [], []
-        for ref, owner_id, domain, geometry in Parcel.objects.order_by("ref").values_list(
-            "ref", "owner_id", "domain", "geometry"
-        ):
-            parcels.append(ParcelRef(ref, owner_id, domain))
-            parcel_shapes.append(shapely.geometry.shape(geometry))
+        # Parcels by chunks, straight into flat columns: the geometry's GeoJSON text is parsed by GEOS, and
+        # no Python object per parcel outlives its chunk (the memory of a worker with 200,000 parcels).
+        refs, owners, public, dates, pks = PackedStrings(), array("q"), bytearray(), array("i"), array("q")
+        grid, texts = ParcelGridBuilder(), []
+        rows = (
+            Parcel.objects.order_by("ref")
+            .annotate(geometry_text=Cast("geometry", TextField()))
+            .values_list("id", "ref", "owner_id", "domain", "geometry_text", "valid_from", "valid_until")
+        )
+        for pk, ref, owner_id, domain, geometry, valid_from, valid_until in rows.iterator(chunk_size=5000):
+            pks.append(pk)
+            refs.append(ref)
+            owners.append(owner_id or 0)
+            public.append(domain == "public")
+            dates.append(valid_from.toordinal() if valid_from else ALWAYS_FROM)
+            dates.append(valid_until.toordinal() if valid_until else ALWAYS_UNTIL)
+            texts.append(geometry)
+            if len(texts) == 5000:
+                grid.extend_geojson(texts)
+                texts = []
+        grid.extend_geojson(texts)
+        pk_array = np.frombuffer(pks, dtype=np.int64) if pks else np.zeros(0, np.int64)
+        by_pk = np.argsort(pk_array)
+        sorted_pks = pk_array[by_pk]
+        periods = {}
+        for parcel_id, owner_id, valid_from, valid_until in ParcelOwnership.objects.order_by(
+            "parcel_id", "valid_from"
+        ).values_list("parcel_id", "owner_id", "valid_from", "valid_until"):
+            position = int(by_pk[np.searchsorted(sorted_pks, parcel_id)])
+            periods.setdefault(position, []).append(
+                (
+                    valid_from.toordinal() if valid_from else ALWAYS_FROM,
+                    valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
+                    owner_id or 0,
+                )
+            )
+        # A parcel with one period that always holds needs no period: its owner column says it all.
+        parcel_periods = {}
+        for position, items in periods.items():
+            if len(items) == 1 and items[0][:2] == (ALWAYS_FROM, ALWAYS_UNTIL):
+                continue
+            parcel_periods[position] = tuple(items)
+        columns = (
+            refs.freeze(),
+            np.frombuffer(owners, dtype=np.int64).copy() if owners else np.zeros(0, np.int64),
+            np.frombuffer(bytes(public), dtype=np.bool_).copy() if public else np.zeros(0, bool),
+        )
         return {
             "perimeters": perimeters,
             "perimeter_shapes": perimeter_shapes,
-            "parcels": parcels,
-            "parcel_shapes": parcel_shapes,
+            "parcels": None,
+            "parcel_columns": columns,
+            "parcel_grid": grid.build(),
+            "parcel_dates": np.frombuffer(dates, dtype=np.int32).reshape(-1, 2) if dates else [],
+            "parcel_periods": parcel_periods,
         }
 
     @staticmethod
@@ -289,17 +408,29 @@ class RoutingIndex:
 
     # -- queries ----------------------------------------------------------------------------------
     def perimeters_at(self, point):
-        hits = self.perimeter_tree.query(point, predicate="intersects")
+        boxes = self.perimeter_tree.query(point)
+        hits = (
+            boxes[shapely.intersects_xy(self.perimeter_shapes[boxes], point.x, point.y)]
+            if len(boxes)
+            else boxes
+        )
         found = [self.perimeters[i] for i in np.sort(hits)]
         found.sort(key=lambda p: (LAYER_ORDER.get(p.layer, 99), p.code))
         return found
 
-    def parcel_at(self, point):
-        hits = self.parcel_tree.query(point, predicate="intersects")
-        if not len(hits):
+    def parcel_at(self, point, day_ordinal=None):
+        """The parcel under the point on that day (default: any day, today's owner), lowest ref first."""
+        hits = self.parcel_grid.candidates(point.x, point.y)
+        if day_ordinal is not None and self.parcel_from is not None and len(hits):
+            hits = hits[(self.parcel_from[hits] <= day_ordinal) & (day_ordinal < self.parcel_until[hits])]
+        i = self.parcel_grid.first_containing(point.x, point.y, hits)  # in ref order: the lowest ref wins
+        if i is None:
             return None
-        i = int(hits.min())  # built in ref order: the lowest ref wins
         owner = int(self.parcel_owners[i])
+        if day_ordinal is not None and i in self.parcel_periods:
+            owner = next(
+                (owner_id for start, end, owner_id in self.parcel_periods[i] if start <= day_ordinal < end), 0
+            )
         return ParcelRef(self.parcel_refs[i], owner or None, "public" if self.parcel_public[i] else "private")
 
     def covers(self, competence, commune_id):
@@ -326,7 +457,9 @@ class RoutingIndex:
         return f"{unit.name} ({unit.code})"
 
     # -- the rules --------------------------------------------------------------------------------
-    def decide(self, lon, lat, category_id, month_day, category_label=""):
+    def decide(self, lon, lat, category_id, month_day, category_label="", day_ordinal=None):
+        """The Decision; `day_ordinal` (a date's toordinal()) is the day ownership is read at (None: today's
+        owners and managers, as stored)."""
         point = shapely.Point(lon, lat)
         hit = self.perimeters_at(point)
         communes = [p for p in hit if p.layer == Layer.COMMUNES and p.commune_id in self.organisations]
@@ -347,7 +480,7 @@ class RoutingIndex:
             decided_by=None,
             explanation=steps,
             category_id=category_id,
-            parcel=self.parcel_at(point),
+            parcel=self.parcel_at(point, day_ordinal),
         )
         what = category_label or str(category_id)
 
@@ -383,12 +516,16 @@ class RoutingIndex:
         active = self.competences_of(category_id, month_day)
 
         # 2. delegated manager of the sub-sector
-        managed = [s for s in subsectors if s.delegated_manager_id in self.organisations]
+        managers = [
+            (s, s.delegated_manager_id if day_ordinal is None else s.manager_on(day_ordinal))
+            for s in subsectors
+        ]
+        managed = [(s, m) for s, m in managers if m in self.organisations]
         if not managed:
             skip(2, _("No sub-sector here has a delegated manager."))
         else:
-            subsector = managed[0]
-            manager = self.organisations[subsector.delegated_manager_id]
+            subsector, manager_id = managed[0]
+            manager = self.organisations[manager_id]
             unit_id = self._organisation_unit(manager, active)
             if manager.kind == OrganisationKind.CU:
                 skip(
@@ -511,14 +648,65 @@ _lock = threading.Lock()
 _current = {"index": None}
 
 
-def get_index():
-    """The routing index for the current data: rebuilt when LayerVersion changed (one query per call).
+_building = {"thread": None}
 
-    Only the part that changed is rebuilt: the spatial part (perimeters, parcels) or the rules part.
+
+def _start_thread(target):
+    thread = threading.Thread(target=target, name="routing-index-rebuild", daemon=True)
+    thread.start()
+    return thread
+
+
+def _rebuild_in_background(previous):
+    """Build the index for the current data in a thread and install it; the old one serves meanwhile."""
+
+    def run():
+        from django.db import connection
+
+        try:
+            index = RoutingIndex.from_database(previous=previous)
+            with _lock:
+                current = _current["index"]
+                if current is None or current.stamp != index.stamp:
+                    _current["index"] = index
+        except Exception:
+            logger.exception("the routing index could not be rebuilt")
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()
+            with _lock:
+                _building["thread"] = None
+
+    with _lock:
+        if _building["thread"] is not None:
+            return
+        _building["thread"] = True  # taken until run() ends: a second caller does not start another
+    _start_thread(run)
+
+
+def get_index():
+    """The routing index for the current data (one query per call to compare `LayerVersion`).
+
+    Only the part that changed is rebuilt: the rules part (cheap) at once; the spatial part (perimeters,
+    parcels) in a background thread while the previous index keeps serving (setting
+    ROUTING_INDEX_REBUILD = "background", the default), or at once ("inline"). The first index of a process
+    is built at once, by `warm_up()` at start when the WSGI application loads.
     """
     stamp = LayerVersion.stamp()
     index = _current["index"]
     if index is not None and index.stamp == stamp:
+        return index
+    background = getattr(settings, "ROUTING_INDEX_REBUILD", "background") == "background"
+    dated = index is not None and isinstance(index.stamp, tuple) and len(index.stamp) == 2
+    if dated and background and index.stamp[0] != stamp[0]:
+        _rebuild_in_background(index)
+        if index.stamp[1] == stamp[1]:
+            return index
+        # The rules changed too: serve the old territory with the current rules until the thread is done.
+        with _lock:
+            index = RoutingIndex.with_rules_from_database(index)
+            if _current["index"] is not None and _current["index"].stamp[0] == index.stamp[0]:
+                _current["index"] = index
         return index
     with _lock:
         index = _current["index"]
@@ -526,6 +714,22 @@ def get_index():
             index = RoutingIndex.from_database(previous=index)
             _current["index"] = index
     return index
+
+
+def warm_up():
+    """Build the routing index now (at the start of a web worker, before it takes traffic); returns the
+    seconds it took, or None when the database is not ready (not migrated yet)."""
+    import time
+
+    from django.db import DatabaseError
+
+    started = time.perf_counter()
+    try:
+        get_index()
+    except DatabaseError:
+        logger.warning("routing index not built at start: the database is not ready")
+        return None
+    return time.perf_counter() - started
 
 
 def _category(category, index):
@@ -545,7 +749,11 @@ def _category(category, index):
 
 
 def resolve(lon, lat, category, at=None):
-    """The Decision for a category (a Category or its code) at a WGS84 point, at a time (default now)."""
+    """The Decision for a category (a Category or its code) at a WGS84 point, at a time (default now).
+
+    `at` (an aware datetime or a date) is also the day as of which ownership and delegated managers are
+    read: a request keeps the decision of its filing date, a change entered for next month routes from
+    that date on only."""
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
@@ -554,8 +762,14 @@ def resolve(lon, lat, category, at=None):
         raise RoutingError(_("Longitude must be between -180 and 180 and latitude between -90 and 90."))
     index = get_index()
     category_id, code = _category(category, index)
-    month_day = timezone.localtime(at or timezone.now()).strftime("%m-%d")
-    return index.decide(lon, lat, category_id, month_day, category_label=code)
+    moment = at or timezone.now()
+    if isinstance(moment, datetime.datetime):
+        day = timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+    else:
+        day = moment
+    return index.decide(
+        lon, lat, category_id, day.strftime("%m-%d"), category_label=code, day_ordinal=day.toordinal()
+    )
 
 
 def plain_explanation(decision, category_name=""):

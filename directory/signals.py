@@ -10,13 +10,22 @@ from contextlib import contextmanager
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from directory.models import Competence, LayerVersion, Organisation, Parcel, Perimeter, SplitRule, Unit
+from directory.models import (
+    Competence,
+    LayerVersion,
+    Organisation,
+    Parcel,
+    ParcelOwnership,
+    Perimeter,
+    SplitRule,
+    Unit,
+)
 
 _state = threading.local()
-WATCHED = (Perimeter, Parcel, Competence, SplitRule, Unit, Organisation)
+WATCHED = (Perimeter, Parcel, ParcelOwnership, Competence, SplitRule, Unit, Organisation)
 
 
-SPATIAL = (Perimeter, Parcel)
+SPATIAL = (Perimeter, Parcel, ParcelOwnership)
 
 
 @contextmanager

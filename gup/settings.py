@@ -302,6 +302,8 @@ GUP_AUTO_CLOSE_DAYS = env_int("GUP_AUTO_CLOSE_DAYS", 10)
 GUP_UPLOAD_MAX_BYTES = env_int("GUP_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["procedures.actions.auto_close_done_requests"]
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["directory.land.apply_due_land_changes"]
 
 # --- legal pages (web/views_legal.py): who publishes the service and whom to contact ------------
 # The defaults are demo values, shown as such on the pages; set them for a real deployment.
@@ -404,3 +406,11 @@ if env_str("WORKER_JOBS") is None:
 APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]
+# --- routing index (directory/routing.py) ------------------------------------------------------
+# "background": after a change to the territory the old index keeps serving while a thread rebuilds it
+# (no request waits); "inline": the next call rebuilds it (the tests, a one-process shell).
+ROUTING_INDEX_REBUILD = env_str("ROUTING_INDEX_REBUILD", "background")
+if ROUTING_INDEX_REBUILD not in ("background", "inline"):
+    raise ImproperlyConfigured("ROUTING_INDEX_REBUILD must be background or inline")
+# Build the index when the WSGI application starts, before the worker takes traffic.
+ROUTING_INDEX_WARM_UP = env_bool("ROUTING_INDEX_WARM_UP", True)

@@ -13,6 +13,13 @@ from django.utils import translation
 from tests.factories import build_world
 
 
+@pytest.fixture(autouse=True)
+def _routing_index_rebuilt_inline(settings):
+    """A test reads the data it just wrote: no background rebuild of the routing index (its own tests
+    switch it back on)."""
+    settings.ROUTING_INDEX_REBUILD = "inline"
+
+
 @pytest.fixture
 def world(db):
     return build_world()

@@ -1,17 +1,22 @@
 """The territory map: perimeters (communes, QPV, CTC sectors, management zones, sub-sectors) and landlords'
 land, drawn by Leaflet as vector layers on a plain background (or on the tiles of settings.MAP_TILE_URL)."""
 
+import datetime
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from directory.models import Layer, OrganisationKind, Parcel, Perimeter
+from directory import delegation, land
+from directory.models import Layer, Organisation, OrganisationKind, Parcel, Perimeter
 
 LANDLORD_LAND = "landlord_land"
 PERIMETERS_PER_PAGE = 50
@@ -94,13 +99,14 @@ def shares_text(land_shares):
     return ", ".join(parts)
 
 
-def parcel_feature(parcel):
+def parcel_feature(parcel, owner_names=None):
+    owner_name = owner_names[parcel.owner_at] if owner_names is not None else parcel.owner.name
     properties = {
         "layer": LANDLORD_LAND,
         "layerLabel": _("Landlords' land"),
         "code": parcel.ref,
         "name": parcel.ref,
-        "owner": parcel.owner.name,
+        "owner": owner_name,
         "domain": parcel.get_domain_display(),
         "areaHa": round(parcel.area_m2 / 10_000, 2),
     }
@@ -135,10 +141,25 @@ def map_layers(request):
             "commune", "unit", "delegated_manager"
         )
         features += [perimeter_feature(perimeter) for perimeter in _in_bbox(perimeters, bbox)]
+    try:
+        day = _day(request)
+    except ValueError:
+        return JsonResponse({"detail": _("Enter a date as YYYY-MM-DD.")}, status=400)
     if LANDLORD_LAND in wanted:
-        parcels = Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD).select_related("owner")
-        features += [parcel_feature(parcel) for parcel in _in_bbox(parcels, bbox)]
+        landlords = _landlord_names()
+        parcels = land.parcels_with_owner_on(day).filter(owner_at__in=list(landlords))
+        features += [parcel_feature(parcel, landlords) for parcel in _in_bbox(parcels, bbox)]
     return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def _day(request):
+    """?at=YYYY-MM-DD: the day whose owners the map shows (default today); ValueError when malformed."""
+    raw = request.GET.get("at")
+    return datetime.date.fromisoformat(raw) if raw else land.as_day()
+
+
+def _landlord_names():
+    return dict(Organisation.objects.filter(kind=OrganisationKind.LANDLORD).values_list("id", "name"))
 
 
 def present_layers():
@@ -156,12 +177,29 @@ def map_page(request):
     perimeters, and the landlords' land summed up per landlord (the parcels themselves are on the map
     and in export_geojson; listing thousands of them made a page of several metres)."""
     perimeters = Perimeter.objects.select_related("commune", "unit", "delegated_manager").defer("geometry")
-    landlord_land = (
-        Parcel.objects.filter(owner__kind=OrganisationKind.LANDLORD)
-        .values("owner__name")
+    try:
+        day, date_error = _day(request), None
+    except ValueError:
+        day, date_error = land.as_day(), _("Enter a date as YYYY-MM-DD.")
+    landlords = _landlord_names()
+    totals = (
+        land.parcels_with_owner_on(day)
+        .filter(owner_at__in=list(landlords))
+        .values("owner_at")
         .annotate(parcels=Count("id"), area_m2=Sum("area_m2"))
-        .order_by("owner__name")
+        .order_by()
     )
+    landlord_land = sorted(
+        ({"owner__name": landlords[row["owner_at"]], **row} for row in totals),
+        key=lambda row: row["owner__name"],
+    )
+    names = dict(Organisation.objects.values_list("id", "name"))
+    subsectors = []
+    for perimeter in perimeters.filter(layer=Layer.SUBSECTORS):
+        manager_id, shares = delegation.state_on(perimeter, day)
+        subsectors.append((perimeter, names.get(manager_id), shares_text(shares)))
+    at_param = request.GET.get("at", "") if date_error is None else ""
+    layers_url = reverse("map-layers") + (f"?{urlencode({'at': at_param})}" if at_param else "")
     return render(
         request,
         "web/map.html",
@@ -170,9 +208,9 @@ def map_page(request):
             "layers": present_layers(),
             "landlord_land": landlord_land,
             "perimeters": Paginator(perimeters, PERIMETERS_PER_PAGE).get_page(request.GET.get("page")),
-            "subsectors": [
-                (perimeter, shares_text(perimeter.land_shares))
-                for perimeter in perimeters.filter(layer=Layer.SUBSECTORS)
-            ],
+            "subsectors": subsectors,
+            "day": day,
+            "date_error": date_error,
+            "layers_url": layers_url,
         },
     )

@@ -160,9 +160,9 @@ def test_parcels_of_a_perimeter_are_those_that_overlap_it(as_user, world):
     client = as_user(world.commune_user)
     body = client.get("/api/v1/parcels/?perimeter=qpv-1").json()
     assert body["type"] == "FeatureCollection"
-    assert [f["properties"] for f in body["features"]] == [
-        {"ref": "LANDLORD-1", "owner": "landlord", "domain": "private"}
-    ]
+    assert [
+        {key: f["properties"][key] for key in ("ref", "owner", "domain", "exists")} for f in body["features"]
+    ] == [{"ref": "LANDLORD-1", "owner": "landlord", "domain": "private", "exists": True}]
     other = client.get("/api/v1/parcels/?perimeter=commune-2&layer=communes").json()["features"]
     assert [f["id"] for f in other] == ["IN-COMMUNE-2"]
 

@@ -115,7 +115,7 @@ def test_recomputing_an_unchanged_sub_sector_writes_nothing(world, subsector, dj
     (a,) = owners(1)
     make_parcel(cell(0), owner=a)
     assert delegation.recompute_delegation(subsector) is True
-    with django_assert_num_queries(1):  # the parcels query only, no update
+    with django_assert_num_queries(3):  # parcels, their ownership periods, the owners: no update
         assert delegation.recompute_delegation(subsector) is False
 
 
@@ -137,9 +137,13 @@ def test_the_admin_recomputes_when_a_parcel_changes_owner(client, world, subsect
             "domain": "private",
             "geometry": _json(parcel.geometry),
             "properties": "{}",
+            "ownerships-TOTAL_FORMS": "0",  # the read-only inline of ownership periods
+            "ownerships-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302
+    parcel.refresh_from_db()
+    assert parcel.owner == b and parcel.ownerships.count() == 2  # the old period closed, a new one opened
     subsector.refresh_from_db()
     assert subsector.delegated_manager is None
     assert subsector.land_shares[0]["share_pct"] == pytest.approx(60.0)

@@ -78,7 +78,14 @@ def test_an_admin_edit_of_a_parcel_writes_one_audit_entry(admin_client, world):
     parcel = Parcel.objects.get(ref="LANDLORD-1")
     response = admin_client.post(
         reverse("admin:directory_parcel_change", args=[parcel.pk]),
-        {"ref": parcel.ref, "owner": parcel.owner_id, "domain": parcel.domain, "geometry": geometry_text()},
+        {
+            "ref": parcel.ref,
+            "owner": parcel.owner_id,
+            "domain": parcel.domain,
+            "geometry": geometry_text(),
+            "ownerships-TOTAL_FORMS": "0",  # the read-only inline of ownership periods
+            "ownerships-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302, response.content[:2000]
     parcel.refresh_from_db()

@@ -225,9 +225,41 @@ def test_a_rules_change_keeps_the_spatial_index_and_a_parcel_change_rebuilds_it(
     first = routing.get_index()
     Competence.objects.create(unit=world.waste, category=cats["tags"], direct_handling=True)
     second = routing.get_index()
-    assert second is not first and second.parcel_tree is first.parcel_tree
+    assert second is not first and second.parcel_grid is first.parcel_grid
     assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "tags")) == (4, "waste")
     make_parcel(box(1.731, 48.989, 1.732, 48.991), owner=world.landlord, ref="NEW-1")
     third = routing.get_index()
-    assert third.parcel_tree is not second.parcel_tree and third.competences is second.competences
+    assert third.parcel_grid is not second.parcel_grid and third.competences is second.competences
     assert decided(routing.resolve(1.7315, 48.990, "dechets-diffus")) == (3, "landlord-agency")
+
+
+def test_in_background_mode_the_old_index_serves_while_the_new_one_is_built(
+    world, rules, settings, monkeypatch
+):
+    """No request waits for the spatial index: after a parcel change the previous index answers at once and
+    the rebuild runs aside (here the thread's work is run by hand, on the test's own connection)."""
+    settings.ROUTING_INDEX_REBUILD = "background"
+    monkeypatch.setitem(routing._current, "index", None)  # not another test's index
+    monkeypatch.setitem(routing._building, "thread", None)
+    started = []
+    monkeypatch.setattr(routing, "_start_thread", started.append)
+    first = routing.get_index()
+    make_parcel(box(1.731, 48.989, 1.732, 48.991), owner=world.landlord, ref="NEW-1")
+    assert routing.get_index() is first and len(started) == 1
+    assert decided(routing.resolve(1.7315, 48.990, "dechets-diffus")) == (4, "waste")  # the old territory
+    routing.get_index()
+    assert len(started) == 1  # one rebuild at a time
+    started[0]()
+    assert routing.get_index() is not first
+    assert decided(routing.resolve(1.7315, 48.990, "dechets-diffus")) == (3, "landlord-agency")
+    # A rules change alone is applied at once, keeping the spatial part.
+    Competence.objects.create(unit=world.waste, category=rules[0]["tags"], direct_handling=True)
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "tags")) == (4, "waste")
+    assert len(started) == 1
+
+
+def test_warm_up_builds_the_index_before_the_first_request(world, rules, django_assert_num_queries):
+    routing._current["index"] = None
+    assert routing.warm_up() is not None
+    with django_assert_num_queries(1):  # the version row only
+        routing.get_index()

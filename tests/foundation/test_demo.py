@@ -5,6 +5,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from shapely.geometry import shape
 
+from directory import demo
 from directory.models import Layer, Organisation, OrganisationKind, Parcel, Perimeter, Unit, UnitKind, User
 from procedures.models import Category
 
@@ -29,10 +30,13 @@ def test_load_demo_twice_leaves_the_same_rows(db):
 def test_the_demo_territory_has_what_the_product_needs(db):
     call_command("load_demo", "--without-requests", stdout=StringIO())
     communes = Organisation.objects.filter(kind=OrganisationKind.COMMUNE)
-    assert communes.count() >= 6
+    # All 73 member communes of the community by their real name and INSEE code (@etalab's package).
+    assert communes.count() == 73
     assert all(len(c.insee) == 5 and c.insee.startswith("78") for c in communes)
+    assert communes.get(insee="78361").name == "Mantes-la-Jolie"
     commune_shapes = {p.commune_id: shape(p.geometry) for p in Perimeter.objects.filter(layer=Layer.COMMUNES)}
-    assert set(commune_shapes) == set(communes.values_list("pk", flat=True))
+    outlined = {insee for insee, *_rest in demo.COMMUNES}
+    assert set(commune_shapes) == set(communes.filter(insee__in=outlined).values_list("pk", flat=True))
     qpvs = Perimeter.objects.filter(layer=Layer.QPV)
     assert qpvs.count() >= 4
     for qpv in qpvs:
