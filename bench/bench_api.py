@@ -39,7 +39,7 @@ os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["API_WRITE_THROTTLE_RATE"] = ""
 
-DB_NAME = "gup_bench_api"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "gup_bench_api")
 
 
 def server_parts():
