@@ -119,6 +119,6 @@ def service_level_duration(case, key):
 
 def register():
     register_duration_resolver("service_level", service_level_duration)
-    from procedures.notifications import consume
+    from procedures.notifications import consume, consume_batch
 
-    register_consumer("procedures.notifications", consume)
+    register_consumer("procedures.notifications", consume, batch=consume_batch)
