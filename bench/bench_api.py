@@ -183,7 +183,7 @@ def token_for(username):
 
 def start_server(port):
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        str(Path(sys.executable).parent / "gunicorn"),
         "--workers",
         "2",
         "--bind",
