@@ -10,17 +10,18 @@ from engine.models import OutboxEvent
 from procedures.models import Notification
 from tests.procedures.helpers_actions import file
 
-# Budget of do_file_request for a normal request without attachments (in a test, each action runs in a
-# savepoint: 2 + 2 of the queries below are SAVEPOINT / RELEASE, which production does not run: the
-# filing is the transaction).
-#   validation and routing (5): category attributes, layer version check of the routing cache, handler
-#     unit, commune, dispatching CTC
-#   request (3): reference (UPDATE ... RETURNING), INSERT request, UPDATE request.case
-#   case (10): latest published version with its procedure, INSERT case, role holders (one INSERT),
-#     service level (one SELECT for both deadlines), 2 x (INSERT deadline, INSERT its points),
-#     INSERT audit entry, INSERT outbox event case.opened
+# Budget of do_file_request for a normal request without attachments (in a test, the action runs in a
+# savepoint: 2 of the queries below are SAVEPOINT / RELEASE, which production does not run: the filing
+# is the transaction, and opening its case takes no savepoint of its own).
+#   validation and routing (2): category attributes, the routing index's stamp (the handler unit, the
+#     commune and the dispatching CTC come from the per-process cache keyed on that stamp)
+#   reference (1): UPDATE ... RETURNING
+#   case (8): latest published version with its procedure, INSERT case, role holders (one INSERT),
+#     service level (one SELECT for both deadlines), both deadlines in one INSERT, all their escalation
+#     points in one INSERT, INSERT audit entry, INSERT outbox event case.opened
+#   request (1): one INSERT, with its case
 #   message to the commune (2): INSERT message, INSERT outbox event request.message
-FILING_QUERIES = 5 + 3 + 10 + 2 + 4
+FILING_QUERIES = 2 + 1 + 8 + 1 + 2 + 2
 # The worker's delivery round, whatever the number of events it takes (each consumer's batch runs in a
 # savepoint here, a transaction in production: 2 x 2 queries):
 #   claim (3): pending ids, UPDATE lease, SELECT leased
