@@ -269,7 +269,7 @@ def bench_posts(base, token, count, clients, rng):
     )
 
 
-def delivery_latency(wait_seconds=60):
+def delivery_latency(since, wait_seconds=60):
     """How long after its commit the worker delivered each outbox event of the POSTs (median, p95)."""
     from django.db import connections
 
@@ -277,11 +277,14 @@ def delivery_latency(wait_seconds=60):
 
     connections.close_all()
     deadline = time.monotonic() + wait_seconds
-    while OutboxEvent.objects.filter(delivered_at=None).exists() and time.monotonic() < deadline:
+    while OutboxEvent.objects.filter(delivered_at=None, created_at__gte=since).exists() and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.5)
-    rows = OutboxEvent.objects.exclude(delivered_at=None).values_list("created_at", "delivered_at")
+    posted = OutboxEvent.objects.filter(created_at__gte=since)  # not the demo's back-dated history
+    rows = posted.exclude(delivered_at=None).values_list("created_at", "delivered_at")
     lags = sorted((delivered - created).total_seconds() for created, delivered in rows)
-    waiting = OutboxEvent.objects.filter(delivered_at=None).count()
+    waiting = posted.filter(delivered_at=None).count()
     if not lags:
         print(f"outbox: nothing delivered ({waiting} waiting)")
         return
@@ -329,8 +332,11 @@ def main():
         port = free_port()
         server = start_server(port)
         base = f"http://127.0.0.1:{port}"
+        from django.utils import timezone
+
+        posted_from = timezone.now()
         bench_posts(base, commune_token, args.posts, args.clients, rng)
-        delivery_latency()
+        delivery_latency(posted_from)
         from procedures.models import Category
 
         code = Category.objects.filter(is_active=True).order_by("code").first().code
