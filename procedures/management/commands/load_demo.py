@@ -9,6 +9,7 @@ from django.test.utils import override_settings
 
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
+from engine import outbox
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
 
@@ -36,12 +37,14 @@ class Command(BaseCommand):
         started = time.monotonic()
         # The demo's history notifies its fictional people in the application, not by e-mail.
         quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
-        with quiet, transaction.atomic():
-            summary = load_territory()
-            categories = load_categories()
-            configuration = load_request_configuration()
-            call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
-            requests = {"requests": 0} if without_requests else load_requests()
+        with quiet:
+            with transaction.atomic():
+                summary = load_territory()
+                categories = load_categories()
+                configuration = load_request_configuration()
+                call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
+                requests = {"requests": 0} if without_requests else load_requests()
+            outbox.dispatch()  # the history's events delivered here, quietly, not later by the worker
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
