@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -17,9 +18,16 @@ def user_for_key(key):
     """The active user owning this token key, or None."""
     if not key:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
+    # One query: the token, its user, the user's organisation and roles (one row per role).
+    rows = list(
+        ApiToken.objects.select_related("user__organisation")
+        .filter(key_hash=hash_token_key(key))
+        .annotate(user_role=F("user__role_assignments__role"))
+    )
+    token = rows[0] if rows else None
     if token is None or not token.user.is_active:
         return None
+    token.user._role_codes = frozenset(row.user_role for row in rows if row.user_role)
     now = timezone.now()
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

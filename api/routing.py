@@ -162,7 +162,10 @@ def request_rules(request):
         "rules_error": None,
     }
     try:
-        decision = resolve(request.lon, request.lat, request.category, at=request.created_at)
+        # the decision the filing has just taken, when the request is the one just filed
+        decision = getattr(request, "routing_decision", None) or resolve(
+            request.lon, request.lat, request.category, at=request.created_at
+        )
     except RoutingError as exc:
         out["rules_error"] = str(exc) or _("The routing rules cannot be computed for this point.")
         return out

@@ -1,7 +1,8 @@
 """Signed webhooks: outbox events become deliveries, and a worker job posts them.
 
 - ``consume(event)`` is registered with the engine as an outbox consumer (called after commit, at least
-  once): it records one delivery per active subscription that wants this event type and may see the
+  once; ``consume_batch(events)`` for a whole delivery round, reading the subscriptions once): it
+  records one delivery per active subscription that wants this event type and may see the
   request. A delivery is unique per (subscription, event), so a repeated call creates nothing new.
 - ``deliver_due()`` is a worker job (settings.WORKER_JOBS): for each subscription it claims (a lease
   taken with a compare-and-set update, so two workers never post to the same endpoint at once), it
@@ -84,15 +85,6 @@ def _visible(subscription, case_id, cache):
     return cache[key]
 
 
-def _reference_of(case_id):
-    """The request's reference, for the events whose payload does not carry it (comments, alerts)."""
-    if case_id is None:
-        return None
-    from engine.models import Case
-
-    return Case.objects.filter(pk=case_id).values_list("reference", flat=True).first()
-
-
 def _body(event, event_type):
     payload = dict(event.payload or {})
     case_id = _case_id(event)
@@ -104,16 +96,6 @@ def _body(event, event_type):
         "reference": payload.get("reference"),
         "data": payload,
     }
-
-
-def _message_of(event):
-    """The message to the commune an outbox event ``request.message`` announces (None if gone)."""
-    from procedures.models import RequestMessage
-
-    message_id = (event.payload or {}).get("message")
-    if not message_id:
-        return None
-    return RequestMessage.objects.select_related("request").filter(pk=message_id).first()
 
 
 def _message_delivery(subscription, event, case_id, message):
@@ -141,25 +123,70 @@ def _message_delivery(subscription, event, case_id, message):
 
 def consume(event):
     """Outbox consumer: one pending delivery per interested subscription (idempotent)."""
+    return consume_batch([event])
+
+
+def _event_type(event):
     event_type = EVENT_TYPES.get(event.kind)
     if event_type == WebhookEventType.COMMENT and (event.payload or {}).get("internal"):
-        event_type = None
-    is_message = event.kind == "request.message"
-    if event_type is None and not is_message:
-        return 0
-    subscriptions = WebhookSubscription.objects.filter(is_active=True).select_related("created_by")
-    cache, deliveries, message = {}, [], None
-    case_id = _case_id(event)
-    for subscription in subscriptions:
-        if not _visible(subscription, case_id, cache):
+        return None
+    return event_type
+
+
+def _visible_cases(subscriptions, case_ids):
+    """{(user id, case id): visible} for the owners of these subscriptions: one query per scoped owner
+    for the whole round (an owner without scope limit sees everything)."""
+    from procedures.scope import requests_visible_to, scope_q
+
+    cache = {}
+    owners = {s.created_by_id: s.created_by for s in subscriptions if s.created_by_id}
+    wanted = [pk for pk in case_ids if pk is not None]
+    for user in owners.values():
+        if not user.is_active:
             continue
-        if is_message and str(WebhookEventType.MESSAGE) in subscription.event_types:
-            message = message or _message_of(event)  # read only when someone subscribed to messages
-            if message is not None:
+        if scope_q(user) is None:
+            seen = set(case_ids)
+        else:
+            seen = set(requests_visible_to(user).filter(case_id__in=wanted).values_list("case_id", flat=True))
+        for case_id in case_ids:
+            cache[(user.pk, case_id)] = case_id in seen
+    return cache
+
+
+def consume_batch(events):
+    """Outbox consumer, per round: the active subscriptions, what their owners may see, the messages
+    and the references are read once for all the events; the deliveries are written in one insert."""
+    from engine.models import Case
+    from procedures.models import RequestMessage
+
+    wanted = [(event, _event_type(event)) for event in events]
+    wanted = [(e, t) for e, t in wanted if t is not None or e.kind == "request.message"]
+    if not wanted:
+        return 0
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).select_related("created_by"))
+    if not subscriptions:
+        return 0
+    case_ids = {_case_id(event) for event, _type in wanted}
+    cache = _visible_cases(subscriptions, case_ids)
+    message_ids = [
+        (event.payload or {}).get("message")
+        for event, _type in wanted
+        if event.kind == "request.message" and (event.payload or {}).get("message")
+    ]
+    messages = {}
+    if message_ids and any(str(WebhookEventType.MESSAGE) in s.event_types for s in subscriptions):
+        messages = RequestMessage.objects.select_related("request").in_bulk(message_ids)
+    deliveries, unnamed = [], []
+    for event, event_type in wanted:
+        case_id = _case_id(event)
+        message = messages.get((event.payload or {}).get("message"))
+        for subscription in subscriptions:
+            if not cache.get((subscription.created_by_id, case_id), False):
+                continue
+            if message is not None and str(WebhookEventType.MESSAGE) in subscription.event_types:
                 deliveries.append(_message_delivery(subscription, event, case_id, message))
-        if event_type is not None and str(event_type) in subscription.event_types:
-            deliveries.append(
-                WebhookDelivery(
+            if event_type is not None and str(event_type) in subscription.event_types:
+                delivery = WebhookDelivery(
                     subscription=subscription,
                     event_id=event.pk,
                     event_type=event_type,
@@ -167,12 +194,17 @@ def consume(event):
                     body=_body(event, event_type),
                     next_attempt_at=timezone.now(),
                 )
+                deliveries.append(delivery)
+                if not (event.payload or {}).get("reference"):
+                    unnamed.append((delivery, case_id))
+    if unnamed:  # the references of the events whose payload does not carry it, in one query
+        references = dict(
+            Case.objects.filter(pk__in={case_id for _d, case_id in unnamed if case_id}).values_list(
+                "pk", "reference"
             )
-    if deliveries and event_type is not None and not (event.payload or {}).get("reference"):
-        reference = _reference_of(case_id)  # once for every subscription
-        for delivery in deliveries:
-            if delivery.message_id is None:
-                delivery.body["reference"] = reference
+        )
+        for delivery, case_id in unnamed:
+            delivery.body["reference"] = references.get(case_id)
     WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return len(deliveries)
 
@@ -355,4 +387,4 @@ def deliver_due():
 def register():
     from engine.registry import register_consumer
 
-    register_consumer("webhooks", consume)
+    register_consumer("webhooks", consume, batch=consume_batch)

@@ -1,4 +1,4 @@
-"""Benchmark of the REST API behind a real WSGI server (gunicorn, 2 workers) on PostgreSQL.
+"""Benchmark of the REST API behind the production server of the README (gunicorn) on PostgreSQL.
 
     .venv/bin/pip install -e ".[bench]"      # gunicorn
     .venv/bin/python bench/bench_api.py [--stored 100000] [--posts 300] [--reads 300] [--clients 4]
@@ -7,7 +7,8 @@ It creates a throwaway database ``gup_bench_api`` on the PostgreSQL server of DA
 postgres://postgres@127.0.0.1:5432/postgres), migrates it, loads the demo territory and the procedure,
 fills it with --stored requests (each with its case; rows written in bulk, spread over the demo's
 communes and categories, over the last two years, three quarters of the older ones closed), ANALYZEs,
-then starts gunicorn with 2 sync workers on 127.0.0.1 (a free port) and measures over HTTP:
+then starts gunicorn as the README says (BENCH_WORKERS sync workers, default 4, --preload) on 127.0.0.1
+(a free port) with ``manage.py run_worker`` beside it, and measures over HTTP:
 
 1. ``POST /api/v1/requests/`` as the demo commune's user (token auth; validation, routing, deadlines,
    audit, outbox all run): requests per second with --clients concurrent clients;
@@ -39,7 +40,7 @@ os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["API_WRITE_THROTTLE_RATE"] = ""
 
-DB_NAME = "gup_bench_api"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "gup_bench_api")
 
 
 def server_parts():
@@ -183,9 +184,10 @@ def token_for(username):
 
 def start_server(port):
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        str(Path(sys.executable).parent / "gunicorn"),  # the production command of the README
         "--workers",
-        "2",
+        os.environ.get("BENCH_WORKERS", "4"),
+        "--preload",
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",
@@ -194,7 +196,11 @@ def start_server(port):
     ]
     env = dict(os.environ, DEBUG="false", DB_CONN_MAX_AGE="60")
     server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
+    # the worker delivering the outbox (notifications, webhooks), as in production
+    server.worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 180  # a loaded machine starts it slowly
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/schema/", timeout=2).read()
@@ -263,6 +269,32 @@ def bench_posts(base, token, count, clients, rng):
     )
 
 
+def delivery_latency(since, wait_seconds=60):
+    """How long after its commit the worker delivered each outbox event of the POSTs (median, p95)."""
+    from django.db import connections
+
+    from engine.models import OutboxEvent
+
+    connections.close_all()
+    deadline = time.monotonic() + wait_seconds
+    while OutboxEvent.objects.filter(delivered_at=None, created_at__gte=since).exists() and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
+    posted = OutboxEvent.objects.filter(created_at__gte=since)  # not the demo's back-dated history
+    rows = posted.exclude(delivered_at=None).values_list("created_at", "delivered_at")
+    lags = sorted((delivered - created).total_seconds() for created, delivered in rows)
+    waiting = posted.filter(delivered_at=None).count()
+    if not lags:
+        print(f"outbox: nothing delivered ({waiting} waiting)")
+        return
+    p95 = lags[max(int(len(lags) * 0.95) - 1, 0)]
+    print(
+        f"outbox: {len(lags):,} events delivered by the worker, {statistics.median(lags):.2f} s after "
+        f"their commit at the median, p95 {p95:.2f} s ({waiting} still waiting)"
+    )
+
+
 def bench_list(base, token, label, query, count):
     call(f"{base}/api/v1/requests/{query}", token)  # warm
     timings = []
@@ -300,7 +332,11 @@ def main():
         port = free_port()
         server = start_server(port)
         base = f"http://127.0.0.1:{port}"
+        from django.utils import timezone
+
+        posted_from = timezone.now()
         bench_posts(base, commune_token, args.posts, args.clients, rng)
+        delivery_latency(posted_from)
         from procedures.models import Category
 
         code = Category.objects.filter(is_active=True).order_by("code").first().code
@@ -311,8 +347,10 @@ def main():
         bench_list(base, admin_token, "administrator, unfiltered", "?ordering=-created_at", args.reads)
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, getattr(server, "worker", None)):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
         from django.db import connections
 
         connections.close_all()

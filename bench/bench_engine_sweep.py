@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gup.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-DB_NAME = "gup_bench_engine"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "gup_bench_engine")
 POINTS = 10
 
 PROCEDURE = """

@@ -28,7 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gup.settings")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-DB_NAME = "gup_bench_engine"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "gup_bench_engine")
 
 PROCEDURE = """
 procedure: bench-transitions

@@ -33,7 +33,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gup.settings")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-DB_NAME = "gup_bench_requests"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "gup_bench_requests")
 
 
 def server_url():
@@ -173,6 +173,70 @@ def bench_filing(count, rng):
     print(f"filing: candidate lookup while filing p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 
 
+def bench_side_by_side(count, rng, block=50):
+    """A full filing (``do_file_request`` alone) against a bare ORM create of the same two rows (the case
+    and its request, in one transaction), in alternating blocks of ``block`` in the same run, so that
+    the machine's load weighs on both alike."""
+    from django.db import transaction
+
+    from directory import geo
+    from engine.models import Case, Procedure
+    from procedures.actions import do_file_request
+    from procedures.models import Category, InterventionRequest
+
+    categories = [
+        c for c in Category.objects.filter(is_active=True) if not c.attributes.filter(required=True)
+    ]
+    samplers = commune_samplers()
+    version = Procedure.objects.get(code="intervention-request").latest_published()
+    first_state = next(iter(version.definition["states"]))
+    filing_seconds = bare_seconds = 0.0
+    for start in range(0, count, block):
+        size = min(block, count - start)
+        jobs = []
+        for index in range(start, start + size):
+            user, draw = samplers[index % len(samplers)]
+            jobs.append((user, rng.choice(categories), *draw(rng), index))
+        began = time.perf_counter()
+        for user, category, lon, lat, index in jobs:
+            do_file_request(
+                acting_user=user, category=category, description=f"Side {index}", lon=lon, lat=lat
+            )
+        filing_seconds += time.perf_counter() - began
+        began = time.perf_counter()
+        for user, category, lon, lat, index in jobs:
+            x, y = geo.point_lambert93(lon, lat)
+            with transaction.atomic():
+                case = Case.objects.create(
+                    procedure_id=version.procedure_id,
+                    version=version,
+                    state=first_state,
+                    phase="open",
+                    reference=f"BARE-{index:07d}",
+                )
+                InterventionRequest.objects.create(
+                    reference=case.reference,
+                    case=case,
+                    category=category,
+                    category_group_id=category.group_id,
+                    description=f"Side {index}",
+                    lon=lon,
+                    lat=lat,
+                    x_l93=x,
+                    y_l93=y,
+                    commune=user.organisation,
+                    requester_organisation=user.organisation,
+                    routing_explanation="bare",
+                )
+        bare_seconds += time.perf_counter() - began
+    filing_rate, bare_rate = count / filing_seconds, count / bare_seconds
+    print(
+        f"side by side: full filing {filing_rate:,.0f}/s, bare ORM create of the same two rows "
+        f"{bare_rate:,.0f}/s: filing = {100 * filing_rate / bare_rate:.1f} % of the bare create "
+        f"({count:,} each, alternating blocks of {block})"
+    )
+
+
 def bulk_fill(target, rng):
     import numpy as np
     from django.db import connection
@@ -204,7 +268,7 @@ def bulk_fill(target, rng):
         "reference", "category_id", "category_group_id", "description", "lon", "lat", "x_l93", "y_l93",
         "address", "commune_id", "in_qpv", "urgency", "urgency_requested", "attributes",
         "requester_organisation_id", "routing_explanation", "to_qualify", "resolution_note", "created_at",
-        "updated_at", "closed_at",
+        "updated_at", "closed_at", "search_text",
     )  # fmt: skip
     began = time.perf_counter()
     with connection.cursor() as cursor:
@@ -219,7 +283,7 @@ def bulk_fill(target, rng):
                     (
                         f"BULK-{i:09d}", category_id, group_id, "bulk", float(lon[i]), float(lat[i]),
                         float(x[i]), float(y[i]), "", commune_id, False, "normal", "normal", "{}", commune_id,
-                        "", False, "", created, created, closed,
+                        "", False, "", created, created, closed, "bulk",
                     )
                 )  # fmt: skip
         cursor.execute("ANALYZE procedures_interventionrequest")
@@ -275,6 +339,7 @@ def main():
         rng = random.Random(args.seed)
         setup_data()
         bench_filing(args.requests, rng)
+        bench_side_by_side(min(args.requests, 1000), rng)
         total = bulk_fill(args.stored, rng)
         print(f"lookup: {total:,} requests stored")
         bench_lookup(rng)

@@ -32,7 +32,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gup.settings")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-DB_NAME = "gup_bench_web"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "gup_bench_web")
 BATCH = 5_000
 OPEN_STATES = ["submitted", "acknowledged", "qualified", "planned", "in_progress"]
 

@@ -43,8 +43,8 @@ class Effects:
         )
 
     def flush(self, dispatch=True):
-        """Write the buffered rows; with ``dispatch``, deliver the new outbox events right after commit
-        (the sweeper leaves them to the worker's outbox job, which runs next)."""
+        """Write the buffered rows; with ``dispatch`` and ``ENGINE_OUTBOX_DISPATCH_ON_COMMIT``, deliver the
+        new outbox events right after commit (else the worker's outbox job delivers them)."""
         if self.alerts:
             Alert.objects.bulk_create([alert for alert, _definition in self.alerts])
             from engine.deadlines import start_alert_clocks
@@ -71,12 +71,13 @@ class Effects:
         if self.audit:
             insert_rows(AuditEntry, [row if isinstance(row, dict) else as_row(row) for row in self.audit])
         if self.outbox:
+            from engine import outbox
+
+            dispatch = dispatch and outbox.dispatches_on_commit()
             rows = [row if isinstance(row, dict) else as_row(row) for row in self.outbox]
             events = insert_rows(OutboxEvent, rows, need_ids=dispatch)
             ids = [event.pk for event in events or () if event.pk is not None]
             if ids and dispatch:
-                from engine import outbox
-
                 outbox.dispatch_on_commit(ids)
         self.audit, self.outbox, self.alerts = [], [], []
 

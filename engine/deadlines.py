@@ -74,13 +74,13 @@ def between(start, end, business, spec):
     return int((end - start).total_seconds())
 
 
-def start(case, kind, spec_def, now):
-    """Create a running deadline and its escalation points (not saved points' ids are returned unused)."""
+def _planned(case, kind, spec_def, now):
+    """A running deadline (not saved) and its escalation points (to save once it has an id)."""
     duration = resolve_duration(spec_def["duration"], case)
     calendar_code = spec_def.get("calendar") or "default"
     spec = calendar_spec(calendar_code)
     total = business_calendar.duration_seconds(duration, spec) if duration.business else duration.seconds
-    deadline = Deadline.objects.create(
+    deadline = Deadline(
         case=case,
         kind=kind,
         state=DeadlineState.RUNNING,
@@ -104,9 +104,29 @@ def start(case, kind, spec_def, now):
                 fire_at=add(now, offset, duration.business, spec),
             )
         )
+    return deadline, points
+
+
+def start_all(case, kinds_and_specs, now):
+    """Create running deadlines and their escalation points: one INSERT for all the deadlines, one for
+    all their points. Returns the deadlines, in the order given."""
+    planned = [_planned(case, kind, spec_def, now) for kind, spec_def in kinds_and_specs]
+    if not planned:
+        return []
+    deadlines = Deadline.objects.bulk_create([deadline for deadline, _points in planned])
+    points = []
+    for deadline, (_planned_deadline, its_points) in zip(deadlines, planned, strict=True):
+        for point in its_points:
+            point.deadline = deadline  # with its id now
+            points.append(point)
     if points:
         EscalationPoint.objects.bulk_create(points)
-    return deadline
+    return deadlines
+
+
+def start(case, kind, spec_def, now):
+    """Create a running deadline and its escalation points."""
+    return start_all(case, [(kind, spec_def)], now)[0]
 
 
 def _silence_points(deadline):
@@ -215,17 +235,21 @@ def on_transition(case, definition, from_state, to_state, now, *, explicit=(), e
         if entering and to_state in spec_def["starts"]["enter"] and kind not in live
     ]
     restart = [kind for action, kind in explicit if action == "start" and kind not in start_kinds]
+    starting = []
     for kind in [*start_kinds, *restart]:
         if final:
             continue
         if kind in live:
             void(live.pop(kind), now)
             done.append(("voided", kind))
-        deadline = start(case, kind, specs[kind], now)
+        starting.append(kind)
         done.append(("started", kind))
         if to_state in specs[kind].get("pauses_in", []):
-            pause(deadline, now)
             done.append(("paused", kind))
+    # all the deadlines started here in one INSERT, all their escalation points in another
+    for kind, deadline in zip(starting, start_all(case, [(k, specs[k]) for k in starting], now), strict=True):
+        if to_state in specs[kind].get("pauses_in", []):
+            pause(deadline, now)
     return done
 
 

@@ -1,8 +1,13 @@
 """Delivery of outbox events to the registered consumers, after commit, at least once, in order of id.
 
-Events are written in the transaction that produced them. After commit the producing process tries to
-deliver them at once (``dispatch_after_commit``); the worker job ``dispatch`` delivers whatever is
-left (crash, consumer failure) on its next tick. Each event remembers which consumers already got it,
+Events are written in the transaction that produced them. The worker delivers them: its job
+``dispatch`` runs every ``WORKER_OUTBOX_POLL_MS`` (half a second by default, between the ticks
+of the other jobs; in production a Celery beat entry runs it every second), so nothing that can wait
+is done in the request. With ``ENGINE_OUTBOX_DISPATCH_ON_COMMIT`` (off by default) the producing
+process instead tries to deliver them right after commit (``dispatch_after_commit``) and the worker
+delivers whatever is left (crash, consumer failure). Consumers registered with a batch form get the
+events of a round together (``registry.register_consumer(..., batch=...)``). Each event remembers
+which consumers already got it,
 so a retry only calls the others. A failing consumer makes the event wait (backoff) without blocking
 the events after it. Claims use a lease (``locked_until``) taken with a compare-and-set update, so
 two workers never deliver the same event at the same time.
@@ -45,27 +50,44 @@ def _claim(queryset, now, batch, ids=None):
 
 
 def _deliver(events, now):
+    """Give each event to every consumer that has not had it yet: a consumer registered with a batch
+    form gets all the events of the round at once (one read of what it needs, one bulk write); when
+    the batch fails, or for a per-event consumer, each event is handed over alone."""
     delivered = []
     everyone = list(registry.CONSUMERS)
-    for event in events:
-        done = list(event.delivered_to)
-        error = None
-        for name, consumer in list(registry.CONSUMERS.items()):
-            if name in done:
+    done = {event.pk: list(event.delivered_to) for event in events}
+    errors = {}
+    for name, consumer in list(registry.CONSUMERS.items()):
+        waiting = [event for event in events if name not in done[event.pk]]
+        if not waiting:
+            continue
+        batch = registry.batch_of(name, consumer)
+        if batch is not None:
+            try:
+                with transaction.atomic():  # a failed batch leaves nothing half-written
+                    batch(waiting)
+            except Exception:
+                logger.exception("outbox batch consumer %s failed; delivering one event at a time", name)
+            else:
+                for event in waiting:
+                    done[event.pk].append(name)
                 continue
+        for event in waiting:
             try:
                 consumer(event)
             except Exception as exc:
                 logger.exception("outbox consumer %s failed on event %s", name, event.pk)
-                error = f"{name}: {type(exc).__name__}: {exc}"
+                errors.setdefault(event.pk, f"{name}: {type(exc).__name__}: {exc}")
                 continue
-            done.append(name)
+            done[event.pk].append(name)
+    for event in events:
+        error = errors.get(event.pk)
         if error is None:
             delivered.append(event)
         else:
             attempts = event.attempts + 1
             OutboxEvent.objects.filter(pk=event.pk, lock_token=event.lock_token).update(
-                delivered_to=done,
+                delivered_to=done[event.pk],
                 attempts=attempts,
                 last_error=error[:2000],
                 next_attempt_at=now + timedelta(seconds=min(2**attempts * 10, MAX_BACKOFF_SECONDS)),
@@ -98,7 +120,7 @@ def dispatch(batch=500):
 
 def dispatch_after_commit(ids):
     """Called by transaction.on_commit with the events just written: deliver them now, best effort."""
-    if not registry.CONSUMERS or not getattr(settings, "ENGINE_OUTBOX_DISPATCH_ON_COMMIT", True):
+    if not registry.CONSUMERS or not dispatches_on_commit():
         return 0
     try:
         now = timezone.now()
@@ -106,6 +128,11 @@ def dispatch_after_commit(ids):
     except Exception:  # the worker will deliver them
         logger.exception("immediate outbox delivery failed; the worker will retry")
         return 0
+
+
+def dispatches_on_commit():
+    """Whether events are delivered by the producing process right after commit (else by the worker)."""
+    return getattr(settings, "ENGINE_OUTBOX_DISPATCH_ON_COMMIT", False)
 
 
 class _DispatchOnCommit:

@@ -27,13 +27,13 @@ def roles_of(user, case):
     return roles_from_holders(holders_by_role(case), principal_keys(user))
 
 
-def available_transitions(case, user):
+def available_transitions(case, user, holders=None):
     """Transitions the user may fire on the case now: from its state and allowed to one of their roles.
 
     Guards are evaluated without fields or comment and their failures reported, not hidden.
     """
     definition = case.version.definition
-    holders = holders_by_role(case)
+    holders = holders_by_role(case) if holders is None else holders
     roles = roles_from_holders(holders, principal_keys(user))
     result = []
     for code, spec in definition["transitions"].items():

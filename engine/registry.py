@@ -80,6 +80,7 @@ GUARDS: dict[str, Entry] = {}
 ACTIONS: dict[str, Entry] = {}
 DURATION_RESOLVERS: dict[str, Any] = {}
 CONSUMERS: dict[str, Any] = {}
+BATCH_CONSUMERS: dict[str, Any] = {}
 
 
 def _normalise_params(params):
@@ -113,10 +114,28 @@ def register_duration_resolver(name, function):
     DURATION_RESOLVERS[name] = function
 
 
-def register_consumer(name, function):
-    """``function(event)`` receives every outbox event after commit, at least once, in order of id."""
+def register_consumer(name, function, *, batch=None):
+    """``function(event)`` receives every outbox event after commit, at least once, in order of id.
+
+    With ``batch``, ``batch(events)`` receives the events of one delivery round together (in order of
+    id), so that a consumer reads what it needs once per round and writes in bulk; if it raises, the
+    round falls back to ``function(event)`` one event at a time, so only the failing event waits."""
     CONSUMERS[name] = function
+    if batch is None:
+        BATCH_CONSUMERS.pop(name, None)
+    else:
+        BATCH_CONSUMERS[name] = (function, batch)
+
+
+def batch_of(name, function):
+    """The batch form registered with the per-event ``function`` under ``name``, or None."""
+    function_and_batch = BATCH_CONSUMERS.get(name)
+    if function_and_batch is None or function_and_batch[0] is not function:
+        return None
+    return function_and_batch[1]
 
 
 def unregister(table, name):
     table.pop(name, None)
+    if table is CONSUMERS:
+        BATCH_CONSUMERS.pop(name, None)

@@ -20,10 +20,17 @@ def configured_jobs():
     return [(path, import_string(path)) for path in settings.WORKER_JOBS]
 
 
-def run_jobs_once():
+def configured_fast_jobs():
+    """The jobs also run between ticks, every WORKER_OUTBOX_POLL_MS (the outbox delivery): among
+    WORKER_FAST_JOBS, those that WORKER_JOBS runs."""
+    jobs = set(settings.WORKER_JOBS)
+    return [(path, import_string(path)) for path in getattr(settings, "WORKER_FAST_JOBS", []) if path in jobs]
+
+
+def run_jobs_once(jobs=None):
     """Run every job once; a failing job is logged and does not stop the others."""
     handled = {}
-    for path, job in configured_jobs():
+    for path, job in configured_jobs() if jobs is None else jobs:
         try:
             handled[path] = job()
         except Exception:
@@ -38,9 +45,14 @@ def parent_is_gone(parent_pid):
     return lambda: os.getppid() != parent_pid
 
 
-def run_forever(interval_seconds, *, stop=lambda: False, sleep=time.sleep, poll_seconds=1.0):
-    """Run the jobs every interval_seconds until stop() is true; stop() is checked at least every
-    poll_seconds while waiting, so a stop request (or a dead parent) is noticed within a second."""
+def run_forever(interval_seconds, *, stop=lambda: False, sleep=time.sleep, poll_seconds=None):
+    """Run the jobs every interval_seconds until stop() is true. While waiting, the fast jobs (the outbox
+    delivery) run every poll_seconds (WORKER_OUTBOX_POLL_MS, at most a second), so an event is
+    delivered within about that time of its commit; stop() is checked as often, so a stop request (or
+    a dead parent) is noticed within a second."""
+    if poll_seconds is None:
+        poll_seconds = min(getattr(settings, "WORKER_OUTBOX_POLL_MS", 500) / 1000, 1.0)
+    fast = configured_fast_jobs()
     while not stop():
         close_old_connections()
         run_jobs_once()
@@ -49,3 +61,5 @@ def run_forever(interval_seconds, *, stop=lambda: False, sleep=time.sleep, poll_
             step = min(poll_seconds, interval_seconds - waited)
             sleep(step)
             waited += step
+            if fast and waited < interval_seconds and not stop():
+                run_jobs_once(fast)

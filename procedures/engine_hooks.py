@@ -34,10 +34,12 @@ def request_of(case):
     cached = getattr(case, "_intervention_request", None)
     if cached is not None:
         return cached
-    request_id = (case.data or {}).get("request_id")
+    request_id = (case.data or {}).get("request_id")  # cases opened before 2026-12 name their request
     filed = getattr(_being_filed, "request", None)
-    if filed is not None and request_id == filed.pk:
-        case._intervention_request = filed
+    if filed is not None and (
+        request_id == filed.pk if request_id else filed.case_id is None and case.reference == filed.reference
+    ):
+        case._intervention_request = filed  # the request being filed, not saved yet
         return filed
     queryset = InterventionRequest.objects.select_related("category")
     request = queryset.filter(pk=request_id).first() if request_id else queryset.filter(case=case).first()
@@ -119,6 +121,6 @@ def service_level_duration(case, key):
 
 def register():
     register_duration_resolver("service_level", service_level_duration)
-    from procedures.notifications import consume
+    from procedures.notifications import consume, consume_batch
 
-    register_consumer("procedures.notifications", consume)
+    register_consumer("procedures.notifications", consume, batch=consume_batch)

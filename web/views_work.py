@@ -150,8 +150,11 @@ def queue_is_filtered(request):
 def queue(request):
     user = request.user
     name, filter_form, whole, requests, sort_key, descending = queue_selection(request)
-    counts = queries.queue_counts(user)
-    page = page_of(request, requests, count=None if queue_is_filtered(request) else counts[name])
+    counts, capped = queries.capped_queue_counts(user)
+    if queue_is_filtered(request) or (capped and counts[name] <= queries.COUNT_CAP):
+        page = page_of(request, requests)  # its own count (capped): the tab's may be a lower bound
+    else:
+        page = page_of(request, requests, count=counts[name], capped=capped)
     query = query_without_page(request) or urlencode({"queue": name})
     assign_form = None
     if user.unit_id:  # every queue: "to qualify" qualifies and assigns, the others (re)assign the agent
@@ -159,7 +162,13 @@ def queue(request):
         if name != "to_qualify":
             assign_form.fields["agent"].label = _("Assign to")
     tabs = [
-        {"name": key, "label": QUEUE_LABELS[key], "count": counts[key], "current": key == name}
+        {
+            "name": key,
+            "label": QUEUE_LABELS[key],
+            "count": counts[key],
+            "capped": capped,
+            "current": key == name,
+        }
         for key in queries.QUEUES
     ]
     return render(

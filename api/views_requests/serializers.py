@@ -188,7 +188,10 @@ class RequestDetailSerializer(RequestSummarySerializer):
     def get_available_transitions(self, request) -> list[str]:
         if request.case_id is None:
             return []
-        return [info.code for info in available_transitions(request.case, self.context["request"].user)]
+        holders = self.context.get("holders", {}).get(request.case_id)  # known when just filed
+        return [
+            info.code for info in available_transitions(request.case, self.context["request"].user, holders)
+        ]
 
 
 class DecimalNumberField(serializers.FloatField):

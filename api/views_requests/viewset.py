@@ -1,5 +1,6 @@
 """The request endpoints: file, read, list, history, comments, attachments, transitions, shares."""
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -112,7 +113,14 @@ class RequestViewSet(GenericApiViewSet):
             urgency_criteria=values.get("urgency_criteria", []),
             attributes=values.get("attributes") or {},
         )
-        return self._detail(filed, status.HTTP_201_CREATED)
+        # The 201 from the objects in hand (the case, the routing decision, the role holders), not a
+        # re-read of the request and a second routing: only its messages, criteria and deadlines are read.
+        prefetch_related_objects([filed], "messages", "urgency_criteria")
+        context = {
+            **self.get_serializer_context(),
+            "holders": {filed.case_id: filed.case.opened_role_holders},
+        }
+        return Response(RequestDetailSerializer(filed, context=context).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: HistorySerializer(many=True)})
     @action(detail=True)

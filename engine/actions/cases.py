@@ -48,7 +48,8 @@ def do_open_case(procedure_code, *, acting_user, role_holders, data=None, refere
         _check_roles(definition["opened_by"], roles_from_holders(role_holders, keys), acting_user)
     now = timezone.now()
     initial = definition["initial"]
-    with transaction.atomic():
+    # no savepoint: inside a caller's transaction (a filing) a failure here rolls the whole of it back
+    with transaction.atomic(savepoint=False):
         case = Case.objects.create(
             procedure=procedure,
             version=version,
@@ -79,6 +80,7 @@ def do_open_case(procedure_code, *, acting_user, role_holders, data=None, refere
             payload={"procedure": procedure.code, "state": initial, "reference": case.reference},
         )
         effects.flush()
+    case.opened_role_holders = role_holders  # who holds what right after opening (no re-read needed)
     return case
 
 

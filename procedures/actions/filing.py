@@ -12,7 +12,7 @@ from directory import geo
 from directory.models import Organisation, OrganisationKind, Unit
 from engine import actions as engine
 from engine.errors import InvalidFields, RoleNotAllowed
-from procedures import engine_hooks, messages
+from procedures import engine_hooks, messages, routing_cache
 from procedures.actions._common import (
     FILING_ROLES,
     MAX_DESCRIPTION,
@@ -21,7 +21,6 @@ from procedures.actions._common import (
     _errors_from,
     _message,
     commune_language,
-    dispatcher_for,
     role_holders_for,
 )
 from procedures.attributes import validate_attributes
@@ -65,10 +64,9 @@ def route(lon, lat, category, at=None):
         raise InvalidFields({"category": str(exc)}) from None
     except routing.RoutingError as exc:
         raise InvalidFields({"location": str(exc)}) from None
-    unit = (
-        Unit.objects.select_related("organisation").get(pk=decision.handler.id) if decision.handler else None
-    )
-    commune = Organisation.objects.get(pk=decision.commune.id)
+    # the rows the resolver named, from the per-process cache keyed on the index's stamp
+    unit = routing_cache.unit(decision.handler.id) if decision.handler else None
+    commune = routing_cache.organisation(decision.commune.id)
     # Direct handling (routing rule 4, e.g. waste to the waste direction): the handler acts alone, no CTC
     # dispatches it (docs/routing.md, "Direct handling").
     direct = routing.RULES.get(decision.decided_by) == "direct_handling"
@@ -81,7 +79,7 @@ def route(lon, lat, category, at=None):
         in_qpv=bool(decision.qpv),
         handler_unit=unit,
         handler_organisation=unit.organisation if unit else None,
-        dispatcher_unit=None if direct else dispatcher_for(commune),
+        dispatcher_unit=None if direct else routing_cache.dispatcher_for(commune),
         to_qualify=bool(decision.to_qualify),
         explanation=explanation,
         decision=decision,
@@ -197,7 +195,9 @@ def do_file_request(
     x, y = geo.point_lambert93(lon, lat)
     justified = None if urgency == Urgency.NORMAL else bool(criteria)
     with transaction.atomic():
-        request = InterventionRequest.objects.create(
+        # 1. the request, built in memory with its reference: the guards and resolvers of the case's
+        #    opening (service levels) read it through engine_hooks.filing, without a query
+        request = InterventionRequest(
             reference=allocate_reference(timezone.localdate(now).year),
             category=category,
             category_group_id=category.group_id,
@@ -224,19 +224,23 @@ def do_file_request(
             sector_version_id=routing.sector.version_id if routing.sector else None,
             created_at=now,
         )
-        if criteria:
-            request.urgency_criteria.set(criteria)
+        # 2. its case (role holders, deadlines, audit entry, outbox event)
         with engine_hooks.filing(request):
             case = engine.do_open_case(
                 PROCEDURE,
                 acting_user=acting_user,
                 role_holders=role_holders_for(request),
-                data={"request_id": request.pk, "category": category.code, "urgency": urgency},
+                data={"category": category.code, "urgency": urgency},
                 reference=request.reference,
                 version_id=routing.case_version_id,
             )
+        # 3. the request, inserted with its case
         request.case = case
-        request.save(update_fields=["case"])
+        request.save(force_insert=True)
+        case._intervention_request = request
+        request.routing_decision = routing.decision  # for the caller's answer (no second routing)
+        if criteria:
+            request.urgency_criteria.set(criteria)
         for upload in files:  # checked above; the engine's check (the same one) records their type
             engine.do_attach(case, acting_user=acting_user, file=upload)
         with commune_language():

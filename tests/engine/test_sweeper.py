@@ -122,8 +122,9 @@ def test_the_worker_runs_the_sweeper_and_the_outbox(case, settings):
 
 @pytest.mark.django_db
 def test_outbox_events_are_delivered_after_commit_at_least_once_in_order(
-    world, case, monkeypatch, django_capture_on_commit_callbacks
+    world, case, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
+    settings.ENGINE_OUTBOX_DISPATCH_ON_COMMIT = True  # delivered by the producing process, then the worker
     received = []
     failures = []
 
@@ -148,6 +149,68 @@ def test_outbox_events_are_delivered_after_commit_at_least_once_in_order(
     assert received[-1] == (pending[0].pk, "notification")
     assert not OutboxEvent.objects.filter(delivered_at=None).exists()
     assert outbox.dispatch() == 0
+
+
+@pytest.mark.django_db
+def test_by_default_the_worker_delivers_the_events_of_a_transaction_not_the_request(
+    world, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    received = []
+    monkeypatch.setitem(registry.CONSUMERS, "test", lambda event: received.append((event.pk, event.kind)))
+    outbox.dispatch()
+    received.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        do_fire_transition(case, "acknowledge", acting_user=world.ctc_agent)
+    assert callbacks == [] and received == []
+    pending = list(OutboxEvent.objects.filter(delivered_at=None).order_by("pk"))
+    assert [event.kind for event in pending] == ["notification", "case.transition"]
+    assert outbox.dispatch() == 2
+    assert received == [(event.pk, event.kind) for event in pending]  # in order of id
+    assert not OutboxEvent.objects.filter(delivered_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_a_failing_batch_consumer_falls_back_to_one_event_at_a_time_and_only_the_failing_one_waits(
+    world, case, monkeypatch
+):
+    batches, single = [], []
+
+    def one(event):
+        if event.kind == "notification":
+            raise ConnectionError("smtp down")
+        single.append(event.kind)
+
+    def batch(events):
+        batches.append([event.kind for event in events])
+        raise ConnectionError("smtp down")
+
+    monkeypatch.setitem(registry.CONSUMERS, "test", one)
+    monkeypatch.setitem(registry.BATCH_CONSUMERS, "test", (one, batch))
+    outbox.dispatch()  # case.opened: its batch fails, it goes alone
+    do_fire_transition(case, "acknowledge", acting_user=world.ctc_agent)
+    batches.clear(), single.clear()
+    assert outbox.dispatch() == 1
+    assert batches == [["notification", "case.transition"]]
+    assert single == ["case.transition"]
+    (waiting,) = OutboxEvent.objects.filter(delivered_at=None)
+    assert waiting.kind == "notification" and waiting.attempts == 1
+    assert waiting.last_error == "test: ConnectionError: smtp down"
+    assert "test" not in waiting.delivered_to
+
+
+@pytest.mark.django_db
+def test_the_worker_delivers_the_outbox_between_its_ticks(world, case, settings):
+    from engine.worker import run_forever
+
+    settings.WORKER_JOBS = ["engine.outbox.dispatch"]
+    settings.WORKER_OUTBOX_POLL_MS = 500
+    slept = []
+    assert OutboxEvent.objects.filter(delivered_at=None).exists()
+    calls = []
+    with mock.patch("engine.outbox.dispatch", side_effect=lambda: calls.append(len(slept)) or 0):
+        run_forever(5, stop=lambda: len(slept) >= 10, sleep=slept.append)
+    assert slept == [0.5] * 10  # a half-second poll
+    assert calls == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]  # at the tick, then after every poll
 
 
 @pytest.mark.django_db

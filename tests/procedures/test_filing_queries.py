@@ -1,49 +1,87 @@
-"""What filing a request costs in SQL queries, stated exactly so that a regression shows."""
+"""What filing a request costs in SQL queries, stated exactly so that a regression shows, and how its
+outbox events reach the commune: by the worker's delivery job (the default), or right after commit
+when ENGINE_OUTBOX_DISPATCH_ON_COMMIT is set."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from engine import outbox
 from engine.models import OutboxEvent
 from procedures.models import Notification
 from tests.procedures.helpers_actions import file
 
-# Budget of do_file_request for a normal request without attachments, then of the delivery of its
-# outbox events right after commit (in a test, each action runs in a savepoint: 2 + 2 of the queries
-# below are SAVEPOINT / RELEASE, which production does not run: the filing is the transaction).
-#   validation and routing (6): category attributes, layer version check of the routing cache, handler
-#     unit, commune, dispatching CTC, version check of the sub-sector procedures' index
-#   request (3): reference (UPDATE ... RETURNING), INSERT request, UPDATE request.case
-#   case (10): latest published version with its procedure, INSERT case, role holders (one INSERT),
-#     service level (one SELECT for both deadlines), 2 x (INSERT deadline, INSERT its points),
-#     INSERT audit entry, INSERT outbox event case.opened
+# Budget of do_file_request for a normal request without attachments (in a test, the action runs in a
+# savepoint: 2 of the queries below are SAVEPOINT / RELEASE, which production does not run: the filing
+# is the transaction, and opening its case takes no savepoint of its own).
+#   validation and routing (3): category attributes, the routing index's stamp (the handler unit, the
+#     commune and the dispatching CTC come from the per-process cache keyed on that stamp), the version
+#     check of the sub-sector procedures' index
+#   reference (1): UPDATE ... RETURNING
+#   case (8): latest published version with its procedure, INSERT case, role holders (one INSERT),
+#     service level (one SELECT for both deadlines), both deadlines in one INSERT, all their escalation
+#     points in one INSERT, INSERT audit entry, INSERT outbox event case.opened
+#   request (1): one INSERT, with its case
 #   message to the commune (2): INSERT message, INSERT outbox event request.message
-#   after commit, one dispatch for both events (15): claim (UPDATE + SELECT); notifications of
-#     case.opened (request, handler units, users, preferences, INSERT notifications), the message to the
-#     commune (pending messages, mark them notified, users with the followers' organisations as a
-#     subquery, preferences, INSERT notifications);
-#     webhooks (active subscriptions, once per event); mark both delivered (one UPDATE)
-FILING_QUERIES = 6 + 3 + 10 + 2 + 4
-DELIVERY_QUERIES = 15
+FILING_QUERIES = 3 + 1 + 8 + 1 + 2 + 2
+# The worker's delivery round, whatever the number of events it takes (each consumer's batch runs in a
+# savepoint here, a transaction in production: 2 x 2 queries):
+#   claim (3): pending ids, UPDATE lease, SELECT leased
+#   notifications (9): requests, handler unit tree, handler users, the commune's pending messages,
+#     their claim, followers, the commune's users, preferences (one for every notification), one INSERT
+#   webhooks (1): active subscriptions (none here)
+#   mark delivered (1): one UPDATE
+DELIVERY_QUERIES = 3 + 9 + 1 + 1 + 4
 
 
-def test_filing_a_request_runs_a_fixed_number_of_queries(
+def test_filing_a_request_runs_a_fixed_number_of_queries_and_leaves_delivery_to_the_worker(
     requests_world, bulky, django_capture_on_commit_callbacks
 ):
     world = requests_world
-    with django_capture_on_commit_callbacks(execute=True):
-        file(world, bulky)  # the first filing fills the per-process caches (calendar, routing layers)
+    file(world, bulky)  # the first filing fills the per-process caches (calendar, routing layers)
+    outbox.dispatch()
     with (
         CaptureQueriesContext(connection) as filing,
         django_capture_on_commit_callbacks(execute=False) as callbacks,
     ):
         request = file(world, bulky, description="Un autre canapé.")
     assert len(filing.captured_queries) == FILING_QUERIES, [q["sql"][:120] for q in filing.captured_queries]
-    assert len(callbacks) == 1  # one delivery round for the whole filing
+    assert callbacks == []  # nothing is delivered in the request
+    events = OutboxEvent.objects.filter(case_id=request.case_id).order_by("pk")
+    assert [(e.kind, e.delivered_at) for e in events] == [("case.opened", None), ("request.message", None)]
     with CaptureQueriesContext(connection) as delivery:
-        callbacks[0]()
+        assert outbox.dispatch() == 2
     assert len(delivery.captured_queries) == DELIVERY_QUERIES, [
         q["sql"][:120] for q in delivery.captured_queries
     ]
+    assert all(e.delivered_at is not None for e in events.all())
+    assert Notification.objects.filter(request=request, user=world.commune_user, event="message").count() == 1
+    assert Notification.objects.filter(request=request, user=world.ctc_agent, event="filed").count() == 1
+
+
+def test_a_delivery_round_runs_the_same_queries_for_ten_filings_as_for_one(requests_world, bulky):
+    world = requests_world
+    file(world, bulky)
+    outbox.dispatch()
+    for index in range(10):
+        file(world, bulky, description=f"Canapé {index}.")
+    with CaptureQueriesContext(connection) as delivery:
+        assert outbox.dispatch() == 20
+    assert len(delivery.captured_queries) == DELIVERY_QUERIES, [
+        q["sql"][:120] for q in delivery.captured_queries
+    ]
+    assert Notification.objects.filter(user=world.commune_user, event="message").count() == 11
+    assert Notification.objects.filter(user=world.ctc_agent, event="filed").count() == 11
+    assert not OutboxEvent.objects.filter(delivered_at=None).exists()
+
+
+def test_with_dispatch_on_commit_the_filing_delivers_its_events_right_after_commit(
+    requests_world, bulky, django_capture_on_commit_callbacks, settings
+):
+    settings.ENGINE_OUTBOX_DISPATCH_ON_COMMIT = True
+    world = requests_world
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        request = file(world, bulky)
+    assert len(callbacks) == 1  # one delivery round for the whole filing
     events = OutboxEvent.objects.filter(case_id=request.case_id).order_by("pk")
     assert [(e.kind, e.delivered_at is not None) for e in events] == [
         ("case.opened", True),

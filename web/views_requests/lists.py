@@ -64,12 +64,18 @@ def filtered_requests(request):
     return form, requests
 
 
-def page_of(request, queryset, count=None):
-    """One page of the queryset (``count``: the total when already known, saving a COUNT query)."""
+def page_of(request, queryset, count=None, capped=False):
+    """One page of the queryset (``count``: the total when already known, saving a COUNT query). The
+    total is counted up to queries.COUNT_CAP: past it the page says "more than" (``count_capped``) and
+    its pages stop there, so a page's cost does not grow with the table; the filters narrow it."""
     paginator = Paginator(queryset, PAGE_SIZE)
-    if count is not None:
-        paginator.__dict__["count"] = count
+    if count is None:
+        count = queries.capped_count(queryset)
+        capped = count > queries.COUNT_CAP
+    paginator.__dict__["count"] = min(count, queries.COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
+    page.count_capped = capped
+    page.count_cap = queries.COUNT_CAP
     annotate_states(page.object_list)
     return page
 

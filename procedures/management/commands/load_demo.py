@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 from diagnostics.demo import load_diagnostics
 from directory.demo import DEMO_PASSWORD, DEMO_USERS, load_territory
 from directory.models import User
+from engine import outbox
 from observation.demo import load_observation
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
@@ -42,19 +43,21 @@ class Command(BaseCommand):
         started = time.monotonic()
         # The demo's history notifies its fictional people in the application, not by e-mail.
         quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
-        with quiet, transaction.atomic():
-            summary = load_territory()
-            categories = load_categories()
-            configuration = load_request_configuration()
-            call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
-            load_sector_procedures()  # before the requests: those filed inside follow it
-            requests = {"requests": 0} if without_requests else load_requests()
-            load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
-            import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
-            steering = load_steering_demo()
-            diagnostics = load_diagnostics()  # the walking diagnostics' grid and demo walk
-            if not without_requests:
-                load_observation()  # backlog snapshots, fines, last year's review
+        with quiet:
+            with transaction.atomic():
+                summary = load_territory()
+                categories = load_categories()
+                configuration = load_request_configuration()
+                call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
+                load_sector_procedures()  # before the requests: those filed inside follow it
+                requests = {"requests": 0} if without_requests else load_requests()
+                load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
+                import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
+                steering = load_steering_demo()
+                diagnostics = load_diagnostics()  # the walking diagnostics' grid and demo walk
+                if not without_requests:
+                    load_observation()  # backlog snapshots, fines, last year's review
+            outbox.dispatch()  # the history's events delivered here, quietly, not later by the worker
         self.stdout.write(
             f"Demo data: {summary['communes']} communes, {summary['qpv']} QPV, {summary['parcels']} parcels, "
             f"{categories} categories, {configuration['criteria']} urgency criteria, "
