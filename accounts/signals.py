@@ -7,6 +7,7 @@ import logging
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
 from gup.login_limits import client_address
+from gup.middleware import mark_session_active
 
 logger = logging.getLogger("gup.auth")
 
@@ -16,6 +17,8 @@ def _hash(value):
 
 
 def logged_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        mark_session_active(request.session)  # a fresh session needs no refresh on its first page
     logger.info("login succeeded user=%s address=%s", user.pk, client_address(request))
 
 

@@ -56,6 +56,14 @@ class IdleSessionMiddleware:
         now = int(time.time())
         every = getattr(settings, "SESSION_REFRESH_SECONDS", None)
         every = every or min(300, settings.SESSION_COOKIE_AGE // 10)
-        if now - session.get("_refreshed_at", 0) >= every:
-            session["_refreshed_at"] = now  # modified: SessionMiddleware saves it with a new expiry
+        if now - session.get(REFRESHED_AT, 0) >= every:
+            mark_session_active(session, now)  # modified: SessionMiddleware saves it with a new expiry
         return response
+
+
+REFRESHED_AT = "_refreshed_at"
+
+
+def mark_session_active(session, now=None):
+    """Record that the session was active now (its expiry is pushed back when it is saved)."""
+    session[REFRESHED_AT] = int(time.time()) if now is None else now

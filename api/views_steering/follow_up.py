@@ -24,7 +24,7 @@ from steering.models import (
 )
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class SteeringActionSerializer(serializers.ModelSerializer):
     owner_organisation = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
     owner_person = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
@@ -108,7 +108,7 @@ class ActionViewSet(
     """Actions decided in meetings: the community sees all of them, a partner the actions it owns or
     that concern its territory."""
 
-    serializer_class = ActionSerializer
+    serializer_class = SteeringActionSerializer
     filterset_class = ActionFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -131,7 +131,7 @@ class ActionViewSet(
             serializer.instance, changes=changes, acting_user=self.request.user
         )
 
-    @extend_schema(request=StatusSerializer, responses=ActionSerializer)
+    @extend_schema(request=StatusSerializer, responses=SteeringActionSerializer)
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         """Planned, in progress, done, or abandoned (with the reason)."""
@@ -140,7 +140,7 @@ class ActionViewSet(
         updated = actions.do_change_action_status(
             self.get_object(), **serializer.validated_data, acting_user=request.user
         )
-        return Response(ActionSerializer(updated, context=self.get_serializer_context()).data)
+        return Response(SteeringActionSerializer(updated, context=self.get_serializer_context()).data)
 
 
 class RecommendationSerializer(serializers.ModelSerializer):

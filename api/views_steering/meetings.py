@@ -41,7 +41,7 @@ class MeetingKindViewSet(ReadOnlyViewSet):
     pagination_class = None
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class MeetingInvitationSerializer(serializers.ModelSerializer):
     person = serializers.CharField(source="person.get_full_name", read_only=True)
     person_id = serializers.IntegerField(read_only=True)
     organisation = serializers.CharField(source="person.organisation.code", read_only=True, default=None)
@@ -101,7 +101,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class MeetingDetailSerializer(MeetingSerializer):
-    invitations = InvitationSerializer(many=True, read_only=True)
+    invitations = MeetingInvitationSerializer(many=True, read_only=True)
     agenda_items = AgendaItemSerializer(many=True, read_only=True)
     decisions = serializers.SlugRelatedField(slug_field="text", many=True, read_only=True)
     documents = DocumentSerializer(many=True, read_only=True)
@@ -256,7 +256,7 @@ class MeetingViewSet(
         actions.do_invite_people(meeting, **serializer.validated_data, acting_user=request.user)
         return self._detail(meeting)
 
-    @extend_schema(request=MeetingAnswerSerializer, responses=InvitationSerializer)
+    @extend_schema(request=MeetingAnswerSerializer, responses=MeetingInvitationSerializer)
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
         """The caller's own answer: attending, not attending, or represented by someone."""
@@ -269,7 +269,7 @@ class MeetingViewSet(
         invitation = actions.do_answer_invitation(
             invitation, **serializer.validated_data, acting_user=request.user
         )
-        return Response(InvitationSerializer(invitation).data)
+        return Response(MeetingInvitationSerializer(invitation).data)
 
     @extend_schema(request=CancelSerializer, responses=MeetingDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
+from engine import outbox
 from engine.models import OutboxEvent
 from procedures.sectors import approvals
 from procedures.sectors.models import SectorApproval, SectorAuditEntry, SectorVersion
@@ -101,14 +102,13 @@ def test_three_partners_approving_at_the_same_moment_activate_the_version_once(s
     assert OutboxEvent.objects.filter(kind="sector.version_activated").count() == 1
 
 
-def test_the_referents_asked_to_approve_get_an_email_after_commit(
-    draft, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_the_referents_asked_to_approve_get_an_email_from_the_worker(draft, mailoutbox):
     referents = (draft.world.landlord_agent, draft.world.commune_user, draft.world.ctc_lead)
     for user in referents:
         user.email = f"{user.username}@example.org"
         user.save(update_fields=["email"])
-    with django_capture_on_commit_callbacks(execute=True):
-        approvals.do_submit_sector_version(draft.version, acting_user=draft.world.admin_user)
+    approvals.do_submit_sector_version(draft.version, acting_user=draft.world.admin_user)
+    assert mailoutbox == []  # nothing is sent in the request: the worker delivers the outbox
+    outbox.dispatch()
     assert sorted(address for mail in mailoutbox for address in mail.to) == sorted(u.email for u in referents)
     assert "attend votre validation" in mailoutbox[0].subject
