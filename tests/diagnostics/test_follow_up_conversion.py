@@ -229,3 +229,60 @@ def test_the_api_names_the_missing_owner_in_french_and_hides_other_communes_diag
     )
     assert recommend.status_code == 403
     assert counts() == before
+
+
+# --- web ---------------------------------------------------------------------------------------------
+
+
+def test_the_analysis_page_makes_one_action_shown_on_both_pages(world, walk):
+    from django.utils.html import escape
+
+    from tests.diagnostics.test_web import client_for
+
+    assert (
+        'value="action"'
+        not in client_for(world.commune_user).get(f"/diagnostics/{walk.pk}/analysis/").content.decode()
+    )
+    client = client_for(world.dvq_officer)
+    page = client.get(f"/diagnostics/{walk.pk}/analysis/").content.decode()
+    assert 'value="action"' in page and 'value="recommendation"' in page
+    refused = client.post(
+        f"/diagnostics/{walk.pk}/convert/",
+        {"findings": ids(walk)[:2], "outcome": "action", "title": "Plan", "owner_organisation": ""},
+        follow=True,
+    )
+    assert escape("Une action doit avoir un organisme pilote.") in refused.content.decode()
+    assert Action.objects.count() == 0 and Finding.objects.exclude(outcome="").count() == 0
+    answer = client.post(
+        f"/diagnostics/{walk.pk}/convert/",
+        {
+            "findings": ids(walk)[:2],
+            "outcome": "action",
+            "title": "Plan propreté",
+            "owner_organisation": str(world.landlord.pk),
+            "owner_person": "",
+            "due_date": "2027-01-31",
+        },
+        follow=True,
+    )
+    action = Action.objects.get()
+    page = answer.content.decode()
+    assert answer.status_code == 200 and f'href="/steering/actions/{action.pk}/"' in page
+    assert escape("2 constat(s) regroupé(s) en une action de suivi") in page
+    detail = client.get(f"/steering/actions/{action.pk}/").content.decode()
+    assert escape("D’après le diagnostic en marchant du 20 novembre 2026") in detail
+    assert f'href="/diagnostics/{walk.pk}/analysis/"' in detail and "Constat 1" in detail
+    client.post(
+        f"/diagnostics/{walk.pk}/convert/",
+        {
+            "findings": ids(walk)[2:],
+            "outcome": "recommendation",
+            "qpv": str(world.qpv.pk),
+            "recommendation": "Locaux",
+        },
+    )
+    row = Recommendation.objects.get()
+    listing = client.get("/steering/recommendations/").content.decode()
+    assert (
+        f'id="recommendation-{row.pk}"' in listing and f'href="/diagnostics/{walk.pk}/analysis/"' in listing
+    )
