@@ -178,6 +178,25 @@ class ConvertSerializer(serializers.Serializer):
     findings = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
     outcome = serializers.ChoiceField(choices=["request", "no_action", "action", "recommendation"])
     reason = serializers.CharField(required=False, allow_blank=True)
+    # one follow-up action for the whole set (outcome "action")
+    title = serializers.CharField(required=False, allow_blank=True)
+    owner_organisation = serializers.IntegerField(required=False, allow_null=True)
+    owner_person = serializers.IntegerField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    # one recommendation for the whole set (outcome "recommendation")
+    project = serializers.CharField(required=False, allow_blank=True)
+    qpv = serializers.IntegerField(
+        required=False, allow_null=True, help_text=gettext_lazy("Default: the diagnostic's QPV.")
+    )
+    issue = serializers.CharField(required=False, allow_blank=True)
+    recommendation = serializers.CharField(required=False, allow_blank=True)
+
+
+FOLLOW_UP_OPTIONS = {
+    "action": ("title", "owner_organisation", "owner_person", "due_date", "description"),
+    "recommendation": ("project", "qpv", "issue", "recommendation"),
+}
 
 
 class ConversionResultSerializer(serializers.Serializer):
@@ -186,6 +205,9 @@ class ConversionResultSerializer(serializers.Serializer):
         help_text=gettext_lazy("What was done; already: converted before, left as is.")
     )
     request = serializers.CharField(allow_null=True)
+    reference = serializers.CharField(
+        allow_blank=True, help_text=gettext_lazy("The action's or recommendation's reference.")
+    )
 
 
 def _findings(queryset):
@@ -287,8 +309,9 @@ class DiagnosticViewSet(GenericApiViewSet):
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
         """Findings into intervention requests (filed by the commune; an open request nearby is linked
-        instead), no action (with a reason), follow-up actions or recommendations. Already converted:
-        left as is (``already``)."""
+        instead), no action (with a reason); or the whole set into ONE follow-up action (title, owner
+        organisation and person, due date) or ONE recommendation (project or QPV, issue, text). Already
+        converted: left as is (``already``) for requests and no action, refused for the follow-up."""
         diagnostic = self.get_diagnostic()
         data = ConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -301,17 +324,19 @@ class DiagnosticViewSet(GenericApiViewSet):
                 diagnostic, ids, values.get("reason", ""), acting_user=request.user
             )
         else:
+            options = {k: values[k] for k in FOLLOW_UP_OPTIONS[outcome] if k in values}
             results = actions.do_convert_findings_to_follow_up(
-                diagnostic, ids, outcome, acting_user=request.user
+                diagnostic, ids, outcome, acting_user=request.user, **options
             )
         body = []
         for finding, result in results:
-            finding.refresh_from_db(fields=["request"])
+            finding.refresh_from_db(fields=["request", "outcome_reference"])
             body.append(
                 {
                     "finding": finding.pk,
                     "outcome": result,
                     "request": finding.request.reference if finding.request else None,
+                    "reference": finding.outcome_reference,
                 }
             )
         return Response(body)

@@ -8,12 +8,14 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from diagnostics.actions import (
+    do_convert_findings_to_follow_up,
     do_convert_findings_to_requests,
     do_create_diagnostic,
     do_mark_findings_no_action,
     do_move_diagnostic,
     do_record_finding,
     load_grid_file,
+    may_convert_findings_to_follow_up,
 )
 from diagnostics.management.commands.load_grid import DEFAULT
 from diagnostics.models import Diagnostic, GridItem
@@ -93,4 +95,33 @@ def load_diagnostics(now=None):
             "Relève de la gestion du bailleur, vu en comité (fictif).",
             acting_user=referent,
         )
+    _demo_follow_up(diagnostic, now)
     return {"diagnostics": 1, "findings": len(findings), "converted": converted}
+
+
+def _demo_follow_up(diagnostic, now):
+    """Two findings become one follow-up action of the landlord, two others one recommendation (when the
+    steering module has registered its converters and its demo DVQ officer exists)."""
+    dvq = User.objects.filter(username="demo-dvq").first()
+    landlord = Organisation.objects.filter(code="residences-mantois").first()
+    left = list(diagnostic.findings.filter(outcome="").order_by("pk"))
+    if dvq is None or landlord is None or len(left) < 4:
+        return
+    if may_convert_findings_to_follow_up(dvq, diagnostic, "action"):
+        do_convert_findings_to_follow_up(
+            diagnostic,
+            left[:2],
+            "action",
+            acting_user=dvq,
+            title="Reprendre les abords des halls vus au diagnostic (fictif)",
+            owner_organisation=landlord.pk,
+            due_date=(now + datetime.timedelta(days=45)).date(),
+        )
+    if may_convert_findings_to_follow_up(dvq, diagnostic, "recommendation"):
+        do_convert_findings_to_follow_up(
+            diagnostic,
+            left[2:4],
+            "recommendation",
+            acting_user=dvq,
+            recommendation="Prévoir dès la conception des locaux encombrants accessibles (fictif).",
+        )

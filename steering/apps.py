@@ -13,3 +13,9 @@ class SteeringConfig(AppConfig):
         from steering import notifications
 
         notifications.register()
+        from django.apps import apps
+
+        if apps.is_installed("diagnostics"):
+            from steering import diagnostics_link
+
+            diagnostics_link.register()

@@ -6,6 +6,7 @@ from .conversion import (  # noqa: F401
     do_convert_findings_to_follow_up,
     do_convert_findings_to_requests,
     do_mark_findings_no_action,
+    may_convert_findings_to_follow_up,
     may_convert_findings_to_requests,
     may_decide_findings,
     register_follow_up_converter,

@@ -15,17 +15,28 @@ from procedures.scope import requests_visible_to
 from ._common import audit, check, event, is_referent_of, may_organise
 
 # --- extension point: follow-up actions and recommendations ---------------------------------------------
-# The steering app registers, for "action" and "recommendation", a function
-#     convert(finding, *, acting_user, **options) -> str   (the reference of what it created)
-# called inside the conversion's transaction. Until one is registered, those conversions are refused
-# with a clear message.
+# The steering app registers (from its AppConfig.ready), for "action" and "recommendation", a function
+#     convert(diagnostic, findings, *, acting_user, **options) -> str   (the reference of what it created)
+# called once for the whole set of findings, inside the conversion's transaction: the set becomes ONE
+# action or recommendation. Until one is registered, those conversions are refused with a clear message.
+# ``may(user)`` (optional) says whether that user may create such a thing (the page offers it only then).
 FOLLOW_UP_CONVERTERS = {}
+FOLLOW_UP_PERMISSIONS = {}
 
 
-def register_follow_up_converter(kind, function):
+def register_follow_up_converter(kind, function, may=None):
     if kind not in (Outcome.ACTION, Outcome.RECOMMENDATION):
         raise ValueError(f"unknown follow-up kind {kind!r}")
     FOLLOW_UP_CONVERTERS[kind] = function
+    FOLLOW_UP_PERMISSIONS[kind] = may
+
+
+def may_convert_findings_to_follow_up(acting_user, diagnostic, kind):
+    """Available (a converter is registered), and allowed both here and by the module that creates it."""
+    if kind not in FOLLOW_UP_CONVERTERS or not may_decide_findings(acting_user, diagnostic):
+        return False
+    may = FOLLOW_UP_PERMISSIONS.get(kind)
+    return may is None or bool(may(acting_user))
 
 
 def may_convert_findings_to_requests(acting_user, diagnostic):
@@ -192,8 +203,9 @@ def do_mark_findings_no_action(diagnostic, finding_ids, reason, *, acting_user):
 
 
 def do_convert_findings_to_follow_up(diagnostic, finding_ids, kind, *, acting_user, **options):
-    """Findings into follow-up actions or recommendations, through the converter the steering app
-    registers (FOLLOW_UP_CONVERTERS); refused while there is none."""
+    """A set of findings into ONE follow-up action or ONE recommendation, through the converter the
+    steering app registers (FOLLOW_UP_CONVERTERS); refused while there is none. A finding already
+    converted refuses the whole set (naming it): nothing is created, nothing recorded."""
     check(
         may_decide_findings(acting_user, diagnostic), _("You may not decide on this diagnostic's findings.")
     )
@@ -202,14 +214,17 @@ def do_convert_findings_to_follow_up(diagnostic, finding_ids, kind, *, acting_us
     convert = FOLLOW_UP_CONVERTERS.get(kind)
     if convert is None:
         raise InvalidFields({"kind": _("Follow-up actions and recommendations are not available yet.")})
-    results = []
     with transaction.atomic():
         diagnostic, findings = _locked(diagnostic, finding_ids)
+        converted = [f for f in findings if f.outcome]
+        if converted:
+            raise InvalidFields(
+                {
+                    "findings": _("Already converted, choose other findings: %(items)s.")
+                    % {"items": ", ".join(f"#{f.pk} ({f.get_outcome_display()})" for f in converted)}
+                }
+            )
+        reference = str(convert(diagnostic, findings, acting_user=acting_user, **options))[:200]
         for finding in findings:
-            if finding.outcome:
-                results.append((finding, "already"))
-                continue
-            reference = convert(finding, acting_user=acting_user, **options)
-            _record(finding, kind, acting_user, reference=str(reference)[:200])
-            results.append((finding, kind))
-    return results
+            _record(finding, kind, acting_user, reference=reference)
+    return [(finding, kind) for finding in findings]

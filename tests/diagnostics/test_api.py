@@ -126,7 +126,7 @@ def test_it_prepares_moves_and_converts_through_the_api(world, grid, as_user, pr
     again = client.post(
         url(diagnostic, "convert/"), {"findings": [first], "outcome": "request"}, format="json"
     )
-    assert again.json() == [{"finding": first, "outcome": "already", "request": reference}]
+    assert again.json() == [{"finding": first, "outcome": "already", "request": reference, "reference": ""}]
     assert InterventionRequest.objects.count() == 1
     refused = client.post(
         url(diagnostic, "convert/"), {"findings": [second], "outcome": "no_action"}, format="json"

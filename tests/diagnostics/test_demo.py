@@ -16,6 +16,12 @@ def test_the_demo_has_an_analysed_walk_in_le_val_fourre_with_findings_already_tu
     assert diagnostic.findings.count() == 30
     assert Finding.objects.filter(outcome="request", request__isnull=False).count() >= 5
     assert Finding.objects.filter(outcome="no_action").exists()
+    from steering.models import Action, Recommendation
+
+    source = f"diagnostics.diagnostic:{diagnostic.pk}"
+    action, recommendation = Action.objects.get(source=source), Recommendation.objects.get(source=source)
+    assert Finding.objects.filter(outcome_reference=f"action:{action.pk}").count() == 2
+    assert Finding.objects.filter(outcome_reference=f"recommendation:{recommendation.pk}").count() == 2
     assert GridVersion.objects.get().status == "published"
     assert load_diagnostics() == {"diagnostics": 0, "findings": 0}  # idempotent
     assert Finding.objects.count() == 30

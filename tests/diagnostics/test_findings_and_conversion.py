@@ -172,15 +172,21 @@ def test_it_marks_findings_as_no_action_with_a_reason_once(world, diagnostic, gr
 def test_follow_up_conversion_waits_for_its_extension_point(world, diagnostic, grid, monkeypatch):
     from diagnostics.actions import conversion
 
-    findings = _analysed(world, diagnostic, grid, n=1)
+    findings = _analysed(world, diagnostic, grid, n=2)
+    monkeypatch.delitem(conversion.FOLLOW_UP_CONVERTERS, "recommendation", raising=False)
     with pytest.raises(InvalidFields) as error:
         do_convert_findings_to_follow_up(
             diagnostic, findings, "recommendation", acting_user=world.commune_user
         )
     assert "kind" in error.value.errors
-    monkeypatch.setitem(conversion.FOLLOW_UP_CONVERTERS, "recommendation", lambda f, **kw: f"REC-{f.pk}")
+    calls = []
+
+    def convert(diagnostic, findings, **kw):
+        calls.append([f.pk for f in findings])
+        return "REC-1"
+
+    monkeypatch.setitem(conversion.FOLLOW_UP_CONVERTERS, "recommendation", convert)
+    monkeypatch.setitem(conversion.FOLLOW_UP_PERMISSIONS, "recommendation", None)
     do_convert_findings_to_follow_up(diagnostic, findings, "recommendation", acting_user=world.commune_user)
-    findings[0].refresh_from_db()
-    assert (
-        findings[0].outcome == "recommendation" and findings[0].outcome_reference == f"REC-{findings[0].pk}"
-    )
+    assert calls == [[f.pk for f in findings]]  # one call for the whole set
+    assert set(Finding.objects.values_list("outcome", "outcome_reference")) == {("recommendation", "REC-1")}

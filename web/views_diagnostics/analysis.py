@@ -39,12 +39,46 @@ def photo_url(diagnostic, photo):
     return reverse("diagnostic-photo", args=[diagnostic.pk, photo.finding_id, photo.pk])
 
 
+def follow_up_url(reference):
+    """Where a finding's follow-up action or recommendation is shown."""
+    kind, _sep, pk = (reference or "").partition(":")
+    if not pk.isdigit():
+        return None
+    if kind == "action":
+        return reverse("steering-action", args=[int(pk)])
+    if kind == "recommendation":
+        return reverse("steering-recommendations") + f"#recommendation-{pk}"
+    return None
+
+
+def follow_up_choices(diagnostic):
+    """The small form's choices: owner organisations and people, QPVs."""
+    from directory.models import Layer, Organisation, Perimeter, User
+
+    return {
+        "organisations": Organisation.objects.order_by("name").only("pk", "name")[:500],
+        "people": User.objects.filter(is_active=True, organisation__isnull=False)
+        .select_related("organisation")
+        .order_by("organisation__name", "last_name", "username")[:500],
+        "qpvs": Perimeter.objects.filter(layer=Layer.QPV).order_by("name").only("pk", "name")[:200],
+    }
+
+
+FOLLOW_UP_FIELDS = {
+    "action": ("title", "owner_organisation", "owner_person", "due_date", "description"),
+    "recommendation": ("project", "qpv", "issue", "recommendation"),
+}
+
+
 @login_required
 def diagnostic_analysis(request, pk):
     diagnostic = visible_diagnostic_or_404(request.user, pk)
     points, groups = analyse(diagnostic, request.user)
     for point in points:
         point.photo_urls = [photo_url(diagnostic, photo) for photo in point.finding.photos.all()]
+        point.follow_up_url = follow_up_url(point.finding.outcome_reference)
+    may_action = actions.may_convert_findings_to_follow_up(request.user, diagnostic, "action")
+    may_recommend = actions.may_convert_findings_to_follow_up(request.user, diagnostic, "recommendation")
     context = {
         "diagnostic": diagnostic,
         "points": points,
@@ -55,6 +89,9 @@ def diagnostic_analysis(request, pk):
         "may_file": actions.may_convert_findings_to_requests(request.user, diagnostic),
         "may_decide": actions.may_decide_findings(request.user, diagnostic),
         "converting": diagnostic.status == "under_analysis",
+        "may_action": may_action,
+        "may_recommend": may_recommend,
+        "choices": follow_up_choices(diagnostic) if may_action or may_recommend else None,
     }
     return render(request, "web/diagnostics/analysis.html", context)
 
@@ -73,14 +110,26 @@ def diagnostic_convert(request, pk):
                 diagnostic, ids, request.POST.get("reason", ""), acting_user=request.user
             )
         else:
+            options = {k: request.POST.get(k, "").strip() for k in FOLLOW_UP_FIELDS.get(outcome, ())}
             results = actions.do_convert_findings_to_follow_up(
-                diagnostic, ids, outcome, acting_user=request.user
+                diagnostic, ids, outcome, acting_user=request.user, **options
             )
     except InvalidFields as exc:
         messages.error(request, errors_text(exc))
     except RoleNotAllowed as exc:
         messages.error(request, str(exc))
     else:
+        if outcome in FOLLOW_UP_FIELDS:
+            messages.success(
+                request,
+                (
+                    _("Done: %(n)d finding(s) became one follow-up action.")
+                    if outcome == "action"
+                    else _("Done: %(n)d finding(s) became one recommendation.")
+                )
+                % {"n": len(results)},
+            )
+            return redirect("diagnostic-analysis", pk=diagnostic.pk)
         counts = {}
         for _finding, result in results:
             counts[result] = counts.get(result, 0) + 1

@@ -104,8 +104,24 @@ def _detail(request, action, form=None, status=200):
         "today": timezone.localdate(),
         "discussed": action.discussed_at.select_related("kind").order_by("starts_at"),
         "requests": action.requests.all()[:50],
+        "from_diagnostic": from_diagnostic(request.user, action.source, f"action:{action.pk}"),
     }
     return render(request, "web/steering/action_detail.html", context, status=status)
+
+
+def from_diagnostic(user, source, reference=None):
+    """The walking diagnostic something came from (linked when the user may see it), and its findings."""
+    from diagnostics.scope import diagnostics_visible_to
+    from steering.diagnostics_link import diagnostic_of, findings_of
+
+    diagnostic = diagnostic_of(source)
+    if diagnostic is None:
+        return None
+    return {
+        "diagnostic": diagnostic,
+        "visible": diagnostics_visible_to(user).filter(pk=diagnostic.pk).exists(),
+        "findings": findings_of(reference) if reference else [],
+    }
 
 
 def _visible(request):
@@ -153,9 +169,12 @@ def _recommendations(request):
 @login_required
 @require_GET
 def recommendation_list(request):
-    return render(
-        request, "web/steering/recommendation_list.html", {"recommendations": _recommendations(request)[:500]}
-    )
+    rows = list(_recommendations(request)[:500])
+    for row in rows:  # a few rows come from a diagnostic: one lookup each
+        row.from_diagnostic = (
+            from_diagnostic(request.user, row.source, f"recommendation:{row.pk}") if row.source else None
+        )
+    return render(request, "web/steering/recommendation_list.html", {"recommendations": rows})
 
 
 @login_required
