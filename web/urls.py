@@ -146,6 +146,18 @@ urlpatterns = [
     path("steering/", views_steering.meeting_list, name="steering-meetings"),
     path("steering/calendar/", views_steering.meeting_calendar, name="steering-calendar"),
     path("steering/meetings/<int:pk>/", views_steering.meeting_detail, name="steering-meeting"),
+    path("steering/meetings/new/", views_steering.meeting_new, name="steering-meeting-new"),
+    path("steering/meetings/<int:pk>/edit/", views_steering.meeting_edit, name="steering-meeting-edit"),
+    path("steering/meetings/<int:pk>/send/", views_steering.meeting_send, name="steering-meeting-send"),
+    path("steering/meetings/<int:pk>/cancel/", views_steering.meeting_cancel, name="steering-meeting-cancel"),
+    path(
+        "steering/meetings/<int:pk>/minutes/", views_steering.meeting_minutes, name="steering-meeting-minutes"
+    ),
+    path(
+        "steering/meetings/<int:pk>/decisions/<int:decision_id>/action/",
+        views_steering.decision_action,
+        name="steering-decision-action",
+    ),
     path("steering/meetings/<int:pk>/answer/", views_steering.meeting_answer, name="steering-meeting-answer"),
     path("steering/meetings/<int:pk>/meeting.ics", views_steering.meeting_ics, name="steering-meeting-ics"),
     path(

@@ -11,6 +11,14 @@ from web.views_steering.follow_up import (  # noqa: F401
     recommendation_list,
 )
 from web.views_steering.guide import guide_list, guide_page, guide_version  # noqa: F401
+from web.views_steering.meeting_forms import (  # noqa: F401
+    decision_action,
+    meeting_cancel,
+    meeting_edit,
+    meeting_minutes,
+    meeting_new,
+    meeting_send,
+)
 from web.views_steering.meetings import (  # noqa: F401
     calendar_feed,
     calendar_feed_reset,
