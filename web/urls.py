@@ -154,6 +154,14 @@ urlpatterns = [
         "steering/meetings/<int:pk>/minutes/", views_steering.meeting_minutes, name="steering-meeting-minutes"
     ),
     path(
+        "steering/meetings/<int:pk>/topics/new/", views_steering.topic_propose, name="steering-topic-propose"
+    ),
+    path(
+        "steering/meetings/<int:pk>/topics/<int:topic_id>/choose/",
+        views_steering.topic_choose,
+        name="steering-topic-choose",
+    ),
+    path(
         "steering/meetings/<int:pk>/decisions/<int:decision_id>/action/",
         views_steering.decision_action,
         name="steering-decision-action",

@@ -231,3 +231,32 @@ def test_the_organiser_records_attendance_minutes_and_decisions_then_an_action_f
         action.decision == first and action.meeting == workshop and action.owner_person == people.commune_user
     )
     assert audit_events()[-1] == "action_created"
+
+
+def test_a_partner_proposes_a_workshop_topic_and_the_organiser_chooses_it(people, now, client):
+    from steering.models import WorkshopTopic
+
+    workshop, _questionnaire = workshop_with_questionnaire(people, sent=False)
+    client.force_login(people.commune_user)
+    detail = text(client.get(f"/steering/meetings/{workshop.pk}/"))
+    assert "Proposer un sujet" in detail and "Choisir" not in detail
+    refused = client.post(f"/steering/meetings/{workshop.pk}/topics/new/", {"title": " "})
+    assert refused.status_code == 400 and not WorkshopTopic.objects.exists()
+    response = client.post(
+        f"/steering/meetings/{workshop.pk}/topics/new/",
+        {"title": "Dépôts sauvages rue des Écoles", "description": "Signalés chaque semaine"},
+    )
+    assert response.status_code == 302
+    topic = WorkshopTopic.objects.get()
+    assert topic.proposed_by == people.commune_user and not topic.chosen
+    client.post(f"/steering/meetings/{workshop.pk}/topics/{topic.pk}/choose/", {"chosen": "1"})
+    topic.refresh_from_db()
+    assert not topic.chosen  # only the organiser chooses
+    client.force_login(people.dvq_officer)
+    assert "Choisir" in text(client.get(f"/steering/meetings/{workshop.pk}/"))
+    client.post(f"/steering/meetings/{workshop.pk}/topics/{topic.pk}/choose/", {"chosen": "1"})
+    topic.refresh_from_db()
+    assert topic.chosen
+    assert audit_events()[-2:] == ["topic_proposed", "topic_chosen"]
+    client.force_login(people.landlord_agent)
+    assert client.get(f"/steering/meetings/{workshop.pk}/topics/new/").status_code == 404

@@ -34,3 +34,4 @@ from web.views_steering.questionnaires import (  # noqa: F401
     questionnaire_export,
     questionnaire_results,
 )
+from web.views_steering.topics import topic_choose, topic_propose  # noqa: F401

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from directory.models import Organisation, User
 from engine.errors import EngineError
 from steering import actions, scope
-from steering.models import Decision, Meeting, MeetingKind
+from steering.models import WORKSHOP, Decision, Meeting, MeetingKind
 from web.views_steering.common import add_errors, get_visible
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -347,4 +347,10 @@ def can_organise(user, meeting):
         and meeting.starts_at <= timezone.now()
         and actions.may_change_meeting(user, meeting),
         "can_create_action": actions.may_create_action(user),
+        "is_workshop": meeting.kind.code == WORKSHOP,
+        "can_propose": meeting.kind.code == WORKSHOP
+        and planned
+        and meeting.starts_at > timezone.now()
+        and actions.may_propose_topic(user, meeting),
+        "can_choose": meeting.kind.code == WORKSHOP and actions.may_change_meeting(user, meeting),
     }

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from engine.errors import EngineError
 from steering import actions, calendar, scope
-from steering.models import Answer, Invitation, Meeting, MeetingDocument, MeetingKind
+from steering.models import Answer, Invitation, Meeting, MeetingDocument, MeetingKind, WorkshopTopic
 from web.views_steering.common import add_errors, get_visible
 from web.views_steering.meeting_forms import can_organise
 
@@ -117,6 +117,7 @@ def _detail(request, meeting, form=None, status=200):
             "decisions",
             "documents",
             "actions__owner_organisation",
+            Prefetch("topics", WorkshopTopic.objects.select_related("proposed_by").order_by("-chosen", "pk")),
         )
         .get(pk=meeting.pk)
     )
