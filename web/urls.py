@@ -194,7 +194,9 @@ urlpatterns = [
         name="steering-questionnaire-export",
     ),
     path("guide/", views_steering.guide_list, name="guide-list"),
+    path("guide/new/", views_steering.guide_new, name="guide-new"),
     path("guide/<slug:slug>/", views_steering.guide_page, name="guide-page"),
+    path("guide/<slug:slug>/edit/", views_steering.guide_edit, name="guide-edit"),
     path("guide/<slug:slug>/versions/<int:number>/", views_steering.guide_version, name="guide-version"),
     path("steering/recommendations/", views_steering.recommendation_list, name="steering-recommendations"),
     path(

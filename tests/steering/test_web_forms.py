@@ -260,3 +260,41 @@ def test_a_partner_proposes_a_workshop_topic_and_the_organiser_chooses_it(people
     assert audit_events()[-2:] == ["topic_proposed", "topic_chosen"]
     client.force_login(people.landlord_agent)
     assert client.get(f"/steering/meetings/{workshop.pk}/topics/new/").status_code == 404
+
+
+def test_the_dvq_writes_a_guide_page_then_a_new_version_with_its_change_note(people, now, client):
+    from steering.models import GuidePage, GuidePageVersion
+
+    client.force_login(people.dvq_officer)
+    assert "Nouvelle page du guide" in text(client.get("/guide/"))
+    refused = client.post("/guide/new/", {"title": "Urgences", "slug": "Pas Bon", "body": "Texte"})
+    assert refused.status_code == 400 and "Utilisez" in text(refused) and not GuidePage.objects.exists()
+    created = client.post("/guide/new/", {"title": "Urgences", "slug": "urgences", "body": "# Urgences"})
+    assert created.status_code == 302 and created["Location"] == "/guide/urgences/"
+    edit = text(client.get("/guide/urgences/edit/"))
+    assert "# Urgences" in edit and "Ce qui a changé" in edit
+    changed = client.post(
+        "/guide/urgences/edit/",
+        {
+            "title": "Urgences",
+            "slug": "urgences",
+            "body": "# Urgences\n\nAppeler le 17.",
+            "change_note": "Numéro",
+        },
+    )
+    assert changed.status_code == 302
+    page = GuidePage.objects.get()
+    assert page.version == 2 and page.body.endswith("Appeler le 17.")
+    assert list(GuidePageVersion.objects.order_by("number").values_list("change_note", flat=True)) == [
+        "",
+        "Numéro",
+    ]
+    assert audit_events() == ["guide_page_created", "guide_page_changed"]
+    assert "Numéro" in text(client.get("/guide/urgences/"))
+    client.force_login(people.commune_user)
+    assert "Modifier cette page" not in text(client.get("/guide/urgences/"))
+    assert (
+        client.post("/guide/urgences/edit/", {"title": "X", "slug": "urgences", "body": "X"}).status_code
+        == 403
+    )
+    assert GuidePage.objects.get().version == 2 and len(audit_events()) == 2

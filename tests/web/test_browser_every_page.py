@@ -136,6 +136,8 @@ PAGES = {
     "steering-questionnaire-results": (["dvq"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
     "steering-recommendations": (["dvq"], None),
     "guide-list": (["commune"], None),
+    "guide-new": (["dvq"], None),
+    "guide-edit": (["dvq"], lambda data: {"slug": steering_data(data)["guide"]}),
     "guide-page": (["commune"], lambda data: {"slug": steering_data(data)["guide"]}),
     "guide-version": (["commune"], lambda data: {"slug": steering_data(data)["guide"], "number": 1}),
     "diagnostic-list": (["commune", "landlord"], None),

@@ -10,7 +10,7 @@ from web.views_steering.follow_up import (  # noqa: F401
     recommendation_export,
     recommendation_list,
 )
-from web.views_steering.guide import guide_list, guide_page, guide_version  # noqa: F401
+from web.views_steering.guide import guide_edit, guide_list, guide_new, guide_page, guide_version  # noqa: F401
 from web.views_steering.meeting_forms import (  # noqa: F401
     decision_action,
     meeting_cancel,
