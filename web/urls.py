@@ -179,6 +179,26 @@ urlpatterns = [
     path("steering/", views_steering.meeting_list, name="steering-meetings"),
     path("steering/calendar/", views_steering.meeting_calendar, name="steering-calendar"),
     path("steering/meetings/<int:pk>/", views_steering.meeting_detail, name="steering-meeting"),
+    path("steering/meetings/new/", views_steering.meeting_new, name="steering-meeting-new"),
+    path("steering/meetings/<int:pk>/edit/", views_steering.meeting_edit, name="steering-meeting-edit"),
+    path("steering/meetings/<int:pk>/send/", views_steering.meeting_send, name="steering-meeting-send"),
+    path("steering/meetings/<int:pk>/cancel/", views_steering.meeting_cancel, name="steering-meeting-cancel"),
+    path(
+        "steering/meetings/<int:pk>/minutes/", views_steering.meeting_minutes, name="steering-meeting-minutes"
+    ),
+    path(
+        "steering/meetings/<int:pk>/topics/new/", views_steering.topic_propose, name="steering-topic-propose"
+    ),
+    path(
+        "steering/meetings/<int:pk>/topics/<int:topic_id>/choose/",
+        views_steering.topic_choose,
+        name="steering-topic-choose",
+    ),
+    path(
+        "steering/meetings/<int:pk>/decisions/<int:decision_id>/action/",
+        views_steering.decision_action,
+        name="steering-decision-action",
+    ),
     path("steering/meetings/<int:pk>/answer/", views_steering.meeting_answer, name="steering-meeting-answer"),
     path("steering/meetings/<int:pk>/meeting.ics", views_steering.meeting_ics, name="steering-meeting-ics"),
     path(
@@ -207,7 +227,9 @@ urlpatterns = [
         name="steering-questionnaire-export",
     ),
     path("guide/", views_steering.guide_list, name="guide-list"),
+    path("guide/new/", views_steering.guide_new, name="guide-new"),
     path("guide/<slug:slug>/", views_steering.guide_page, name="guide-page"),
+    path("guide/<slug:slug>/edit/", views_steering.guide_edit, name="guide-edit"),
     path("guide/<slug:slug>/versions/<int:number>/", views_steering.guide_version, name="guide-version"),
     path("steering/recommendations/", views_steering.recommendation_list, name="steering-recommendations"),
     path(

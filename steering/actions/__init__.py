@@ -25,6 +25,7 @@ from steering.actions.meetings import (  # noqa: F401
     may_answer_invitation,
     may_change_meeting,
     may_create_meeting,
+    may_send_invitations,
     steering_committees_without_technical_committee,
 )
 from steering.actions.questionnaires import (  # noqa: F401
@@ -34,6 +35,7 @@ from steering.actions.questionnaires import (  # noqa: F401
     do_save_answers,
     do_send_questionnaire,
     may_answer_questionnaire,
+    may_propose_topic,
     send_questionnaire_reminders,
 )
 from steering.actions.recommendations import do_answer_recommendation, do_create_recommendation  # noqa: F401

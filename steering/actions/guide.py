@@ -17,7 +17,16 @@ def may_edit_guide(user):
 
 
 def do_save_guide_page(
-    *, slug, title, body, acting_user, page=None, categories=None, urgency_criteria=None, steps=None
+    *,
+    slug,
+    title,
+    body,
+    acting_user,
+    page=None,
+    categories=None,
+    urgency_criteria=None,
+    steps=None,
+    change_note="",
 ):
     """Create a page or change it; the text saved becomes a new version (the older ones stay readable)."""
     check(may_edit_guide(acting_user), _("You may not edit the guide."))
@@ -56,6 +65,7 @@ def do_save_guide_page(
                 number=page.version,
                 title=page.title,
                 body=page.body,
+                change_note=(change_note or "").strip()[:300],
                 author=acting_user,
                 at=page.updated_at,
             )
@@ -64,5 +74,6 @@ def do_save_guide_page(
             f"guide:{page.slug}",
             acting_user,
             version=page.version,
+            change_note=(change_note or "").strip()[:300],
         )
     return page

@@ -58,7 +58,25 @@ def steering_data(data):
     page = actions.do_save_guide_page(
         slug="urgence", title="Urgence", body="# Urgence\n\nTexte.", acting_user=dvq
     )
+    held = actions.do_create_meeting(
+        kind="technical_committee",
+        title="Comité technique passé",
+        starts_at=now - timedelta(days=2),
+        ends_at=now - timedelta(days=2) + timedelta(hours=2),
+        place="Hôtel communautaire",
+        invited_people=[commune.pk],
+        acting_user=dvq,
+    )
+    (decision,) = actions.do_hold_meeting(
+        held,
+        minutes="Tour de table.",
+        attended=[commune.pk],
+        decisions=["Installer deux bornes"],
+        acting_user=dvq,
+    )
     data["steering"] = {
+        "held": held.pk,
+        "decision": decision.pk,
         "meeting": workshop.pk,
         "questionnaire": questionnaire.pk,
         "action": overdue.pk,

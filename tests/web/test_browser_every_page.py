@@ -80,6 +80,8 @@ NOT_PAGES = {
     "steering-meeting-document": "file download, not a page",
     "steering-feed": "iCalendar feed",
     "steering-feed-reset": "POST-only action",
+    "steering-meeting-send": "POST-only action (its button is on steering-meeting)",
+    "steering-topic-choose": "POST-only action (its buttons are on steering-meeting)",
     "steering-action-status": "POST-only action (its error state is checked in test_browser_steering)",
     "steering-questionnaire-export": "XLSX export",
     "steering-recommendations-export": "XLSX export",
@@ -131,12 +133,23 @@ PAGES = {
     "steering-meetings": (["commune", "dvq"], None),
     "steering-calendar": (["commune", "dvq"], None),
     "steering-meeting": (["commune", "dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
+    "steering-meeting-new": (["dvq"], None),
+    "steering-meeting-edit": (["dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
+    "steering-meeting-cancel": (["dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
+    "steering-meeting-minutes": (["dvq"], lambda data: {"pk": steering_data(data)["held"]}),
+    "steering-decision-action": (
+        ["dvq"],
+        lambda data: {"pk": steering_data(data)["held"], "decision_id": steering_data(data)["decision"]},
+    ),
+    "steering-topic-propose": (["commune"], lambda data: {"pk": steering_data(data)["meeting"]}),
     "steering-actions": (["commune", "dvq"], None),
     "steering-action": (["commune", "dvq"], lambda data: {"pk": steering_data(data)["action"]}),
     "steering-questionnaire-answer": (["commune"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
     "steering-questionnaire-results": (["dvq"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
     "steering-recommendations": (["dvq"], None),
     "guide-list": (["commune"], None),
+    "guide-new": (["dvq"], None),
+    "guide-edit": (["dvq"], lambda data: {"slug": steering_data(data)["guide"]}),
     "guide-page": (["commune"], lambda data: {"slug": steering_data(data)["guide"]}),
     "guide-version": (["commune"], lambda data: {"slug": steering_data(data)["guide"], "number": 1}),
     "diagnostic-list": (["commune", "landlord"], None),
@@ -352,6 +365,12 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
                 page.click("main button[type=submit]")
                 page.locator(".errorlist, .errornote, [role=alert]").first.wait_for()
                 check(page, "login (wrong password)", "anonymous", language, width)
+
+                page = visitor.page("dvq", language, width)
+                page.goto(live_server.url + reverse("steering-meeting-new"))
+                page.click("main form.steering-form button[type=submit]")
+                page.locator(".errorlist").first.wait_for()
+                check(page, "steering-meeting-new (errors shown)", "dvq", language, width)
     finally:
         visitor.close()
         report["seconds"] = round(time.monotonic() - started, 1)

@@ -10,7 +10,15 @@ from web.views_steering.follow_up import (  # noqa: F401
     recommendation_export,
     recommendation_list,
 )
-from web.views_steering.guide import guide_list, guide_page, guide_version  # noqa: F401
+from web.views_steering.guide import guide_edit, guide_list, guide_new, guide_page, guide_version  # noqa: F401
+from web.views_steering.meeting_forms import (  # noqa: F401
+    decision_action,
+    meeting_cancel,
+    meeting_edit,
+    meeting_minutes,
+    meeting_new,
+    meeting_send,
+)
 from web.views_steering.meetings import (  # noqa: F401
     calendar_feed,
     calendar_feed_reset,
@@ -26,3 +34,4 @@ from web.views_steering.questionnaires import (  # noqa: F401
     questionnaire_export,
     questionnaire_results,
 )
+from web.views_steering.topics import topic_choose, topic_propose  # noqa: F401

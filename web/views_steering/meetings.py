@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from engine.errors import EngineError
 from steering import actions, calendar, scope
-from steering.models import Answer, Invitation, Meeting, MeetingDocument, MeetingKind
+from steering.models import Answer, Invitation, Meeting, MeetingDocument, MeetingKind, WorkshopTopic
 from web.views_steering.common import add_errors, get_visible
+from web.views_steering.meeting_forms import can_organise
 
 
 class AnswerForm(forms.Form):
@@ -54,6 +55,7 @@ def meeting_list(request):
         "past": list(meetings.filter(ends_at__lt=now).order_by("-starts_at")[:50]),
         "kinds": MeetingKind.objects.filter(is_active=True),
         "kind": kind,
+        "can_create": actions.may_create_meeting(request.user),
         "missing_technical": actions.steering_committees_without_technical_committee(
             timezone.localdate().year
         )
@@ -115,6 +117,7 @@ def _detail(request, meeting, form=None, status=200):
             "decisions",
             "documents",
             "actions__owner_organisation",
+            Prefetch("topics", WorkshopTopic.objects.select_related("proposed_by").order_by("-chosen", "pk")),
         )
         .get(pk=meeting.pk)
     )
@@ -133,6 +136,7 @@ def _detail(request, meeting, form=None, status=200):
         and meeting.starts_at > timezone.now(),
         "sees_everything": scope.sees_everything(request.user),
         "to_answer": scope.questionnaires_visible_to(request.user).filter(meeting=meeting).first(),
+        **can_organise(request.user, meeting),
     }
     return render(request, "web/steering/meeting_detail.html", context, status=status)
 
