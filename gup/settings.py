@@ -406,17 +406,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["observation.actions.take_due_snapshots", "observation.actions.run_review_jobs"]
 # --- sub-sector procedures (procedures/sectors/) --------------------------------------------------
-# Approvals run on directory/approvals (reminder: APPROVAL_REMINDER_DAYS, fired by its job below); the
+# Approvals run on directory/approvals (reminder: APPROVAL_REMINDER_DAYS, fired by its job above); the
 # yearly evaluation is a viewflow timer fired by open_due_evaluations.
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += [
         "procedures.sectors.actions.end_superseded_versions",
         "procedures.sectors.evaluations.open_due_evaluations",
     ]
-# --- partner approvals (directory/approvals): reminder to partners who have not answered -------
-APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 10)
-if env_str("WORKER_JOBS") is None:
-    WORKER_JOBS += ["directory.approvals.jobs.fire_due_reminders"]
 # --- routing index (directory/routing.py) ------------------------------------------------------
 # "background": after a change to the territory the old index keeps serving while a thread rebuilds it
 # (no request waits); "inline": the next call rebuilds it (the tests, a one-process shell).

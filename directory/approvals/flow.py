@@ -74,6 +74,8 @@ class PartnerApproval:
     #: True: the first request for changes closes the round at once (the other partners' tasks are cancelled
     #: by the join); False (default): every partner's answer is awaited
     close_round_on_changes_requested = False
+    #: True: the using app e-mails its partners itself, the block's consumer sends nothing for its rounds
+    sends_its_own_emails = False
 
     def may_answer_review(self, user, review):
         """The using flow's own rule of who answers for a partner, or None for the block's (referent role)."""

@@ -37,6 +37,9 @@ def consume(event):
     )
     if review is None or review.status != PartnerReview.Status.PENDING:
         return
+    flow = review.process.flow_class
+    if getattr(flow, "sends_its_own_emails", False):
+        return  # the using flow tells its partners itself (e.g. the named referent of a sector procedure)
     recipients = [user.email for user in referents_of(review.organisation_id)]
     if not recipients:
         return

@@ -31,6 +31,7 @@ class SectorApprovalFlow(PartnerApproval, flow.Flow):
     """Approval of a sub-sector procedure version by its partners"""
 
     close_round_on_changes_requested = True
+    sends_its_own_emails = True  # each partner's named referent is e-mailed (sectors/notifications.py)
 
     approved = nodes.Function(this.activate_version).Next(this.end)
     changes_requested = nodes.Function(this.send_back_version).Next(this.end)

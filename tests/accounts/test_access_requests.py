@@ -7,6 +7,7 @@ from accounts import actions
 from accounts.models import AccessRequest, AccessRequestStatus, Invitation
 from directory.models import DirectoryAuditEntry
 from directory.roles import Role
+from engine import outbox
 from engine.errors import InvalidFields, RoleNotAllowed
 from engine.models import OutboxEvent
 from tests.accounts.conftest import counts
@@ -33,6 +34,7 @@ def test_a_request_goes_to_the_referents_of_the_organisation_by_email(
     assert access_request.status == AccessRequestStatus.PENDING
     assert OutboxEvent.objects.filter(kind="accounts.access_requested").count() == 1
     assert DirectoryAuditEntry.objects.filter(event="access_requested", actor=None).count() == 1
+    outbox.dispatch()  # the worker delivers the e-mails from the outbox
     assert [mail.to for mail in mailoutbox] == [["ref@mantes.test"]]
     assert "Samir Benali" in mailoutbox[0].body and "/people/" in mailoutbox[0].body
 
@@ -66,6 +68,8 @@ def test_it_refuses_a_second_pending_request_for_the_same_address(people):
 
 def test_approving_with_roles_sends_an_invitation(people, django_capture_on_commit_callbacks, mailoutbox):
     access_request = _ask(people)
+    outbox.dispatch()  # the referents are told of the request
+    mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         invitation = actions.do_approve_access_request(
             access_request, [Role.REQUESTER], acting_user=people.referent
@@ -77,12 +81,15 @@ def test_approving_with_roles_sends_an_invitation(people, django_capture_on_comm
     assert invitation.first_name == "Samir" and invitation.organisation == people.commune
     entry = DirectoryAuditEntry.objects.get(event="access_request_approved")
     assert entry.actor == people.referent and entry.data["roles"] == [Role.REQUESTER]
+    outbox.dispatch()  # the worker delivers the e-mails from the outbox
     assert [mail.to for mail in mailoutbox] == [["samir.benali@mantes.test"]]
     assert actions.invitation_token(invitation) in mailoutbox[0].body
 
 
 def test_refusing_needs_a_reason_and_tells_the_person(people, django_capture_on_commit_callbacks, mailoutbox):
     access_request = _ask(people)
+    outbox.dispatch()  # the referents are told of the request
+    mailoutbox.clear()
     before = counts()
     with pytest.raises(InvalidFields) as caught:
         actions.do_refuse_access_request(access_request, "  ", acting_user=people.referent)
@@ -95,6 +102,7 @@ def test_refusing_needs_a_reason_and_tells_the_person(people, django_capture_on_
     access_request.refresh_from_db()
     assert access_request.status == AccessRequestStatus.REFUSED
     assert DirectoryAuditEntry.objects.filter(event="access_request_refused").count() == 1
+    outbox.dispatch()  # the worker delivers the e-mails from the outbox
     assert [mail.to for mail in mailoutbox] == [["samir.benali@mantes.test"]]
     assert "Adressez-vous à votre bailleur." in mailoutbox[0].body
 

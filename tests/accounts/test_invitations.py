@@ -10,6 +10,7 @@ from accounts import actions
 from accounts.models import Invitation
 from directory.models import DirectoryAuditEntry, User
 from directory.roles import Role
+from engine import outbox
 from engine.errors import InvalidFields, RoleNotAllowed
 from engine.models import OutboxEvent
 from tests.accounts.conftest import counts
@@ -34,6 +35,7 @@ def test_a_referent_invites_someone_of_their_organisation_and_the_link_is_mailed
     entry = DirectoryAuditEntry.objects.get(event="invitation_created")
     assert entry.actor == people.referent and entry.data["roles"] == [Role.REQUESTER]
     assert OutboxEvent.objects.filter(kind="accounts.invitation_created").count() == 1
+    outbox.dispatch()  # the worker delivers the e-mails from the outbox
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["new.agent@mantes.test"]
     assert actions.invitation_token(invitation) in mailoutbox[0].body
     assert "Mantes-la-Jolie" in mailoutbox[0].body

@@ -18,7 +18,8 @@ def test_procedures_list_with_their_versions_and_definitions(as_user, world, pro
     client = as_user(world.commune_user)
     listing = client.get("/api/v1/procedures/").json()["results"]
     assert [(p["code"], [v["status"] for v in p["versions"]]) for p in listing] == [
-        ("intervention-request", ["published", "published", "published"])  # 2: on_late, 3: effects
+        ("intervention-request", ["published", "published", "published"]),  # 2: on_late, 3: effects
+        ("intervention-request-caretaker-check", ["published"]),  # the sub-sector procedures' variant
     ]
     version = client.get("/api/v1/procedures/intervention-request/versions/1/").json()
     assert version["definition"]["procedure"] == "intervention-request" and "states:" in version["source"]

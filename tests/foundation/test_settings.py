@@ -122,3 +122,10 @@ def test_it_keeps_a_local_memory_cache_by_default():
 def test_it_rejects_an_unknown_cache_scheme():
     with pytest.raises(ImproperlyConfigured, match="memcached"):
         parse_cache_url("memcached://127.0.0.1:11211")
+
+
+def test_every_worker_job_is_listed_once():
+    # a job listed twice runs twice per tick and hides its first count in the worker's report
+    from django.conf import settings
+
+    assert len(settings.WORKER_JOBS) == len(set(settings.WORKER_JOBS)), settings.WORKER_JOBS

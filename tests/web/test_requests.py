@@ -393,6 +393,7 @@ def test_overdue_requests_appear_once_their_deadline_has_passed(client, setup, t
     client.force_login(setup.ctc_agent)
     assert "Overdue (0)" in body_of(client.get(reverse("queue"), **EN))
     time_machine.move_to(timezone.now() + timedelta(days=10))  # past the acknowledgement deadline
+    client.force_login(setup.ctc_agent)  # ten idle days ended the session (SESSION_IDLE_SECONDS)
     page = body_of(client.get(reverse("queue"), {"queue": "overdue"}, **EN))
     assert "Overdue (1)" in page and filed.reference in page
 
