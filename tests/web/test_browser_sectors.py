@@ -29,7 +29,7 @@ def test_a_partner_approves_a_sub_sector_procedure_from_its_inbox(page, browser_
     assert_accessible(page)
     screenshot(page, "sector-inbox-error")
 
-    page.locator(f"#approval-{task.pk}").get_by_role("button", name="Valider").click()
+    page.locator(f"#approval-{task.pk}").get_by_role("button", name="Approuver").click()
     expect(page.locator("main")).to_contain_text("Aucune validation ne vous attend")
     task.refresh_from_db()
     assert task.state == "approved"
