@@ -1,4 +1,5 @@
-"""The main journeys with the keyboard only (RGAA 7.3, 10.7, 12.8): every action is reached with Tab,
+"""The main journeys with the keyboard only (RGAA 7.3, 10.7, 12.8): filing, working a request, the DVQ's
+alert and a partner's approval. Every action is reached with Tab,
 done with Enter, Space, arrows or typing, and each element that takes the focus shows it visibly.
 
 No click and no `fill` here: the tests move the focus with Tab (or Shift+Tab) and type, like a person
@@ -154,3 +155,22 @@ def test_the_dvq_raises_an_urgency_alert_with_the_keyboard_only(page, browser_wo
     alert = Alert.objects.get(case=filed.case)
     assert alert.state == AlertState.RAISED
     assert alert.reason == "Aucun danger établi pour les passants."
+
+
+def test_a_partner_approves_a_sub_sector_procedure_with_the_keyboard_only(page, browser_world, procedure):
+    from procedures.sectors import approvals
+    from procedures.sectors.models import SectorApproval
+    from tests.sectors.conftest import build_draft, make_sector_world
+
+    sector = build_draft(make_sector_world(browser_world))
+    approvals.do_submit_sector_version(sector.version, acting_user=browser_world.admin_user)
+    task = SectorApproval.objects.get(partner__organisation=browser_world.landlord)
+    keyboard_login(page, "landlord")
+    page.goto(page.base_url + reverse("sector-inbox"))
+    tab_to(page, f"#approval-{task.pk} textarea")
+    page.keyboard.type("D'accord pour le balayage.")
+    tab_to(page, f"#approval-{task.pk} button[value=approve]")
+    page.keyboard.press("Enter")
+    page.locator("main").get_by_text("Aucune validation ne vous attend").wait_for()
+    task.refresh_from_db()
+    assert (task.state, task.comment) == ("approved", "D'accord pour le balayage.")
