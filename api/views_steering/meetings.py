@@ -12,6 +12,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from api.views_base import GenericApiViewSet, ReadOnlyViewSet
+from api.views_requests.filters import AwareDateTimeFilter  # a real UTC offset (PostgreSQL: ±15:59)
 from steering import actions, calendar, scope
 from steering.models import (
     AgendaItem,
@@ -169,8 +170,8 @@ class ChooseTopicSerializer(serializers.Serializer):
 
 class MeetingFilter(filters.FilterSet):
     kind = filters.CharFilter(field_name="kind__code")
-    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = AwareDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = AwareDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Meeting

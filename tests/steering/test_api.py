@@ -260,3 +260,14 @@ def test_a_partner_proposes_a_workshop_topic_and_the_organiser_chooses_it(people
     assert chosen.status_code == 200 and chosen.json()["chosen"] is True
     assert as_user(people.landlord_agent).get(url + "topics/").status_code == 404
     assert audit_events() == ["meeting_created", "topic_proposed", "topic_chosen"]
+
+
+def test_a_date_filter_with_an_impossible_utc_offset_is_a_400_naming_it(people, now, as_user):
+    # found by schemathesis on PostgreSQL, which refuses offsets past ±15:59 (it answered 500)
+    client = as_user(people.commune_user)
+    response = client.get("/api/v1/steering/meetings/", {"starts_after": "0154-11-01T10:54:42.3-16:43"})
+    assert response.status_code == 400 and "starts_after" in response.json()["errors"]
+    assert (
+        client.get("/api/v1/steering/meetings/", {"starts_after": "2026-11-01T10:00+01:00"}).status_code
+        == 200
+    )
