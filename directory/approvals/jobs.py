@@ -18,22 +18,19 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
-def fire_due_reminders(now=None):
-    """Fire the due reminder timers of partner approvals; returns how many fired."""
-    from directory.approvals.flow import PartnerApproval
-
-    now = now or timezone.now()
+def fire_due_timers(tasks, *, now, accept=lambda task: True, label="timer"):
+    """Fire the due viewflow timers among ``tasks`` (a Task queryset), oldest first, at most BATCH; returns
+    how many fired. Shared by every headless flow's worker job (reminders here, the sub-sector procedures'
+    yearly evaluation)."""
     due = list(
-        Task.objects.filter(flow_task_type="TIMER", status=STATUS.SCHEDULED, scheduled__lte=now)
+        tasks.filter(flow_task_type="TIMER", status=STATUS.SCHEDULED, scheduled__lte=now)
         .order_by("scheduled", "pk")
         .values_list("pk", flat=True)[:BATCH]
     )
     fired = 0
     for pk in due:
         task = Task.objects.filter(pk=pk).first()
-        if task is None or task.flow_task is None:
-            continue
-        if not issubclass(task.flow_task.flow_class, PartnerApproval):
+        if task is None or task.flow_task is None or not accept(task):
             continue
         try:
             with task.activation() as activation:
@@ -43,7 +40,19 @@ def fire_due_reminders(now=None):
                 activation.execute()
                 fired += 1
         except FlowLockFailed:
-            logger.info("reminder timer %s is locked by another worker, skipped", pk)
+            logger.info("%s %s is locked by another worker, skipped", label, pk)
         except Exception:
-            logger.exception("reminder timer %s failed", pk)
+            logger.exception("%s %s failed", label, pk)
     return fired
+
+
+def fire_due_reminders(now=None):
+    """Fire the due reminder timers of partner approvals; returns how many fired."""
+    from directory.approvals.flow import PartnerApproval
+
+    return fire_due_timers(
+        Task.objects.all(),
+        now=now or timezone.now(),
+        accept=lambda task: issubclass(task.flow_task.flow_class, PartnerApproval),
+        label="reminder timer",
+    )

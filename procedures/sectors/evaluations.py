@@ -4,16 +4,15 @@ partners' opinions, the project lead's decision (continue, adjust = a new draft 
 which completes the flow's evaluation task."""
 
 import datetime
-import logging
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from directory.approvals.jobs import fire_due_timers
 from engine.errors import InvalidFields, RoleNotAllowed
 from procedures.scope import is_administrator
 from procedures.sectors import figures
@@ -27,10 +26,7 @@ from procedures.sectors.models import (
     SectorVersionStatus,
 )
 
-logger = logging.getLogger(__name__)
-
 MAX_TEXT = 5000
-BATCH = 200
 
 
 def _in_force(procedure_versions, today):
@@ -104,30 +100,12 @@ def open_due_evaluations(now=None):
     evaluations were opened."""
     from procedures.sectors.flows import SectorEvaluationFlow
 
-    now = now or timezone.now()
-    due = list(
-        Task.objects.filter(
-            process__flow_class=SectorEvaluationFlow,
-            flow_task_type="TIMER",
-            status=STATUS.SCHEDULED,
-            scheduled__lte=now,
-        )
-        .order_by("scheduled", "pk")
-        .values_list("pk", flat=True)[:BATCH]
-    )
     before = SectorEvaluation.objects.count()
-    for pk in due:
-        task = Task.objects.filter(pk=pk).first()
-        try:
-            with task.activation() as activation:
-                if activation.task.status != STATUS.SCHEDULED:
-                    continue
-                activation.start()
-                activation.execute()
-        except FlowLockFailed:
-            logger.info("evaluation timer %s is locked by another worker, skipped", pk)
-        except Exception:
-            logger.exception("evaluation timer %s failed", pk)
+    fire_due_timers(
+        Task.objects.filter(process__flow_class=SectorEvaluationFlow),
+        now=now or timezone.now(),
+        label="evaluation timer",
+    )
     return SectorEvaluation.objects.count() - before
 
 
