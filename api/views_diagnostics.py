@@ -177,7 +177,20 @@ class FindingInSerializer(serializers.Serializer):
 class ConvertSerializer(serializers.Serializer):
     findings = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
     outcome = serializers.ChoiceField(choices=["request", "no_action", "action", "recommendation"])
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Why no action; or why requests are filed anyway (file_anyway)."),
+    )
+    file_anyway = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        help_text=gettext_lazy(
+            "Outcome request: findings to file as new requests although an open request is nearby "
+            "(with a reason); the others are linked to it."
+        ),
+    )
     # one follow-up action for the whole set (outcome "action")
     title = serializers.CharField(required=False, allow_blank=True)
     owner_organisation = serializers.IntegerField(required=False, allow_null=True)
@@ -318,7 +331,13 @@ class DiagnosticViewSet(GenericApiViewSet):
         values = data.validated_data
         outcome, ids = values["outcome"], values["findings"]
         if outcome == "request":
-            results = actions.do_convert_findings_to_requests(diagnostic, ids, acting_user=request.user)
+            results = actions.do_convert_findings_to_requests(
+                diagnostic,
+                ids,
+                acting_user=request.user,
+                file_anyway=values.get("file_anyway", []),
+                reason=values.get("reason", ""),
+            )
         elif outcome == "no_action":
             results = actions.do_mark_findings_no_action(
                 diagnostic, ids, values.get("reason", ""), acting_user=request.user
