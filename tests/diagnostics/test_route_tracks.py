@@ -86,6 +86,7 @@ def test_it_refuses_bad_routes_naming_the_field_and_keeps_nothing(world, diagnos
         ({"points": [[1.71, 48.99]] * (MAX_ROUTE_POINTS + 1)}, "points"),
         ({"client_id": "x"}, "client_id"),
         ({"started_at": "2026-11-20T10:00:00"}, "started_at"),
+        ({"started_at": "2026-13-45T10:00:00+01:00"}, "started_at"),
         ({"started_at": "2026-11-20T11:00:00+01:00", "ended_at": "2026-11-20T10:00:00+01:00"}, "ended_at"),
     ]
     for extra, field in cases:
