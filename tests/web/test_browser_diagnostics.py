@@ -173,6 +173,9 @@ def test_the_route_recorded_from_the_gps_offline_arrives_once_when_the_network_i
     page.context.set_geolocation({"latitude": WALKED[1][0], "longitude": WALKED[1][1], "accuracy": 5})
     expect(summary).to_have_attribute("data-points", "2")
     assert_accessible(page)
+    page.reload()  # the page closed while recording: it goes on with the same route
+    expect(page.locator("#route-stop")).to_be_visible()
+    expect(summary).to_have_attribute("data-points", "2")
 
     page.context.set_offline(True)  # the walk goes on without network
     for n, (lat, lon) in enumerate(WALKED[2:], 3):
