@@ -210,3 +210,48 @@ def test_the_route_recorded_from_the_gps_offline_arrives_once_when_the_network_i
     expect(summary).to_contain_text("Parcours du diagnostic : 4 point(s)")
     page.context.close()
     assert not problems, problems
+
+
+def test_a_finding_beside_an_open_request_is_filed_anyway_from_the_analysis_page(
+    chromium, live_server, walk, procedure
+):
+    from playwright.sync_api import expect
+
+    from diagnostics.actions import do_convert_findings_to_requests, do_record_finding
+    from procedures.models import InterventionRequest
+
+    item = GridItem.objects.filter(theme__version=walk.grid_version, code="encombrants").get()
+    first, second = (
+        do_record_finding(
+            walk,
+            acting_user=walk.created_by,
+            client_id=f"browser-anyway-{n}",
+            item=item,
+            rating=1,
+            lon=1.71,
+            lat=48.99 + 0.0001 * n,
+            comment=f"Dépôt {n}",
+        )[0]
+        for n in (1, 2)
+    )
+    do_move_diagnostic(walk, "start_analysis", acting_user=walk.created_by)
+    do_convert_findings_to_requests(walk, [first], acting_user=walk.created_by)
+    page, problems = phone_page(chromium, live_server, "commune")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("diagnostic-analysis", args=[walk.pk]))
+    anyway = page.get_by_label("Déposer malgré tout une nouvelle demande pour le constat 2")
+    expect(anyway).to_be_visible()
+    assert_accessible(page)
+    page.locator(f"#choose-{second.pk}").check()
+    anyway.check()
+    page.fill("#file-anyway-reason", "Un second dépôt, de l'autre côté du hall")
+    page.click(".convert-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("1 demande(s) déposée(s)")
+    second.refresh_from_db()
+    assert second.outcome == "request" and second.request_id != first.request_id
+    assert second.outcome_reason == "Un second dépôt, de l'autre côté du hall"
+    assert InterventionRequest.objects.count() == 2
+    expect(page.locator("#finding-2")).to_contain_text("Un second dépôt")
+    assert_accessible(page)
+    page.context.close()
+    assert not problems, problems
