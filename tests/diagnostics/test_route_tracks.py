@@ -152,3 +152,14 @@ def test_the_api_keeps_a_track_posted_three_times_once_and_lists_it_in_scope(wor
     assert outsider.get(url).status_code == 404
     assert outsider.post(url, {**body, "client_id": new_client_id()}, format="json").status_code == 404
     assert RouteTrack.objects.count() == 1
+
+
+def test_the_diagnostic_page_says_the_route_came_from_a_phone(world, diagnostic):
+    from tests.diagnostics.test_web import client_for
+
+    client = client_for(world.commune_user)
+    assert "Enregistré par le téléphone" not in client.get(f"/diagnostics/{diagnostic.pk}/").content.decode()
+    moments = {"started_at": "2026-11-20T10:00:00+01:00", "ended_at": "2026-11-20T11:30:00+01:00"}
+    track(world, diagnostic, user=world.landlord_agent, **moments)
+    page = client.get(f"/diagnostics/{diagnostic.pk}/").content.decode()
+    assert "Enregistré par le téléphone de" in page and "3 points" in page and "20/11/2026 11:30" in page
