@@ -11,14 +11,24 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from directory.approvals.actions import start_partner_approval
 from directory.models import Layer, OrganisationKind
 from engine import outbox
 from engine.errors import GuardFailed, InvalidFields, RoleNotAllowed
-from tfpb.models import Action, Axis, Convention, Indicator, Programme, ReviewDocument, Status, TfpbAuditEntry
+from tfpb.models import (
+    EDITABLE,
+    Action,
+    Axis,
+    Convention,
+    Indicator,
+    Programme,
+    ReviewDocument,
+    Status,
+    TfpbAuditEntry,
+)
 from tfpb.scope import sees_everything
 
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -177,7 +187,7 @@ def _check_landlord(user, obj):
 
 
 def _check_editable(programme):
-    if programme.status not in (Status.DRAFT, Status.CHANGES_REQUESTED):
+    if not programme.is_editable:
         raise GuardFailed(
             "status",
             _("The programme is %(status)s: it can no longer be changed.")
@@ -333,13 +343,16 @@ def do_remove_programme_action(action, *, acting_user):
         action.delete()
 
 
-def _move(programme, field, old, new):
-    """Compare-and-set the status ``field`` from ``old`` (one value or a tuple) to ``new``."""
-    olds = old if isinstance(old, tuple) else (old,)
-    changed = Programme.objects.filter(pk=programme.pk, **{f"{field}__in": olds}).update(**{field: new})
-    if changed != 1:
-        raise GuardFailed("status", _("The programme was changed meanwhile; reload it."))
-    setattr(programme, field, new)
+def _fire(programme, transition, *fields):
+    """Fire a lifecycle transition of the programme (django-fsm-2, tfpb.models.Programme) and save the
+    state with ``fields``. A move the lifecycle refuses, or a state changed meanwhile by someone else
+    (ConcurrentTransitionMixin: the save finds the state it started from no longer there), is refused."""
+    field = "review_status" if transition.endswith("_review") else "status"
+    try:
+        getattr(programme, transition)()
+        programme.save(update_fields=[field, *fields])
+    except (TransitionNotAllowed, ConcurrentTransition):
+        raise GuardFailed(field, _("The programme was changed meanwhile; reload it.")) from None
 
 
 def coverage(programme):
@@ -360,10 +373,7 @@ def do_submit_programme(programme, *, acting_user):
     planned, expected, covered = coverage(programme)
     with transaction.atomic():
         old = programme.status
-        _move(programme, "status", (Status.DRAFT, Status.CHANGES_REQUESTED), Status.IN_REVIEW)
-        now = timezone.now()
-        Programme.objects.filter(pk=programme.pk).update(submitted_at=now)
-        programme.submitted_at = now
+        _fire(programme, "submit", "submitted_at")
         process = start_partner_approval(
             ProgrammeReviewFlow, programme, programme.convention.partners(), started_by=acting_user
         )
@@ -385,11 +395,11 @@ def do_submit_programme(programme, *, acting_user):
 def conclude_programme_review(process, *, approved):
     """The outcome node of ProgrammeReviewFlow (the system acting, after the last partner's answer)."""
     programme = Programme.objects.select_related("convention").get(pk=process.artifact_object_id)
-    new = Status.VALIDATED if approved else Status.CHANGES_REQUESTED
-    _move(programme, "status", Status.IN_REVIEW, new)
     if approved:
-        programme.validated_at = timezone.now()
-        Programme.objects.filter(pk=programme.pk).update(validated_at=programme.validated_at)
+        _fire(programme, "validate", "validated_at")
+    else:
+        _fire(programme, "send_back")
+    new = programme.status
     _audit(
         "programme_validated" if approved else "programme_changes_requested",
         f"programme:{programme.pk}",
@@ -408,7 +418,7 @@ def conclude_programme_review(process, *, approved):
 def _check_review_open(programme):
     if programme.status != Status.VALIDATED:
         raise GuardFailed("status", _("The programme must be validated before its yearly review."))
-    if programme.review_status not in (Status.DRAFT, Status.CHANGES_REQUESTED):
+    if programme.review_status not in EDITABLE:
         raise GuardFailed(
             "review_status",
             _("The yearly review is %(status)s: it can no longer be changed.")
@@ -514,12 +524,8 @@ def do_submit_year_review(programme, *, comment="", acting_user):
         )
     with transaction.atomic():
         old = programme.review_status
-        _move(programme, "review_status", (Status.DRAFT, Status.CHANGES_REQUESTED), Status.IN_REVIEW)
-        now = timezone.now()
-        Programme.objects.filter(pk=programme.pk).update(
-            review_submitted_at=now, review_comment=comment or ""
-        )
-        programme.review_submitted_at, programme.review_comment = now, comment or ""
+        programme.review_comment = comment or ""
+        _fire(programme, "submit_review", "review_submitted_at", "review_comment")
         process = start_partner_approval(
             YearReviewFlow, programme, programme.convention.partners(), started_by=acting_user
         )
@@ -539,11 +545,11 @@ def do_submit_year_review(programme, *, comment="", acting_user):
 def conclude_year_review(process, *, approved):
     """The outcome node of YearReviewFlow."""
     programme = Programme.objects.select_related("convention").get(pk=process.artifact_object_id)
-    new = Status.VALIDATED if approved else Status.CHANGES_REQUESTED
-    _move(programme, "review_status", Status.IN_REVIEW, new)
     if approved:
-        programme.review_validated_at = timezone.now()
-        Programme.objects.filter(pk=programme.pk).update(review_validated_at=programme.review_validated_at)
+        _fire(programme, "validate_review", "review_validated_at")
+    else:
+        _fire(programme, "send_back_review")
+    new = programme.review_status
     _audit(
         "year_review_validated" if approved else "year_review_changes_requested",
         f"programme:{programme.pk}",

@@ -12,7 +12,7 @@ from directory.approvals.scope import inbox_of
 from directory.models import PartnerReview
 from tfpb import exports, figures
 from tfpb.actions import may_edit_programme
-from tfpb.models import Status
+from tfpb.models import EDITABLE, Status
 from tfpb.scope import conventions_visible_to, programmes_visible_to, sees_everything
 from web.views_tfpb.forms import (
     ActionForm,
@@ -61,12 +61,8 @@ def detail_context(request, programme, forms=None):
     forms = forms or {}
     user = request.user
     is_landlord = bool(user.organisation_id) and may_edit_programme(user, programme)
-    editable = is_landlord and programme.status in (Status.DRAFT, Status.CHANGES_REQUESTED)
-    review_open = (
-        is_landlord
-        and programme.status == Status.VALIDATED
-        and programme.review_status in (Status.DRAFT, Status.CHANGES_REQUESTED)
-    )
+    editable = is_landlord and programme.is_editable
+    review_open = is_landlord and programme.status == Status.VALIDATED and programme.review_status in EDITABLE
     actions = list(programme.actions.select_related("axis").prefetch_related("indicators"))
     reviews = list(
         figures.tfpb_reviews(PartnerReview.objects.filter(subject_id=programme.pk)).order_by(
