@@ -14,10 +14,11 @@ from tfpb import exports, figures
 from tfpb.actions import may_edit_programme
 from tfpb.models import EDITABLE, Status
 from tfpb.scope import conventions_visible_to, programmes_visible_to, sees_everything
+from web.views_map import map_config
 from web.views_tfpb.forms import (
-    ActionForm,
     AnswerForm,
     DocumentForm,
+    NewActionForm,
     ProgrammeForm,
     RealisationForm,
     YearReviewForm,
@@ -55,6 +56,29 @@ def home_context(request, bound=None):
 @require_GET
 def tfpb_home(request):
     return render(request, "web/tfpb/home.html", home_context(request))
+
+
+def map_context(programme, actions):
+    """What a programme's maps need: the map script's config opening on the programme's QPV, the QPV's
+    box for its outline, and the actions placed on the map as GeoJSON points (the text beside says the
+    same: each action's place and coordinates)."""
+    qpv = programme.qpv
+    return {
+        "map_config": map_config(focus=qpv),
+        "qpv_bbox": f"{qpv.min_lon},{qpv.min_lat},{qpv.max_lon},{qpv.max_lat}",
+        "action_points": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": action.location,
+                    "properties": {"label": action.title, "owner": action.places},
+                }
+                for action in actions
+                if action.location
+            ],
+        },
+    }
 
 
 def detail_context(request, programme, forms=None):
@@ -109,7 +133,9 @@ def detail_context(request, programme, forms=None):
         "rounds": [(figures.stage_of(items[0]), items) for items in rounds.values()],
         "my_review": mine,
         "answer_form": forms.get("answer") or AnswerForm(),
-        "action_form": forms.get("action") or ActionForm(),
+        "action_form": forms.get("action") or NewActionForm(),
+        "placed_actions": [action for action in actions if action.location],
+        **map_context(programme, actions),
         "realisation_forms": realisation_forms,
         "year_review_form": forms.get("year_review")
         or YearReviewForm(initial={"comment": programme.review_comment}),
