@@ -248,3 +248,35 @@ def test_the_action_refuses_a_bad_axis_and_an_empty_title_naming_the_fields(tfpb
     with pytest.raises(InvalidFields) as caught:
         do_change_programme_action(action, axis=None, title=" ", planned_amount="1", acting_user=None)
     assert set(caught.value.errors) == {"axis", "title"}
+
+
+def test_the_api_changes_and_removes_an_action_of_an_editable_programme(tfpb, as_user):
+    programme = build_programme(tfpb)
+    first, second = programme.actions.order_by("pk")
+    landlord = as_user(tfpb.world.landlord_agent)
+    url = f"/api/v1/tfpb/programmes/{programme.pk}/actions/{first.pk}/"
+    body = {"axis": "waste", "title": "Encombrants", "planned_amount_eur": "12 000,5"}
+
+    refused = landlord.put(
+        url, {**body, "location": {"type": "Point", "coordinates": list(OUTSIDE)}}, format="json"
+    )
+    assert refused.status_code == 400 and "location" in refused.json()["errors"]
+    assert not TfpbAuditEntry.objects.filter(event="action_changed").exists()
+
+    response = landlord.put(
+        url, {**body, "location": {"type": "Point", "coordinates": list(INSIDE)}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    changed = next(a for a in response.json()["actions"] if a["id"] == first.pk)
+    assert (changed["axis"], changed["planned_amount_eur"]) == ("waste", "12000.50")
+    assert changed["location"] == {"type": "Point", "coordinates": list(INSIDE)}
+
+    response = landlord.delete(f"/api/v1/tfpb/programmes/{programme.pk}/actions/{second.pk}/")
+    assert response.status_code == 200
+    assert [a["id"] for a in response.json()["actions"]] == [first.pk]
+
+    other = as_user(tfpb.world.commune_2_user)
+    assert other.delete(url).status_code == 404
+    do_submit_programme(programme, acting_user=tfpb.world.landlord_agent)
+    assert landlord.delete(url).status_code in (400, 409)
+    assert Action.objects.filter(pk=first.pk).exists()
