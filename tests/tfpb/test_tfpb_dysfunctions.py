@@ -126,3 +126,22 @@ def test_tfpb_reads_the_diagnostics_only_through_their_public_queries_and_never_
     tfpb_uses = {m for _p, m in imports("tfpb") if m.split(".")[0] == "diagnostics"}
     assert tfpb_uses == {"diagnostics.queries"}
     assert [(p, m) for p, m in imports("diagnostics") if m.split(".")[0] == "tfpb"] == []
+
+
+def test_the_programmes_xlsx_lists_the_dysfunctions(tfpb, walk):
+    import io
+
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    from tfpb.exports import programme_xlsx
+
+    programme = build_programme(tfpb, year=2025)
+    with translation.override("fr"):
+        book = load_workbook(io.BytesIO(programme_xlsx(programme)))
+    rows = list(book["Dysfonctionnements"].iter_rows(values_only=True))
+    assert rows[0] == ("Source", "Catégorie", "Thème", "Item", "Nombre")
+    assert rows[1:] == [
+        ("Diagnostics en marchant", None, "Propreté", "Encombrants", 2),
+        ("Diagnostics en marchant", None, "Propreté", "Corbeilles", 1),
+    ]
