@@ -206,7 +206,8 @@ def test_a_submitted_programmes_actions_can_no_longer_be_changed_or_removed(tfpb
 
 def test_a_stale_copy_cannot_change_an_action_of_a_programme_submitted_meanwhile(tfpb):
     programme = build_programme(tfpb)
-    action = _first(programme)  # its .programme is a draft in memory
+    action = Action.objects.select_related("programme").get(pk=_first(programme).pk)
+    assert action.programme is not programme and action.programme.is_editable  # a draft in memory
     do_submit_programme(programme, acting_user=tfpb.world.landlord_agent)
     with pytest.raises(GuardFailed):
         do_change_programme_action(
@@ -226,6 +227,8 @@ def test_only_the_landlord_changes_its_actions_and_others_get_a_404_or_a_refusal
     action = _first(programme)
     # the commune sees the programme (it signed the convention) but may not change it
     commune = _client(tfpb.world.commune_user)
+    page = commune.get(reverse("tfpb-action-edit", args=[programme.pk, action.pk])).content.decode()
+    assert "Seul le bailleur de la convention" in page and 'name="remove-action"' not in page
     assert commune.post(reverse("tfpb-action-remove", args=[programme.pk, action.pk])).status_code == 403
     # another commune does not see it at all
     other = _client(tfpb.world.commune_2_user)

@@ -205,6 +205,7 @@ def _edit_page(request, programme, action, form, status=200):
         "programme": programme,
         "action": action,
         "form": form,
+        "is_landlord": actions.may_edit_programme(request.user, programme),
         "editable": actions.may_edit_programme(request.user, programme) and programme.is_editable,
         **map_context(programme, [action]),
     }
