@@ -517,9 +517,10 @@ class LayerVersion(models.Model):
                 cls.objects.get_or_create(name=name, defaults={"version": 1, "token": token})
 
     @classmethod
-    def current(cls):
-        """The sum of the counters: grows by one with every single bump."""
-        return sum(cls.objects.values_list("version", flat=True))
+    def current(cls, names=NAMES):
+        """The sum of the routing index's counters (or of those named): grows by one with every single
+        bump of one of them. The other counters (``sectors``, ``catalogue``) belong to their own caches."""
+        return sum(cls.objects.filter(name__in=names).values_list("version", flat=True))
 
     @classmethod
     def stamp(cls):
