@@ -199,6 +199,21 @@ urlpatterns = [
         views_steering.decision_action,
         name="steering-decision-action",
     ),
+    path(
+        "steering/meetings/<int:pk>/agenda/<int:item_id>/edit/",
+        views_steering.agenda_item_edit,
+        name="steering-agenda-item-edit",
+    ),
+    path(
+        "steering/meetings/<int:pk>/agenda/<int:item_id>/remove/",
+        views_steering.agenda_item_remove,
+        name="steering-agenda-item-remove",
+    ),
+    path(
+        "steering/meetings/<int:pk>/documents/new/",
+        views_steering.document_new,
+        name="steering-meeting-document-new",
+    ),
     path("steering/meetings/<int:pk>/answer/", views_steering.meeting_answer, name="steering-meeting-answer"),
     path("steering/meetings/<int:pk>/meeting.ics", views_steering.meeting_ics, name="steering-meeting-ics"),
     path(

@@ -346,6 +346,7 @@ def can_organise(user, meeting):
         "can_record": meeting.status != "cancelled"
         and meeting.starts_at <= timezone.now()
         and actions.may_change_meeting(user, meeting),
+        "can_add_document": meeting.status != "cancelled" and actions.may_change_meeting(user, meeting),
         "can_create_action": actions.may_create_action(user),
         "is_workshop": meeting.kind.code == WORKSHOP,
         "can_propose": meeting.kind.code == WORKSHOP
