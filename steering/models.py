@@ -274,6 +274,12 @@ class Action(models.Model):
     discussed_at = models.ManyToManyField(
         Meeting, blank=True, related_name="actions_discussed", verbose_name=_("discussed at")
     )
+    sector_procedures = models.ManyToManyField(
+        "procedures.SectorProcedure",
+        blank=True,
+        related_name="steering_actions",
+        verbose_name=_("sub-sector procedures"),
+    )
     source = models.CharField(
         _("source"),
         max_length=200,

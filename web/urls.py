@@ -225,6 +225,7 @@ urlpatterns = [
     path("steering/feed/new/", views_steering.calendar_feed_reset, name="steering-feed-reset"),
     path("steering/actions/", views_steering.action_list, name="steering-actions"),
     path("steering/actions/<int:pk>/", views_steering.action_detail, name="steering-action"),
+    path("steering/actions/<int:pk>/links/", views_steering.action_links, name="steering-action-links"),
     path("steering/actions/<int:pk>/status/", views_steering.action_status, name="steering-action-status"),
     path(
         "steering/questionnaires/<int:pk>/answer/",

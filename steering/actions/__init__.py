@@ -4,9 +4,11 @@ from steering.actions.follow_up import (  # noqa: F401
     do_change_action_status,
     do_create_action,
     do_link_action,
+    do_unlink_action,
     do_update_action,
     may_change_action,
     may_create_action,
+    may_link_action,
     send_action_reminders,
 )
 from steering.actions.guide import do_save_guide_page, may_edit_guide  # noqa: F401

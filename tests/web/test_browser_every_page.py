@@ -150,6 +150,7 @@ PAGES = {
     "steering-topic-propose": (["commune"], lambda data: {"pk": steering_data(data)["meeting"]}),
     "steering-actions": (["commune", "dvq"], None),
     "steering-action": (["commune", "dvq"], lambda data: {"pk": steering_data(data)["action"]}),
+    "steering-action-links": (["dvq"], lambda data: {"pk": steering_data(data)["action"]}),
     "steering-questionnaire-answer": (["commune"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
     "steering-questionnaire-results": (["dvq"], lambda data: {"pk": steering_data(data)["questionnaire"]}),
     "steering-recommendations": (["dvq"], None),

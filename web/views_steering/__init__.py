@@ -3,6 +3,7 @@ documents, each user's secret iCalendar feed), the follow-up of actions, the com
 form and the organiser's compiled answers (printable, XLSX). Lists and details go through
 ``steering.scope``; every change calls ``steering.actions``."""
 
+from web.views_steering.action_links import action_links  # noqa: F401
 from web.views_steering.agenda import agenda_item_edit, agenda_item_remove, document_new  # noqa: F401
 from web.views_steering.follow_up import (  # noqa: F401
     action_detail,
