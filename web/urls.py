@@ -249,6 +249,9 @@ urlpatterns = [
     path("guide/<slug:slug>/versions/<int:number>/", views_steering.guide_version, name="guide-version"),
     path("steering/recommendations/", views_steering.recommendation_list, name="steering-recommendations"),
     path(
+        "steering/recommendations.pdf", views_steering.recommendation_pdf, name="steering-recommendations-pdf"
+    ),
+    path(
         "steering/recommendations.xlsx",
         views_steering.recommendation_export,
         name="steering-recommendations-export",

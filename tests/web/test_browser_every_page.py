@@ -86,6 +86,7 @@ NOT_PAGES = {
     "steering-questionnaire-export": "XLSX export",
     "steering-agenda-item-remove": "POST-only action (its buttons are on steering-meeting)",
     "steering-recommendations-export": "XLSX export",
+    "steering-recommendations-pdf": "PDF download of steering-recommendations",
     "diagnostic-service-worker": "JavaScript: the service worker of the recording page",
     "diagnostic-move": "POST-only action (its buttons are on diagnostic-detail)",
     "diagnostic-convert": "POST-only action (its form is on diagnostic-analysis)",

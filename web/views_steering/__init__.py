@@ -36,4 +36,5 @@ from web.views_steering.questionnaires import (  # noqa: F401
     questionnaire_export,
     questionnaire_results,
 )
+from web.views_steering.recommendations import recommendation_pdf  # noqa: F401
 from web.views_steering.topics import topic_choose, topic_propose  # noqa: F401

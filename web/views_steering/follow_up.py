@@ -178,7 +178,16 @@ def recommendation_list(request):
         row.from_diagnostic = (
             from_diagnostic(request.user, row.source, f"recommendation:{row.pk}") if row.source else None
         )
-    return render(request, "web/steering/recommendation_list.html", {"recommendations": rows})
+    from django.utils.http import urlencode
+
+    addressees = {}
+    for row in rows:  # one document per urban-renewal project, or per QPV when no project is named
+        if row.project:
+            addressees.setdefault(row.project, urlencode({"project": row.project}))
+        elif row.qpv_id:
+            addressees.setdefault(row.qpv.name, urlencode({"qpv": row.qpv.code}))
+    context = {"recommendations": rows, "addressees": sorted(addressees.items(), key=lambda a: a[0].lower())}
+    return render(request, "web/steering/recommendation_list.html", context)
 
 
 @login_required
