@@ -70,3 +70,46 @@ def test_the_follow_up_list_filters_the_overdue_actions(page, browser_world):
     expect(rows).to_have_count(2)
     assert_accessible(page)
     assert not page.csp_violations
+
+
+def test_the_organiser_finds_invitees_by_typing_in_the_picker(page, browser_world):
+    from steering.models import Invitation, Meeting
+    from tests.steering.conftest import ensure_meeting_kinds
+
+    ensure_meeting_kinds()
+    world = browser_world
+    for user, (first, last) in {
+        world.commune_user: ("Camille", "Martin"),
+        world.commune_2_user: ("Camille", "Durand"),
+        world.ctc_agent: ("Hugo", "Martinez"),
+    }.items():
+        user.first_name, user.last_name = first, last
+        user.save(update_fields=["first_name", "last_name"])
+    login(page, "dvq")
+    page.goto(page.base_url + "/steering/meetings/new/")
+    people = page.locator(".picker-list li:visible")
+    total = people.count()
+    assert total >= 6
+    assert_accessible(page)
+    page.get_by_label("Trouver des personnes à inviter").fill("martin")
+    expect(people).to_have_count(2)  # filtered as one types, accents and case aside
+    expect(page.get_by_role("status")).to_have_text("2 personne(s) de la liste correspondent.")
+    page.get_by_label("Camille Martin (Commune Une)").check()
+    page.get_by_label("Trouver des personnes à inviter").fill("durand")
+    expect(people).to_have_count(2)  # the ticked person stays
+    page.get_by_label("Camille Durand (Commune Deux)").check()
+    page.get_by_label("Trouver des personnes à inviter").fill("zzz")
+    expect(people).to_have_count(2)
+    page.get_by_label("Trouver des personnes à inviter").fill("xyz-personne")
+    assert_accessible(page)
+    page.get_by_label("Type de réunion").select_option(label="Comité technique")
+    page.get_by_label("Titre").fill("Comité technique de printemps")
+    page.get_by_label("Début (date et heure)").fill("2030-04-02T14:00")
+    page.get_by_label("Fin (date et heure)").fill("2030-04-02T16:00")
+    page.get_by_label("Lieu").fill("Hôtel communautaire")
+    page.get_by_role("button", name="Créer la réunion").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Comité technique de printemps")
+    meeting = Meeting.objects.get(title="Comité technique de printemps")
+    invited = set(Invitation.objects.filter(meeting=meeting).values_list("person__username", flat=True))
+    assert invited == {"commune", "commune-2"}
+    assert not page.csp_violations
