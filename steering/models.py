@@ -138,6 +138,14 @@ class AgendaItem(models.Model):
         related_name="agenda_items",
         verbose_name=_("action followed up"),
     )
+    evidence = models.JSONField(
+        _("observation figures"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The figures a topic pulled in from the observation comes with (steering.observation_topics)."
+        ),
+    )
 
     class Meta:
         ordering = ["meeting", "position", "pk"]
@@ -324,6 +332,14 @@ class WorkshopTopic(models.Model):
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
     chosen = models.BooleanField(_("chosen"), default=False)
+    evidence = models.JSONField(
+        _("observation figures"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The figures a topic pulled in from the observation comes with (steering.observation_topics)."
+        ),
+    )
 
     class Meta:
         ordering = ["meeting", "pk"]

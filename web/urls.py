@@ -214,6 +214,11 @@ urlpatterns = [
         views_steering.document_new,
         name="steering-meeting-document-new",
     ),
+    path(
+        "steering/meetings/<int:pk>/observation-topics/",
+        views_steering.observation_topics_page,
+        name="steering-observation-topics",
+    ),
     path("steering/meetings/<int:pk>/answer/", views_steering.meeting_answer, name="steering-meeting-answer"),
     path("steering/meetings/<int:pk>/meeting.ics", views_steering.meeting_ics, name="steering-meeting-ics"),
     path(

@@ -32,6 +32,10 @@ from steering.actions.meetings import (  # noqa: F401
     may_send_invitations,
     steering_committees_without_technical_committee,
 )
+from steering.actions.observation_topics import (  # noqa: F401
+    do_take_observation_topic,
+    may_take_observation_topic,
+)
 from steering.actions.questionnaires import (  # noqa: F401
     do_choose_topic,
     do_create_questionnaire,

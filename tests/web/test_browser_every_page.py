@@ -147,6 +147,7 @@ PAGES = {
         ["dvq"],
         lambda data: {"pk": steering_data(data)["meeting"], "item_id": steering_data(data)["agenda_item"]},
     ),
+    "steering-observation-topics": (["dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
     "steering-meeting-document-new": (["dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
     "steering-topic-propose": (["commune"], lambda data: {"pk": steering_data(data)["meeting"]}),
     "steering-actions": (["commune", "dvq"], None),

@@ -31,6 +31,7 @@ from web.views_steering.meetings import (  # noqa: F401
     meeting_ics,
     meeting_list,
 )
+from web.views_steering.observation_topics import observation_topics_page  # noqa: F401
 from web.views_steering.questionnaires import (  # noqa: F401
     questionnaire_answer,
     questionnaire_export,

@@ -373,6 +373,9 @@ def can_organise(user, meeting):
         "can_record": meeting.status != "cancelled"
         and meeting.starts_at <= timezone.now()
         and actions.may_change_meeting(user, meeting),
+        "can_take_observation_topics": planned
+        and meeting.starts_at > timezone.now()
+        and actions.may_take_observation_topic(user, meeting),
         "can_add_document": meeting.status != "cancelled" and actions.may_change_meeting(user, meeting),
         "can_create_action": actions.may_create_action(user),
         "is_workshop": meeting.kind.code == WORKSHOP,
