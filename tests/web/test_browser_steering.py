@@ -113,3 +113,45 @@ def test_the_organiser_finds_invitees_by_typing_in_the_picker(page, browser_worl
     invited = set(Invitation.objects.filter(meeting=meeting).values_list("person__username", flat=True))
     assert invited == {"commune", "commune-2"}
     assert not page.csp_violations
+
+
+def test_the_organisers_new_steering_pages_pass_axe_and_work(page, browser_world, tmp_path, settings):
+    """The agenda item form, the document upload, the links of an action and the observation topics."""
+    settings.MEDIA_ROOT = tmp_path
+    from steering.models import AgendaItem, MeetingDocument
+
+    ids = steering_data({})
+    login(page, "dvq")
+    base = page.base_url + f"/steering/meetings/{ids['meeting']}/"
+    page.goto(base)
+    page.get_by_role("link", name="Modifier Tour de table").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Modifier un point de l’ordre du jour")
+    assert_accessible(page)
+    page.get_by_label("Point de l’ordre du jour").fill("Tour de table des communes")
+    page.get_by_role("button", name="Enregistrer le point").click()
+    expect(page.get_by_text("Le point de l’ordre du jour est modifié.")).to_be_visible()
+    assert AgendaItem.objects.get(pk=ids["agenda_item"]).title == "Tour de table des communes"
+    page.get_by_role("link", name="Ajouter un document").click()
+    assert_accessible(page)
+    page.get_by_label("Fichier").set_input_files(
+        files=[{"name": "diaporama.pdf", "mimeType": "application/pdf", "buffer": b"PK\x03\x04 not a pdf"}]
+    )
+    page.get_by_role("button", name="Ajouter le document").click()
+    expect(page.locator(".errorlist").first).to_contain_text("diaporama.pdf")
+    assert_accessible(page)  # the error state
+    assert not MeetingDocument.objects.exists()
+    page.goto(base + "observation-topics/")
+    expect(page.get_by_text("Aucune baisse dans les chiffres à suggérer.")).to_be_visible()
+    assert_accessible(page)
+    page.goto(page.base_url + f"/steering/actions/{ids['action']}/")
+    page.get_by_role("link", name="Relier des demandes et des procédures").click()
+    assert_accessible(page)
+    page.get_by_label("Demandes à relier").fill("DI-1999-000001")
+    page.get_by_role("button", name="Enregistrer les liens").click()
+    expect(page.locator(".errorlist").first).to_contain_text("Demande inconnue : DI-1999-000001.")
+    assert_accessible(page)
+    page.goto(base)
+    page.get_by_role("button", name="Retirer de l’ordre du jour Tour de table des communes").click()
+    expect(page.get_by_text("« Tour de table des communes » est retiré de l’ordre du jour.")).to_be_visible()
+    assert not AgendaItem.objects.filter(pk=ids["agenda_item"]).exists()
+    assert not page.csp_violations
