@@ -125,3 +125,37 @@ def test_only_an_organiser_links_and_a_partner_sees_only_the_requests_it_may_see
     )
     client.force_login(world.commune_2_user)  # out of scope
     assert client.get(reverse("steering-action-links", args=[action.pk])).status_code == 404
+
+
+def test_the_api_lists_links_and_an_organiser_links_and_takes_off(world, linkable):
+    from rest_framework.test import APIClient
+
+    from api.models import ApiToken
+
+    def as_user(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create_for(user, 'test')[1]}")
+        return client
+
+    action, in_qpv, other, outside, code = linkable
+    url = f"/api/v1/steering/actions/{action.pk}/links/"
+    organiser = as_user(world.dvq_officer)
+    linked = organiser.post(
+        url, {"requests": [in_qpv.reference, other.reference], "sector_procedures": [code]}, format="json"
+    )
+    assert linked.status_code == 200
+    assert linked.json() == {
+        "requests": sorted([in_qpv.reference, other.reference]),
+        "sector_procedures": [code],
+        "remove": False,
+    }
+    refused = organiser.post(url, {"requests": [outside.reference]}, format="json")
+    assert refused.status_code == 400 and outside.reference in str(refused.json()["errors"]["requests"])
+    taken_off = organiser.post(url, {"requests": [other.reference], "remove": True}, format="json")
+    assert taken_off.json()["requests"] == [in_qpv.reference]
+    assert [e for e, _d in events()] == ["action_created", "action_linked", "action_unlinked"]
+    owner = as_user(world.commune_user)
+    assert owner.get(url).json()["requests"] == [in_qpv.reference]
+    assert owner.post(url, {"requests": [in_qpv.reference], "remove": True}, format="json").status_code == 403
+    assert as_user(world.commune_2_user).get(url).status_code == 404
+    assert list(action.requests.all()) == [in_qpv]
