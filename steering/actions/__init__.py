@@ -1,5 +1,6 @@
 """The steering module's write path (one ``do_<verb>_<noun>`` per change, its ``may_*`` beside it)."""
 
+from steering.actions.agenda import do_add_agenda_item, do_change_agenda_item, do_remove_agenda_item  # noqa: F401
 from steering.actions.follow_up import (  # noqa: F401
     do_change_action_status,
     do_create_action,
@@ -13,15 +14,12 @@ from steering.actions.follow_up import (  # noqa: F401
 )
 from steering.actions.guide import do_save_guide_page, may_edit_guide  # noqa: F401
 from steering.actions.meetings import (  # noqa: F401
-    do_add_agenda_item,
     do_answer_invitation,
     do_attach_meeting_document,
     do_cancel_meeting,
-    do_change_agenda_item,
     do_create_meeting,
     do_hold_meeting,
     do_invite_people,
-    do_remove_agenda_item,
     do_reset_calendar_feed,
     do_send_invitations,
     do_update_meeting,
