@@ -101,13 +101,20 @@ def test_the_organiser_finds_invitees_by_typing_in_the_picker(page, browser_worl
     page.get_by_label("Trouver des personnes à inviter").fill("zzz")
     expect(people).to_have_count(2)
     page.get_by_label("Trouver des personnes à inviter").fill("xyz-personne")
+    page.get_by_label("Trouver des personnes à inviter").press("Enter")  # filters, sends nothing
+    expect(people).to_have_count(2)
     assert_accessible(page)
+    assert not Meeting.objects.filter(title="Comité technique de printemps").exists()
     page.get_by_label("Type de réunion").select_option(label="Comité technique")
     page.get_by_label("Titre").fill("Comité technique de printemps")
     page.get_by_label("Début (date et heure)").fill("2030-04-02T14:00")
     page.get_by_label("Fin (date et heure)").fill("2030-04-02T16:00")
+    page.get_by_label("Trouver des personnes à inviter").fill("")
+    page.get_by_role("button", name="Chercher les personnes à inviter").click()  # the server's search
+    expect(page.get_by_label("Titre")).to_have_value("Comité technique de printemps")
+    expect(page.get_by_label("Camille Durand (Commune Deux)")).to_be_checked()
     page.get_by_label("Lieu").fill("Hôtel communautaire")
-    page.get_by_role("button", name="Créer la réunion").click()
+    page.get_by_label("Lieu").press("Enter")  # Enter in a field sends the form as its main button does
     expect(page.get_by_role("heading", level=1)).to_contain_text("Comité technique de printemps")
     meeting = Meeting.objects.get(title="Comité technique de printemps")
     invited = set(Invitation.objects.filter(meeting=meeting).values_list("person__username", flat=True))

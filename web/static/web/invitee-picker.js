@@ -32,5 +32,27 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(filter, 250);
     });
+    // Enter in the search field filters at once instead of sending the whole form.
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        window.clearTimeout(timer);
+        filter();
+      }
+    });
+    // The server's search stays one click away, but its button is no longer the form's default one, so
+    // that Enter in another field sends the form as its main button does.
+    var button = picker.querySelector("button[name=search_people]");
+    if (button && button.form) {
+      button.type = "button";
+      button.addEventListener("click", function () {
+        var flag = document.createElement("input");
+        flag.type = "hidden";
+        flag.name = "search_people";
+        flag.value = "1";
+        button.form.appendChild(flag);
+        button.form.submit();
+      });
+    }
   });
 })();
