@@ -138,6 +138,14 @@ class AgendaItem(models.Model):
         related_name="agenda_items",
         verbose_name=_("action followed up"),
     )
+    evidence = models.JSONField(
+        _("observation figures"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The figures a topic pulled in from the observation comes with (steering.observation_topics)."
+        ),
+    )
 
     class Meta:
         ordering = ["meeting", "position", "pk"]
@@ -274,6 +282,12 @@ class Action(models.Model):
     discussed_at = models.ManyToManyField(
         Meeting, blank=True, related_name="actions_discussed", verbose_name=_("discussed at")
     )
+    sector_procedures = models.ManyToManyField(
+        "procedures.SectorProcedure",
+        blank=True,
+        related_name="steering_actions",
+        verbose_name=_("sub-sector procedures"),
+    )
     source = models.CharField(
         _("source"),
         max_length=200,
@@ -318,6 +332,14 @@ class WorkshopTopic(models.Model):
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
     chosen = models.BooleanField(_("chosen"), default=False)
+    evidence = models.JSONField(
+        _("observation figures"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The figures a topic pulled in from the observation comes with (steering.observation_topics)."
+        ),
+    )
 
     class Meta:
         ordering = ["meeting", "pk"]

@@ -209,6 +209,26 @@ urlpatterns = [
         views_steering.decision_action,
         name="steering-decision-action",
     ),
+    path(
+        "steering/meetings/<int:pk>/agenda/<int:item_id>/edit/",
+        views_steering.agenda_item_edit,
+        name="steering-agenda-item-edit",
+    ),
+    path(
+        "steering/meetings/<int:pk>/agenda/<int:item_id>/remove/",
+        views_steering.agenda_item_remove,
+        name="steering-agenda-item-remove",
+    ),
+    path(
+        "steering/meetings/<int:pk>/documents/new/",
+        views_steering.document_new,
+        name="steering-meeting-document-new",
+    ),
+    path(
+        "steering/meetings/<int:pk>/observation-topics/",
+        views_steering.observation_topics_page,
+        name="steering-observation-topics",
+    ),
     path("steering/meetings/<int:pk>/answer/", views_steering.meeting_answer, name="steering-meeting-answer"),
     path("steering/meetings/<int:pk>/meeting.ics", views_steering.meeting_ics, name="steering-meeting-ics"),
     path(
@@ -220,6 +240,7 @@ urlpatterns = [
     path("steering/feed/new/", views_steering.calendar_feed_reset, name="steering-feed-reset"),
     path("steering/actions/", views_steering.action_list, name="steering-actions"),
     path("steering/actions/<int:pk>/", views_steering.action_detail, name="steering-action"),
+    path("steering/actions/<int:pk>/links/", views_steering.action_links, name="steering-action-links"),
     path("steering/actions/<int:pk>/status/", views_steering.action_status, name="steering-action-status"),
     path(
         "steering/questionnaires/<int:pk>/answer/",
@@ -242,6 +263,9 @@ urlpatterns = [
     path("guide/<slug:slug>/edit/", views_steering.guide_edit, name="guide-edit"),
     path("guide/<slug:slug>/versions/<int:number>/", views_steering.guide_version, name="guide-version"),
     path("steering/recommendations/", views_steering.recommendation_list, name="steering-recommendations"),
+    path(
+        "steering/recommendations.pdf", views_steering.recommendation_pdf, name="steering-recommendations-pdf"
+    ),
     path(
         "steering/recommendations.xlsx",
         views_steering.recommendation_export,

@@ -8,6 +8,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.filters import IdFilter
@@ -74,6 +75,65 @@ class StatusSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ActionLinksSerializer(serializers.Serializer):
+    requests = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        default=list,
+        help_text="References of intervention requests, e.g. DI-2026-000123.",
+    )
+    sector_procedures = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        help_text="Codes of sub-sector procedures.",
+    )
+    remove = serializers.BooleanField(
+        required=False, default=False, help_text="Take these off the action instead of linking them."
+    )
+
+
+def _links_of(action, user):
+    from procedures.scope import requests_visible_to
+    from procedures.sectors.scope import sector_procedures_visible_to
+
+    return {
+        "requests": list(
+            requests_visible_to(user, action.requests.order_by("reference")).values_list(
+                "reference", flat=True
+            )
+        ),
+        "sector_procedures": list(
+            sector_procedures_visible_to(user)
+            .filter(steering_actions=action)
+            .order_by("code")
+            .values_list("code", flat=True)
+        ),
+        "remove": False,
+    }
+
+
+def _resolve_links(user, data):
+    """The requests and procedures named, among those ``user`` may see; unknown ones are a 400."""
+    from procedures.scope import requests_visible_to
+    from procedures.sectors.scope import sector_procedures_visible_to
+
+    references = list(dict.fromkeys(r.strip().upper() for r in data["requests"] if r.strip()))
+    codes = list(dict.fromkeys(c.strip() for c in data["sector_procedures"] if c.strip()))
+    requests = list(requests_visible_to(user).filter(reference__in=references))
+    procedures = list(sector_procedures_visible_to(user).filter(code__in=codes))
+    errors = {}
+    unknown = sorted(set(references) - {r.reference for r in requests})
+    if unknown:
+        errors["requests"] = [_("Unknown request: %(references)s.") % {"references": ", ".join(unknown)}]
+    unknown = sorted(set(codes) - {p.code for p in procedures})
+    if unknown:
+        errors["sector_procedures"] = [_("Unknown: %(value)s.") % {"value": ", ".join(unknown)}]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return requests, procedures
+
+
 class ActionFilter(filters.FilterSet):
     owner = filters.CharFilter(field_name="owner_organisation__code")
     status = filters.MultipleChoiceFilter(choices=ActionStatus.choices)
@@ -131,6 +191,29 @@ class ActionViewSet(
         serializer.instance = actions.do_update_action(
             serializer.instance, changes=changes, acting_user=self.request.user
         )
+
+    @extend_schema(methods=["GET"], request=None, responses=ActionLinksSerializer)
+    @extend_schema(methods=["POST"], request=ActionLinksSerializer, responses=ActionLinksSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def links(self, request, pk=None):
+        """The requests and sub-sector procedures an action is linked to (those the caller may see);
+        an organiser links more (POST) or takes them off (``remove``)."""
+        target = self.get_object()
+        if request.method == "POST":
+            serializer = ActionLinksSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            if not actions.may_link_action(request.user, target):  # before naming what it may see
+                raise PermissionDenied(_("You may not change this action."))
+            requests, procedures = _resolve_links(request.user, serializer.validated_data)
+            if serializer.validated_data["remove"]:
+                actions.do_unlink_action(
+                    target, requests=requests, sector_procedures=procedures, acting_user=request.user
+                )
+            elif requests or procedures:
+                actions.do_link_action(
+                    target, requests=requests, sector_procedures=procedures, acting_user=request.user
+                )
+        return Response(_links_of(target, request.user))
 
     @extend_schema(request=StatusSerializer, responses=SteeringActionSerializer)
     @action(detail=True, methods=["post"])

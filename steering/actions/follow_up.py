@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from directory.models import Organisation, OrganisationKind, Perimeter, User
 from steering import conf
 from steering.actions.common import audit, check, emit, invalid, is_organiser
-from steering.models import OPEN_ACTION_STATUSES, Action, ActionStatus, AgendaItem, MeetingStatus
+from steering.models import OPEN_ACTION_STATUSES, Action, ActionStatus, AgendaItem, Meeting, MeetingStatus
 
 EDITABLE = ("title", "description", "due_date", "owner_organisation", "owner_person", "commune", "qpv")
 
@@ -218,18 +218,57 @@ def may_link_action(user, action):
     return is_organiser(user)
 
 
-def do_link_action(action, *, requests=(), discussed_at=(), acting_user):
-    """Link an action to intervention requests and to the meetings where it was discussed."""
+def _links(requests, discussed_at, sector_procedures):
+    from procedures.models import InterventionRequest
+    from procedures.sectors.models import SectorProcedure
+
+    for field, values, model in (
+        ("requests", requests, InterventionRequest),
+        ("discussed_at", discussed_at, Meeting),
+        ("sector_procedures", sector_procedures, SectorProcedure),
+    ):
+        if any(not isinstance(value, model) for value in values):
+            invalid(**{field: _("Unknown: %(value)s.") % {"value": field}})
+    return list(requests), list(discussed_at), list(sector_procedures)
+
+
+def do_link_action(action, *, requests=(), discussed_at=(), sector_procedures=(), acting_user):
+    """Link an action to intervention requests, to the meetings where it was discussed and to the
+    sub-sector procedures it is about."""
     check(may_link_action(acting_user, action), _("You may not change this action."))
+    requests, discussed_at, sector_procedures = _links(requests, discussed_at, sector_procedures)
     with transaction.atomic():
         action.requests.add(*requests)
         action.discussed_at.add(*discussed_at)
+        action.sector_procedures.add(*sector_procedures)
         audit(
             "action_linked",
             _target(action),
             acting_user,
             requests=sorted(r.pk for r in requests),
             meetings=sorted(m.pk for m in discussed_at),
+            sector_procedures=sorted(p.pk for p in sector_procedures),
+        )
+    return action
+
+
+def do_unlink_action(action, *, requests=(), sector_procedures=(), acting_user):
+    """Take requests or sub-sector procedures off an action (only those it is linked to count)."""
+    check(may_link_action(acting_user, action), _("You may not change this action."))
+    requests, _meetings, sector_procedures = _links(requests, (), sector_procedures)
+    with transaction.atomic():
+        requests = list(action.requests.filter(pk__in=[r.pk for r in requests]))
+        sector_procedures = list(action.sector_procedures.filter(pk__in=[p.pk for p in sector_procedures]))
+        if not requests and not sector_procedures:
+            return action
+        action.requests.remove(*requests)
+        action.sector_procedures.remove(*sector_procedures)
+        audit(
+            "action_unlinked",
+            _target(action),
+            acting_user,
+            requests=sorted(r.pk for r in requests),
+            sector_procedures=sorted(p.pk for p in sector_procedures),
         )
     return action
 

@@ -23,6 +23,7 @@ from steering.models import (
     AgendaItem,
     Answer,
     Decision,
+    DocumentKind,
     Invitation,
     Meeting,
     MeetingDocument,
@@ -335,17 +336,6 @@ def do_answer_invitation(invitation, *, answer, represented_by="", acting_user):
     return invitation
 
 
-def do_add_agenda_item(meeting, *, title, acting_user):
-    check(may_change_meeting(acting_user, meeting), _("You may not change this meeting."))
-    if not (title or "").strip():
-        invalid(title=_("An agenda item needs a title."))
-    with transaction.atomic():
-        position = (meeting.agenda_items.aggregate(m=Max("position"))["m"] or 0) + 1
-        item = AgendaItem.objects.create(meeting=meeting, position=position, title=title.strip()[:300])
-        audit("agenda_item_added", _target(meeting), acting_user, title=item.title)
-    return item
-
-
 def do_hold_meeting(meeting, *, minutes, attended=(), decisions=(), acting_user):
     """Record that the meeting took place: the minutes, who attended (person ids), the decisions."""
     check(may_change_meeting(acting_user, meeting), _("You may not record the minutes of this meeting."))
@@ -383,6 +373,8 @@ def do_attach_meeting_document(meeting, *, upload, kind="other", acting_user):
     from django.core.exceptions import ValidationError
 
     check(may_change_meeting(acting_user, meeting), _("You may not add documents to this meeting."))
+    if kind not in DocumentKind.values:
+        invalid(kind=_("Unknown kind of document: %(kind)s.") % {"kind": kind})
     try:
         checked = check_document(upload)
     except ValidationError as exc:

@@ -25,6 +25,7 @@ def steering_data(data):
         ends_at=now + timedelta(days=20, hours=2),
         place="Mairie",
         invited_organisations=[commune.organisation_id],
+        agenda=["Tour de table"],
         acting_user=dvq,
     )
     questionnaire = actions.do_create_questionnaire(
@@ -78,6 +79,7 @@ def steering_data(data):
         "held": held.pk,
         "decision": decision.pk,
         "meeting": workshop.pk,
+        "agenda_item": workshop.agenda_items.get().pk,
         "questionnaire": questionnaire.pk,
         "action": overdue.pk,
         "guide": page.slug,

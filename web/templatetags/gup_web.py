@@ -54,3 +54,11 @@ def shown_inline(attachment):
     from engine.attachments import INLINE_IMAGE_TYPES
 
     return attachment.content_type in INLINE_IMAGE_TYPES
+
+
+@register.filter
+def urlencode_dict(value):
+    """A dict as a query string (``a=1&b=x``), e.g. the observation filters a steering topic keeps."""
+    from django.utils.http import urlencode
+
+    return urlencode(value or {})

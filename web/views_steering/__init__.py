@@ -3,6 +3,8 @@ documents, each user's secret iCalendar feed), the follow-up of actions, the com
 form and the organiser's compiled answers (printable, XLSX). Lists and details go through
 ``steering.scope``; every change calls ``steering.actions``."""
 
+from web.views_steering.action_links import action_links  # noqa: F401
+from web.views_steering.agenda import agenda_item_edit, agenda_item_remove, document_new  # noqa: F401
 from web.views_steering.follow_up import (  # noqa: F401
     action_detail,
     action_list,
@@ -29,9 +31,11 @@ from web.views_steering.meetings import (  # noqa: F401
     meeting_ics,
     meeting_list,
 )
+from web.views_steering.observation_topics import observation_topics_page  # noqa: F401
 from web.views_steering.questionnaires import (  # noqa: F401
     questionnaire_answer,
     questionnaire_export,
     questionnaire_results,
 )
+from web.views_steering.recommendations import recommendation_pdf  # noqa: F401
 from web.views_steering.topics import topic_choose, topic_propose  # noqa: F401

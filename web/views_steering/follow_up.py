@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from directory.models import Organisation, Perimeter
 from engine.errors import EngineError, RoleNotAllowed
+from procedures.scope import requests_visible_to
+from procedures.sectors.scope import sector_procedures_visible_to
 from steering import actions, scope
 from steering.models import OPEN_ACTION_STATUSES, Action, ActionStatus, MeetingKind
 from web.views_steering.common import add_errors, get_visible
@@ -103,7 +105,9 @@ def _detail(request, action, form=None, status=200):
         "can_change": actions.may_change_action(request.user, action),
         "today": timezone.localdate(),
         "discussed": action.discussed_at.select_related("kind").order_by("starts_at"),
-        "requests": action.requests.all()[:50],
+        "requests": requests_visible_to(request.user, action.requests.order_by("reference"))[:50],
+        "sector_procedures": sector_procedures_visible_to(request.user).filter(steering_actions=action),
+        "can_link": actions.may_link_action(request.user, action),
         "from_diagnostic": from_diagnostic(request.user, action.source, f"action:{action.pk}"),
     }
     return render(request, "web/steering/action_detail.html", context, status=status)
@@ -174,7 +178,16 @@ def recommendation_list(request):
         row.from_diagnostic = (
             from_diagnostic(request.user, row.source, f"recommendation:{row.pk}") if row.source else None
         )
-    return render(request, "web/steering/recommendation_list.html", {"recommendations": rows})
+    from django.utils.http import urlencode
+
+    addressees = {}
+    for row in rows:  # one document per urban-renewal project, or per QPV when no project is named
+        if row.project:
+            addressees.setdefault(row.project, urlencode({"project": row.project}))
+        elif row.qpv_id:
+            addressees.setdefault(row.qpv.name, urlencode({"qpv": row.qpv.code}))
+    context = {"recommendations": rows, "addressees": sorted(addressees.items(), key=lambda a: a[0].lower())}
+    return render(request, "web/steering/recommendation_list.html", context)
 
 
 @login_required

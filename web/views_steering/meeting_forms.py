@@ -19,6 +19,7 @@ from engine.errors import EngineError
 from steering import actions, scope
 from steering.models import WORKSHOP, Decision, Meeting, MeetingKind
 from web.views_steering.common import add_errors, get_visible
+from web.views_steering.invitee_picker import SEARCH_BUTTON, initial_from, picker_choices
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -68,8 +69,14 @@ class MeetingForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Their GUP referents are invited (all their members if they have none)."),
     )
+    people_search = forms.CharField(
+        label=gettext_lazy("Find people to invite"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Part of a name, of an organisation or of an e-mail address."),
+    )
     invited_people = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("Invited people"), coerce=int, required=False
+        label=gettext_lazy("Invited people"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     agenda = forms.CharField(
         label=gettext_lazy("Agenda"),
@@ -81,7 +88,18 @@ class MeetingForm(forms.Form):
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invited_organisations"].choices = _organisation_choices()
-        self.fields["invited_people"].choices = _people_choices()
+        if self.is_bound and SEARCH_BUTTON not in self.data:  # sent: any active person is valid
+            self.fields["invited_people"].choices = _people_choices()
+            self.picker_summary = ""
+        else:  # the picker: the ticked people and those matching the search
+            source = self.data if self.is_bound else self.initial
+            selected = (
+                source.getlist("invited_people")
+                if hasattr(source, "getlist")
+                else source.get("invited_people")
+            )
+            query = source.get("people_search") or ""
+            self.fields["invited_people"].choices, self.picker_summary = picker_choices(query, selected)
         if editing:
             self.fields["invited_organisations"].label = _("Organisations to invite as well")
             self.fields["invited_people"].label = _("People to invite as well")
@@ -113,9 +131,14 @@ def _refuse_unless(allowed):
 @require_http_methods(["GET", "POST"])
 def meeting_new(request):
     _refuse_unless(actions.may_create_meeting(request.user))
-    form = MeetingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    searching = SEARCH_BUTTON in request.POST
+    if searching:  # the picker's search without JavaScript: the same form, nothing saved
+        form = MeetingForm(initial=initial_from(request.POST, MeetingForm))
+    else:
+        form = MeetingForm(request.POST or None)
+    if request.method == "POST" and not searching and form.is_valid():
         data = dict(form.cleaned_data)
+        data.pop("people_search", None)
         data["agenda"] = _lines(data["agenda"])
         try:
             meeting = actions.do_create_meeting(**data, acting_user=request.user)
@@ -142,8 +165,12 @@ def meeting_edit(request, pk):
     initial = {
         f: getattr(meeting, f) for f in ("kind", "title", "starts_at", "ends_at", "place", "video_url")
     }
-    form = MeetingForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
+    searching = SEARCH_BUTTON in request.POST
+    if searching:  # the picker's search without JavaScript: the same form, nothing saved
+        form = MeetingForm(initial=initial_from(request.POST, MeetingForm), editing=True)
+    else:
+        form = MeetingForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and not searching and form.is_valid():
         data = form.cleaned_data
         changes = {f: data[f] for f in initial}
         try:
@@ -346,6 +373,10 @@ def can_organise(user, meeting):
         "can_record": meeting.status != "cancelled"
         and meeting.starts_at <= timezone.now()
         and actions.may_change_meeting(user, meeting),
+        "can_take_observation_topics": planned
+        and meeting.starts_at > timezone.now()
+        and actions.may_take_observation_topic(user, meeting),
+        "can_add_document": meeting.status != "cancelled" and actions.may_change_meeting(user, meeting),
         "can_create_action": actions.may_create_action(user),
         "is_workshop": meeting.kind.code == WORKSHOP,
         "can_propose": meeting.kind.code == WORKSHOP
