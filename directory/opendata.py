@@ -345,7 +345,7 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
         for pk, ref, owner_id, digest in parcels.values_list(
             "pk", "ref", "owner_id", "properties__geometry_hash"
         ):
-            existing[ref] = [pk, owner_id, digest]
+            existing[ref] = (pk, owner_id, digest)
         others = Parcel.objects.filter(ref__startswith=insee).exclude(
             pk__in=Parcel.objects.existing_on(today)
         )
@@ -354,8 +354,9 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
         periods = ParcelOwnership.objects.filter(parcel__ref__startswith=insee).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gt=today)
         )
-        for period in periods.order_by("valid_from"):
-            current_periods.setdefault(period.parcel_id, []).append(period)
+        fields = ("pk", "parcel_id", "owner_id", "siren", "valid_from", "valid_until")
+        for row in periods.order_by("valid_from").values_list(*fields):
+            current_periods.setdefault(row[1], []).append(_Period(*row))
         loaded_communes.add(insee)
         report.communes.append(insee)
 
@@ -545,6 +546,22 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
             report.subsectors_changed.append(
                 {"code": code, "manager_before": before.get(code, (None,))[0], "manager_after": state[0]}
             )
+
+
+class _Period:
+    """What the import needs of an ownership period (a model instance each weighs far more, by the
+    hundred thousand)."""
+
+    __slots__ = ("owner_id", "parcel_id", "pk", "siren", "valid_from", "valid_until")
+
+    def __init__(self, pk, parcel_id, owner_id, siren, valid_from, valid_until):
+        self.pk, self.parcel_id, self.owner_id, self.siren = pk, parcel_id, owner_id, siren
+        self.valid_from, self.valid_until = valid_from, valid_until
+
+    def covers(self, day):
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day < self.valid_until
+        )
 
 
 def _as_read(shape, geometry):

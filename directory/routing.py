@@ -766,6 +766,21 @@ def _start_thread(target):
     return thread
 
 
+def _wait_for_index_file():
+    """With ROUTING_INDEX_DIR, give the worker job (every few seconds) ROUTING_INDEX_FILE_WAIT_MS to write
+    the parcels' file of the new territory version: mapping it costs the web worker next to no memory,
+    building it costs as much again as the index. Past that delay the thread builds it itself."""
+    path = index_file(LayerVersion.stamp()[0])
+    if path is None:
+        return
+    deadline = _clock() + getattr(settings, "ROUTING_INDEX_FILE_WAIT_MS", 30000) / 1000
+    while not path.exists() and _clock() < deadline:
+        _sleep(0.2)
+
+
+_sleep = time.sleep
+
+
 def _rebuild_in_background(previous):
     """Build the index for the current data in a thread and install it; the old one serves meanwhile."""
 
@@ -773,6 +788,7 @@ def _rebuild_in_background(previous):
         from django.db import connection
 
         try:
+            _wait_for_index_file()
             index = RoutingIndex.from_database(previous=previous)
             with _lock:
                 current = _current["index"]

@@ -427,5 +427,8 @@ ROUTING_INDEX_CHECK_MS = env_int("ROUTING_INDEX_CHECK_MS", 1000)
 # Where the parcels' part of the index is kept, one file per territory version, written by the worker job
 # below (or the first process needing it) and memory-mapped by the web workers; empty: no files.
 ROUTING_INDEX_DIR = env_str("ROUTING_INDEX_DIR", str(VAR_DIR / "routing-index"))
+# After a change, how long a web worker's background rebuild waits for the worker job to write that file
+# before building the index itself.
+ROUTING_INDEX_FILE_WAIT_MS = env_int("ROUTING_INDEX_FILE_WAIT_MS", 30000)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["directory.routing.write_index_file"]
