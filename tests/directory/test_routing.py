@@ -346,3 +346,28 @@ def test_an_unreadable_parcels_file_is_rebuilt_from_the_database(world, rules, s
     index = routing.RoutingIndex.from_database()
     assert "LANDLORD-1" in list(index.parcel_refs)
     assert path.read_bytes().startswith(b"GUPPIDX1")  # written again, right this time
+
+
+def test_a_background_rebuild_waits_for_the_worker_job_file_and_gives_up_after_the_delay(
+    world, rules, settings, tmp_path, monkeypatch
+):
+    settings.ROUTING_INDEX_DIR = str(tmp_path)
+    settings.ROUTING_INDEX_FILE_WAIT_MS = 1000
+    clock, slept = [0.0], []
+    monkeypatch.setattr(routing, "_clock", lambda: clock[0])
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+        if len(slept) == 3 and job[0]:
+            routing.write_index_file()  # the worker job's tick
+
+    monkeypatch.setattr(routing, "_sleep", sleep)
+    job = [True]
+    routing._wait_for_index_file()
+    assert len(slept) == 3 and routing.index_file(LayerVersion.stamp()[0]).exists()
+    # Another change and no worker job: the thread stops waiting after the delay (and builds itself).
+    make_parcel(box(1.733, 48.989, 1.734, 48.991), owner=world.landlord, ref="NEW-2")
+    job[0], slept[:] = False, []
+    routing._wait_for_index_file()
+    assert 1.0 <= sum(slept) < 1.3 and not routing.index_file(LayerVersion.stamp()[0]).exists()
