@@ -45,7 +45,7 @@ class ParcelGridBuilder:
 
     def build(self):
         return ParcelGrid(
-            bytes(self.buffer),
+            np.frombuffer(self.buffer, dtype=np.uint8) if self.buffer else b"",  # no copy of the WKB
             np.frombuffer(self.lengths, dtype=np.int64).copy() if self.lengths else np.zeros(0, np.int64),
             np.frombuffer(self.bounds, dtype=np.float64).reshape(-1, 4).copy()
             if self.bounds

@@ -350,24 +350,24 @@ class RoutingIndex:
         pk_array = np.frombuffer(pks, dtype=np.int64) if pks else np.zeros(0, np.int64)
         by_pk = np.argsort(pk_array)
         sorted_pks = pk_array[by_pk]
-        periods = {}
-        for parcel_id, owner_id, valid_from, valid_until in ParcelOwnership.objects.order_by(
-            "parcel_id", "valid_from"
-        ).values_list("parcel_id", "owner_id", "valid_from", "valid_until"):
-            position = int(by_pk[np.searchsorted(sorted_pks, parcel_id)])
-            periods.setdefault(position, []).append(
-                (
-                    valid_from.toordinal() if valid_from else ALWAYS_FROM,
-                    valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
-                    owner_id or 0,
-                )
-            )
-        # A parcel with one period that always holds needs no period: its owner column says it all.
-        parcel_periods = {}
-        for position, items in periods.items():
-            if len(items) == 1 and items[0][:2] == (ALWAYS_FROM, ALWAYS_UNTIL):
-                continue
-            parcel_periods[position] = tuple(items)
+        # Periods by chunks into flat arrays too (a tuple each, by the hundred thousand, is the peak).
+        row_parcels, row_from, row_until, row_owner = array("q"), array("i"), array("i"), array("q")
+        periods = ParcelOwnership.objects.order_by("parcel_id", "valid_from").values_list(
+            "parcel_id", "owner_id", "valid_from", "valid_until"
+        )
+        for parcel_id, owner_id, valid_from, valid_until in periods.iterator(chunk_size=5000):
+            row_parcels.append(parcel_id)
+            row_from.append(valid_from.toordinal() if valid_from else ALWAYS_FROM)
+            row_until.append(valid_until.toordinal() if valid_until else ALWAYS_UNTIL)
+            row_owner.append(owner_id or 0)
+        parcel_periods = _period_table(
+            by_pk[np.searchsorted(sorted_pks, np.frombuffer(row_parcels, dtype=np.int64))]
+            if row_parcels
+            else np.zeros(0, np.int64),
+            np.frombuffer(row_from, dtype=np.int32) if row_from else np.zeros(0, np.int32),
+            np.frombuffer(row_until, dtype=np.int32) if row_until else np.zeros(0, np.int32),
+            np.frombuffer(row_owner, dtype=np.int64) if row_owner else np.zeros(0, np.int64),
+        )
         columns = (
             refs.freeze(),
             np.frombuffer(owners, dtype=np.int64).copy() if owners else np.zeros(0, np.int64),
@@ -379,7 +379,7 @@ class RoutingIndex:
             "parcel_dates": np.frombuffer(dates, dtype=np.int32).reshape(-1, 2)
             if dates
             else np.zeros((0, 2), np.int32),
-            "parcel_periods": PeriodTable.from_dict(parcel_periods),
+            "parcel_periods": parcel_periods,
         }
 
     @staticmethod
@@ -667,6 +667,31 @@ class RoutingIndex:
         return units[0].id if units else None
 
 
+def _period_table(positions, valid_from, valid_until, owners):
+    """The PeriodTable of period rows (parcel position, from, until, owner), in (parcel, from) order per
+    parcel; a parcel with one period that always holds gets none (its owner column says it all)."""
+    order = np.argsort(positions, kind="stable")
+    positions, valid_from = positions[order], valid_from[order]
+    valid_until, owners = valid_until[order], owners[order]
+    unique, first, counts = np.unique(positions, return_index=True, return_counts=True)
+    always = (counts == 1) & (valid_from[first] == ALWAYS_FROM) & (valid_until[first] == ALWAYS_UNTIL)
+    keep = np.repeat(~always, counts)
+    positions, valid_from, valid_until, owners = (
+        positions[keep],
+        valid_from[keep],
+        valid_until[keep],
+        owners[keep],
+    )
+    kept_counts = counts[~always]
+    return PeriodTable(
+        unique[~always].astype(np.int64),
+        np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64),
+        valid_from.astype(np.int32),
+        valid_until.astype(np.int32),
+        owners.astype(np.int64),
+    )
+
+
 # --- the parcels' part in a file per territory version (directory/parcel_index.py) ----------------
 
 
@@ -773,7 +798,7 @@ def _wait_for_index_file():
     path = index_file(LayerVersion.stamp()[0])
     if path is None:
         return
-    deadline = _clock() + getattr(settings, "ROUTING_INDEX_FILE_WAIT_MS", 30000) / 1000
+    deadline = _clock() + getattr(settings, "ROUTING_INDEX_FILE_WAIT_MS", 60000) / 1000
     while not path.exists() and _clock() < deadline:
         _sleep(0.2)
 

@@ -429,6 +429,6 @@ ROUTING_INDEX_CHECK_MS = env_int("ROUTING_INDEX_CHECK_MS", 1000)
 ROUTING_INDEX_DIR = env_str("ROUTING_INDEX_DIR", str(VAR_DIR / "routing-index"))
 # After a change, how long a web worker's background rebuild waits for the worker job to write that file
 # before building the index itself.
-ROUTING_INDEX_FILE_WAIT_MS = env_int("ROUTING_INDEX_FILE_WAIT_MS", 30000)
+ROUTING_INDEX_FILE_WAIT_MS = env_int("ROUTING_INDEX_FILE_WAIT_MS", 60000)
 if env_str("WORKER_JOBS") is None:
     WORKER_JOBS += ["directory.routing.write_index_file"]
