@@ -10,14 +10,17 @@ Each measured step runs in a fresh Python process, so that its peak memory is it
    (~40 m x 30 m) written as Etalab per-commune files, gzipped, one feature per line as published, and
    one DGFiP owners CSV (30 % of the parcels owned by legal entities: 3 landlords mapped by SIREN, 2
    SIRENs left unmapped), 100 sub-sectors, a CTC per commune and a landlord competence.
-2. Import: `directory.actions.do_import_cadastre` of each commune's file with the owners (streamed,
-   all or nothing): wall time and the process's peak RSS (VmHWM).
+2. Import: `directory.actions.do_import_cadastre` of the four communes' files with the owners in one
+   run (streamed, all or nothing): wall time, CPU time and the process's peak RSS (VmHWM).
 3. Re-import dated tomorrow with 10 % of the owners changed: periods closed and opened (time, peak).
-4. Worker: a fresh process builds the routing index from the database (`warm_up`, as the WSGI
-   application does at start): time, RSS after it and the peak; the first request's latency; then
+4. Index file: the worker job `directory.routing.write_index_file` in a fresh process writes the
+   parcels' part of the routing index (time, size, peak RSS).
+5. Web worker: a fresh process builds the routing index (`warm_up`, as the WSGI application does at
+   start), mapping the parcels' file: time, RSS after it and the peak; the first request's latency; then
    20,000 `resolve()` calls at random points, at dates before and after tomorrow's changes (p50/p99,
    wall clock and thread CPU time); then one owner change through the action with the index rebuilt in
-   the background: the slowest of the calls made while the rebuild runs, and how long it takes.
+   the background (the worker job, started beside, writes the new file that the web worker then maps):
+   the slowest of the calls made while the rebuild runs, how long it takes, and the peaks.
 """
 
 import argparse
@@ -40,6 +43,7 @@ os.environ["ROUTING_INDEX_WARM_UP"] = "false"
 
 DB_NAME = "gup_h16_bench"
 WORK = Path(os.environ.get("BENCH_DIR", "/tmp/gup_h16_bench"))
+os.environ["ROUTING_INDEX_DIR"] = str(WORK / "routing-index")
 COMMUNES = [("78361", "Mantes-la-Jolie"), ("78440", "Les Mureaux"), ("78498", "Poissy"), ("78335", "Limay")]
 LON0, LAT0, DLON, DLAT = 1.60, 48.90, 0.00055, 0.00027  # cell size: about 40 m x 30 m
 LANDLORDS = [("782855696", "Bailleur A"), ("552081317", "Bailleur B"), ("383474814", "Bailleur C")]
@@ -214,23 +218,38 @@ def step_import(suffix, day):
     from directory import actions, opendata
 
     started = time.perf_counter()
-    totals = {}
-    for insee, _name in COMMUNES:
-        with (
-            open(WORK / f"cadastre-{insee}-parcelles.json.gz", "rb") as parcels,
-            open(WORK / f"PM_25_NB_780{suffix}.csv", "rb") as owners,
-        ):
-            if day:
-                report = opendata.import_cadastre(
-                    parcels, owners_file=owners, today=dt.date.fromisoformat(day)
-                )
-            else:
-                report = actions.do_import_cadastre(parcels, owners_file=owners, acting_user=None)
-        for key, value in report.counts().items():
-            totals[key] = totals.get(key, 0) + value
-        totals["unmapped_sirens"] = len(report.unmapped)
+    # One run for the four communes' files, as `import_opendata cadastre f1 f2 f3 f4 --owners x` does:
+    # one transaction, the owners file read once, one recompute of the sub-sectors.
+    files = [open(WORK / f"cadastre-{insee}-parcelles.json.gz", "rb") for insee, _name in COMMUNES]  # noqa: SIM115
+    with open(WORK / f"PM_25_NB_780{suffix}.csv", "rb") as owners:
+        if day:
+            report = opendata.import_cadastre(files, owners_file=owners, today=dt.date.fromisoformat(day))
+        else:
+            report = actions.do_import_cadastre(files, owners_file=owners, acting_user=None)
+    for handle in files:
+        handle.close()
+    totals = {**report.counts(), "unmapped_sirens": len(report.unmapped)}
     elapsed = time.perf_counter() - started
     print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds(), "peak_mib": vm("VmHWM"), **totals}))
+
+
+def step_index():
+    """The worker job `directory.routing.write_index_file`, in a fresh process: the parcels' file."""
+    setup_django()
+    from directory import routing
+
+    started = time.perf_counter()
+    path = routing.write_index_file()
+    elapsed = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_mib": vm("VmHWM"),
+                "file_mib": path.stat().st_size / 2**20 if path else 0,
+            }
+        )
+    )
 
 
 def step_worker(calls):
@@ -271,6 +290,10 @@ def step_worker(calls):
     settings.ROUTING_INDEX_REBUILD = "background"
     parcel = Parcel.objects.order_by("pk").first()
     actions.do_change_parcel_owner(parcel, None, acting_user=None)
+    # The worker process's job writes the new version's parcels' file meanwhile (as its tick would).
+    job = subprocess.Popen(
+        [sys.executable, __file__, "--step", "index"], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
     t0 = time.perf_counter()
     during = []
     while routing.get_index() is index and time.perf_counter() - t0 < 300:
@@ -278,6 +301,7 @@ def step_worker(calls):
         routing.resolve(rng.uniform(LON0, max_lon), rng.uniform(LAT0, max_lat), "espaces-verts")
         during.append((time.perf_counter() - c) * 1000)
     rebuild_seconds = time.perf_counter() - t0
+    job_result = json.loads(job.communicate()[0].strip().splitlines()[-1])
     during.sort()
     result = {
         "rss_start_mib": rss_start,
@@ -298,6 +322,9 @@ def step_worker(calls):
         "max_ms_during_rebuild": during[-1] if during else None,
         "p99_ms_during_rebuild": during[int(len(during) * 0.99)] if during else None,
         "hwm_end_mib": vm("VmHWM"),
+        "rss_end_mib": vm("VmRSS"),
+        "job_seconds": job_result["seconds"],
+        "job_peak_mib": job_result["peak_mib"],
     }
     print(json.dumps(result))
 
@@ -310,20 +337,23 @@ def run_step(*args):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def report(load, generated, first, second, w):
+def report(load, generated, first, second, index, w):
     lines = [
         f"land benchmark on PostgreSQL ({DB_NAME}), load average {load[0]:.1f} at start, "
         f"{os.getloadavg()[0]:.1f} at end, on {os.cpu_count()} CPUs",
         f"  generated: {generated['parcels']} parcels in {len(COMMUNES)} communes, "
         f"{generated['owned']} owned by legal entities, {generated['bytes'] / 2**20:.1f} MiB of files",
-        f"  import (4 gzipped GeoJSON + owners CSV, do_import_cadastre): {first['seconds']:.1f} s wall, "
+        f"  import (4 gzipped GeoJSON + owners CSV, one do_import_cadastre run): "
+        f"{first['seconds']:.1f} s wall, "
         f"{first.get('cpu_seconds', 0):.1f} s CPU of the process, peak RSS {first['peak_mib']:.0f} MiB; "
         f"added {first['added']}, unmapped SIRENs {first['unmapped_sirens']}, "
         f"sub-sectors changed {first['subsectors_changed']}",
         f"  re-import dated tomorrow, 10 % of owners changed: {second['seconds']:.1f} s wall, "
         f"{second.get('cpu_seconds', 0):.1f} s CPU, peak RSS {second['peak_mib']:.0f} MiB; "
         f"owners changed {second['owner_changed']}, sub-sectors changed {second['subsectors_changed']}",
-        f"  fresh worker: RSS {w['rss_django_mib']:.0f} MiB after django.setup(), index built in "
+        f"  parcels' index file written by the worker job in a fresh process: {index['seconds']:.1f} s, "
+        f"{index['file_mib']:.1f} MiB, peak RSS {index['peak_mib']:.0f} MiB",
+        f"  fresh web worker: RSS {w['rss_django_mib']:.0f} MiB after django.setup(), index mapped in "
         f"{w['warm_up_seconds']:.1f} s, RSS {w['rss_after_index_mib']:.0f} MiB after it "
         f"(peak {w['hwm_after_index_mib']:.0f} MiB); first request {w['first_request_ms']:.2f} ms",
         f"  resolve() x {w['calls']} at dates before and after the changes "
@@ -332,7 +362,9 @@ def report(load, generated, first, second, w):
         f"decided by rule {w['rules']}",
         f"  one owner change, background rebuild: new index after {w['rebuild_seconds']:.1f} s; "
         f"{w['calls_during_rebuild']} calls served meanwhile, p99 {w['p99_ms_during_rebuild'] or 0:.2f} ms, "
-        f"max {w['max_ms_during_rebuild'] or 0:.2f} ms; worker peak RSS {w['hwm_end_mib']:.0f} MiB",
+        f"max {w['max_ms_during_rebuild'] or 0:.2f} ms; the worker job wrote the new file in "
+        f"{w['job_seconds']:.1f} s (its peak RSS {w['job_peak_mib']:.0f} MiB); web worker RSS at the end "
+        f"{w['rss_end_mib']:.0f} MiB, its peak {w['hwm_end_mib']:.0f} MiB",
     ]
     print("\n".join(lines))
 
@@ -356,6 +388,8 @@ def main():
             step_generate(args.parcels)
         elif name == "import":
             step_import("-tomorrow" if rest else "", rest[1] if len(rest) > 1 else "")
+        elif name == "index":
+            step_index()
         elif name == "worker":
             step_worker(args.calls)
         return
@@ -368,8 +402,9 @@ def main():
         first = run_step("--step", "import")
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
         second = run_step("--step", "import", "tomorrow", tomorrow)
+        index = run_step("--step", "index")
         worker = run_step("--calls", str(args.calls), "--step", "worker")
-        report(load, generated, first, second, worker)
+        report(load, generated, first, second, index, worker)
     finally:
         with admin_connection() as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")

@@ -23,6 +23,7 @@ from directory.models import (
     RoleAssignment,
     SirenMapping,
 )
+from engine import outbox
 from engine.errors import InvalidFields, RoleNotAllowed
 
 
@@ -37,6 +38,14 @@ def _check(allowed, message):
 
 def _audit(event, target, acting_user, **data):
     return DirectoryAuditEntry.objects.create(actor=acting_user, event=event, target=target[:200], data=data)
+
+
+def _land_change(event, target, acting_user, **data):
+    """A change of the land (parcels, their owners, land operations, SIREN mappings): its audit entry and
+    its outbox event `land.<event>` (same data, delivered after commit)."""
+    entry = _audit(event, target, acting_user, **data)
+    outbox.emit(f"land.{event}", case_id=None, payload={"target": target[:200], **data})
+    return entry
 
 
 # --- role assignments ------------------------------------------------------------------------------
@@ -148,7 +157,7 @@ def do_save_parcel(parcel, *, acting_user, changed_fields=()):
         changed = delegation.recompute_for_parcel_bboxes(
             old, (parcel.min_lon, parcel.min_lat, parcel.max_lon, parcel.max_lat)
         )
-        _audit(
+        _land_change(
             "parcel_created" if created else "parcel_changed",
             f"parcel:{parcel.ref}",
             acting_user,
@@ -171,7 +180,7 @@ def do_delete_parcels(parcels, *, acting_user):
         for parcel in parcels:
             ref = parcel.ref
             parcel.delete()
-            _audit("parcel_deleted", f"parcel:{ref}", acting_user)
+            _land_change("parcel_deleted", f"parcel:{ref}", acting_user)
         if bboxes:
             delegation.recompute_for_parcel_bboxes(*bboxes)
 
@@ -192,7 +201,7 @@ def do_import_layer(layer, raw, *, acting_user, replace=False, stream=None, sour
     _check(may_import_layer(acting_user, layer), _("You may not import territory layers."))
     with transaction.atomic():
         result = import_layer(layer, raw, replace=replace, stream=stream)
-        _audit(
+        (_land_change if layer == PARCELS else _audit)(
             "layer_imported",
             f"layer:{layer}",
             acting_user,
@@ -202,6 +211,7 @@ def do_import_layer(layer, raw, *, acting_user, replace=False, stream=None, sour
             updated=result.updated,
             deleted=result.deleted,
             delegations_changed=result.delegations_changed,
+            owners_changed=result.owners_changed,
             communes_created=list(result.communes_created),
         )
     return result
@@ -292,7 +302,7 @@ def do_change_parcel_owner(
             changed = delegation.recompute_for_parcel_bboxes(
                 (parcel.min_lon, parcel.min_lat, parcel.max_lon, parcel.max_lat)
             )
-        _audit(
+        _land_change(
             "parcel_owner_changed",
             f"parcel:{parcel.ref}",
             acting_user,
@@ -346,7 +356,7 @@ def do_record_ownership_period(
         changed = delegation.recompute_for_parcel_bboxes(
             (parcel.min_lon, parcel.min_lat, parcel.max_lon, parcel.max_lat)
         )
-        _audit(
+        _land_change(
             "ownership_period_recorded",
             f"parcel:{parcel.ref}",
             acting_user,
@@ -450,7 +460,7 @@ def do_record_land_operation(
             operation.save(update_fields=["applied_at"])
         changed = delegation.recompute_for_parcel_bboxes(*bboxes)
         LayerVersion.bump(LayerVersion.TERRITORY)
-        _audit(
+        _land_change(
             "land_operation_recorded",
             f"land-operation:{operation.pk}",
             acting_user,
@@ -493,7 +503,7 @@ def do_save_siren_mapping(siren, organisation, *, acting_user, note=""):
         )
         if parcels:
             LayerVersion.bump(LayerVersion.TERRITORY)
-        _audit(
+        _land_change(
             "siren_mapped",
             f"siren:{siren}",
             acting_user,
@@ -516,7 +526,7 @@ def do_import_cadastre(fileobj, *, acting_user, owners_file=None, dry_run=False,
     with transaction.atomic():
         report = opendata.import_cadastre(fileobj, owners_file=owners_file, dry_run=dry_run, stream=stream)
         if not dry_run:
-            _audit(
+            _land_change(
                 "cadastre_imported",
                 "layer:parcels",
                 acting_user,

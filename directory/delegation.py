@@ -44,32 +44,94 @@ class Share:
         }
 
 
-def parcels_overlapping(min_lon, min_lat, max_lon, max_lat):
-    """Parcels whose bounding box meets the given one (the database pre-filter)."""
-    return Parcel.objects.filter(
+def widest_parcel():
+    """(width, height) in degrees of the widest and of the tallest parcel: with them, a bounding-box query
+    bounds `min_lon` and `min_lat` on both sides, so the index on them reads a narrow range."""
+    from django.db.models import F, Max
+
+    found = Parcel.objects.aggregate(
+        width=Max(F("max_lon") - F("min_lon")), height=Max(F("max_lat") - F("min_lat"))
+    )
+    return (found["width"] or 0.0, found["height"] or 0.0)
+
+
+def parcels_overlapping(min_lon, min_lat, max_lon, max_lat, *, widest=None):
+    """Parcels whose bounding box meets the given one (the database pre-filter); `widest`: the result of
+    `widest_parcel()`, if known, to read a narrow range of the index."""
+    queryset = Parcel.objects.filter(
         min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat
-    ).select_related("owner")
+    )
+    if widest is not None:
+        queryset = queryset.filter(min_lon__gte=min_lon - widest[0], min_lat__gte=min_lat - widest[1])
+    return queryset.select_related("owner")
 
 
-def _parcels_with_periods(area):
-    parcels = list(parcels_overlapping(*area.bounds).prefetch_related("ownerships"))
-    return [(parcel, list(parcel.ownerships.all())) for parcel in parcels]
+class LandParcel:
+    """What the shares need of a parcel (lighter than a model instance: sub-sectors are recomputed by the
+    hundred after an import)."""
+
+    __slots__ = ("geometry_text", "owner_id", "pk", "ref", "valid_from", "valid_until")
+
+    def __init__(self, pk, ref, owner_id, valid_from, valid_until, geometry_text):
+        self.pk, self.ref, self.owner_id = pk, ref, owner_id
+        self.valid_from, self.valid_until, self.geometry_text = valid_from, valid_until, geometry_text
 
 
-def compute_shares(subsector, day=None, *, parcels=None):
+def _parcels_with_periods(area, widest=None):
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from directory.models import ParcelOwnership
+
+    rows = (
+        parcels_overlapping(*area.bounds, widest=widest)
+        .select_related(None)
+        .annotate(geometry_text=Cast("geometry", TextField()))
+        .values_list("pk", "ref", "owner_id", "valid_from", "valid_until", "geometry_text")
+    )
+    parcels = [LandParcel(*row) for row in rows]
+    periods = {}
+    if parcels:
+        for period in ParcelOwnership.objects.filter(parcel_id__in=[p.pk for p in parcels]):
+            periods.setdefault(period.parcel_id, []).append(period)
+    return [(parcel, periods.get(parcel.pk, [])) for parcel in parcels]
+
+
+def clipped_areas(area, parcels):
+    """{parcel id: m² of the parcel inside `area`} of the (parcel, periods) pairs: clipped in WGS84 (edges
+    shared with the sub-sector stay exact), then measured in Lambert-93, all in one call each."""
+    import json
+
+    import numpy as np
+    import shapely
+
+    if not parcels:
+        return {}
+    texts = [
+        parcel.geometry_text if isinstance(parcel, LandParcel) else json.dumps(parcel.geometry)
+        for parcel, _periods in parcels
+    ]
+    pieces = shapely.intersection(shapely.from_geojson(np.array(texts, dtype=object)), area)
+    return {
+        parcel.pk: float(value)
+        for (parcel, _periods), value in zip(parcels, geo.areas_m2(pieces), strict=True)
+    }
+
+
+def compute_shares(subsector, day=None, *, parcels=None, clipped=None):
     """Each owner's land inside the sub-sector on `day` (default today), largest first, and the total land
-    area (m²). `parcels`: the (parcel, periods) pairs around it, if already loaded."""
+    area (m²). `parcels`: the (parcel, periods) pairs around it, if already loaded; `clipped`: their
+    `clipped_areas`, if already computed (they do not depend on the day)."""
     day = land.as_day(day)
     area = subsector.shape()
     parcels = _parcels_with_periods(area) if parcels is None else parcels
+    clipped_by_parcel = clipped_areas(area, parcels) if clipped is None else clipped
     owners = {}
     by_owner = {}
     for parcel, periods in parcels:
         if not land.exists_on(parcel, day):
             continue
-        # Clip in WGS84 (edges shared with the sub-sector stay exact), then measure in Lambert-93.
-        piece = parcel.shape().intersection(area)
-        clipped = geo.area_m2(piece) if not piece.is_empty else 0.0
+        clipped = clipped_by_parcel[parcel.pk]
         if clipped < MIN_PIECE_M2:
             continue
         key = land.owner_id_on(parcel, periods, day)
@@ -100,11 +162,11 @@ def manager_from(shares, threshold_pct):
     return None
 
 
-def _schedule(subsector, parcels, today, current_manager_id):
+def _schedule(subsector, parcels, today, current_manager_id, clipped=None):
     """The delegation's changes after today, one entry per date where the manager or the shares change."""
     schedule, previous = [], (current_manager_id, None)
     for day in land.change_dates(parcels, today):
-        shares, _total = compute_shares(subsector, day, parcels=parcels)
+        shares, _total = compute_shares(subsector, day, parcels=parcels, clipped=clipped)
         manager = manager_from(shares, subsector.delegation_threshold_pct)
         entry = {
             "from": day.isoformat(),
@@ -118,19 +180,21 @@ def _schedule(subsector, parcels, today, current_manager_id):
     return schedule
 
 
-def recompute_delegation(subsector):
+def recompute_delegation(subsector, *, widest=None):
     """Compute and store one sub-sector's shares and delegated manager (today, and their scheduled changes
-    from dated ownership); returns True if it changed."""
+    from dated ownership); returns True if it changed. `widest`: see `parcels_overlapping`."""
     if subsector.layer != Layer.SUBSECTORS:
         return False
     today = land.as_day()
-    parcels = _parcels_with_periods(subsector.shape())
-    shares, total = compute_shares(subsector, today, parcels=parcels)
+    area = subsector.shape()
+    parcels = _parcels_with_periods(area, widest)
+    clipped = clipped_areas(area, parcels)
+    shares, total = compute_shares(subsector, today, parcels=parcels, clipped=clipped)
     manager = manager_from(shares, subsector.delegation_threshold_pct)
     land_shares = [share.as_json() for share in shares]
     land_area = round(total, 2)
     manager_id = manager.owner_id if manager else None
-    schedule = _schedule(subsector, parcels, today, manager_id)
+    schedule = _schedule(subsector, parcels, today, manager_id, clipped)
     if (
         subsector.land_shares == land_shares
         and subsector.land_area_m2 == land_area
@@ -184,8 +248,11 @@ def recompute_delegations(subsectors=None, *, bbox=None):
         )
     changed = 0
     with transaction.atomic():
-        for subsector in queryset:
-            changed += recompute_delegation(subsector)
+        subsectors = list(queryset)
+        # For many sub-sectors, one aggregate over the parcels makes each one's query read a narrow range.
+        widest = widest_parcel() if len(subsectors) > 3 else None
+        for subsector in subsectors:
+            changed += recompute_delegation(subsector, widest=widest)
     return changed
 
 

@@ -73,6 +73,7 @@ class ImportResult:
     updated: int = 0
     deleted: int = 0
     delegations_changed: int = 0
+    owners_changed: int = 0  # parcels: existing parcels given another owner (dated from today)
     communes_created: list = field(default_factory=list)
 
 
@@ -363,7 +364,7 @@ def _write(layer, rows, replace, result, stream):
     key_name = "ref" if layer == PARCELS else "code"
     current = {getattr(obj, key_name): obj for obj in _existing(layer)}
     model = Parcel if layer == PARCELS else Perimeter
-    to_create, to_update = [], []
+    to_create, to_update, owner_changes = [], [], []
     progress = Progress(f"Writing {layer}", len(rows), stream)
     for done, row in enumerate(rows, start=1):
         obj = current.pop(row.key, None)
@@ -374,6 +375,9 @@ def _write(layer, rows, replace, result, stream):
             to_create.append(obj)
         else:
             to_update.append(obj)
+            new_owner = row.values["owner"].pk if layer == PARCELS and row.values["owner"] else None
+            if layer == PARCELS and new_owner != obj.owner_id:
+                owner_changes.append((done - 1, obj, obj.owner_id))
         values = dict(row.values)
         if layer == Layer.COMMUNES:
             insee = values.pop("insee")
@@ -394,6 +398,8 @@ def _write(layer, rows, replace, result, stream):
     model.objects.bulk_create(to_create, batch_size=1000)
     if to_update:
         model.objects.bulk_update(to_update, fields, batch_size=1000)
+    if owner_changes:
+        result.owners_changed = _date_owner_changes(owner_changes)
     if replace and current:
         model.objects.filter(pk__in=[obj.pk for obj in current.values()]).delete()
     result.created, result.updated, result.deleted = (
@@ -401,6 +407,58 @@ def _write(layer, rows, replace, result, stream):
         len(to_update),
         len(current) if replace else 0,
     )
+
+
+def _date_owner_changes(changes):
+    """Existing parcels given another owner: as in the open-data import, the period covering today is
+    closed and a new one opens today (a parcel without periods first gets one for its former owner until
+    today); a period already recorded after today makes the file refused (the change would overlap it).
+    `changes`: (feature index, parcel with its new owner, former owner id). Returns how many changed."""
+    from directory import land
+    from directory.models import OwnershipSource, ParcelOwnership
+
+    today = land.as_day()
+    periods = {}
+    for period in ParcelOwnership.objects.filter(parcel__in=[obj.pk for _i, obj, _old in changes]):
+        periods.setdefault(period.parcel_id, []).append(period)
+    new_periods, closed, corrected, errors = [], [], [], []
+    for index, parcel, old_owner_id in changes:
+        mine = sorted(periods.get(parcel.pk, []), key=lambda p: p.valid_from or land.FAR_PAST)
+        later = [p for p in mine if p.valid_from is not None and p.valid_from > today]
+        if later:
+            errors.append(
+                f"{_feature_label(index, parcel.ref)}: an owner is already recorded from "
+                f"{later[0].valid_from.isoformat()}: the new owner would overlap that period"
+            )
+            continue
+        current = land.covering(mine, today)
+        if current is not None and current.valid_from == today:
+            current.owner_id, current.siren, current.owner_name = parcel.owner_id, "", ""
+            current.source = OwnershipSource.IMPORT
+            corrected.append(current)
+            continue
+        if not mine:
+            new_periods.append(
+                ParcelOwnership(
+                    parcel=parcel, owner_id=old_owner_id, valid_until=today, source=OwnershipSource.IMPORT
+                )
+            )
+        elif current is not None:
+            current.valid_until = today
+            closed.append(current)
+        new_periods.append(
+            ParcelOwnership(
+                parcel=parcel, owner_id=parcel.owner_id, valid_from=today, source=OwnershipSource.IMPORT
+            )
+        )
+    if errors:
+        raise ImportFailed(errors)
+    ParcelOwnership.objects.bulk_update(closed, ["valid_until"], batch_size=1000)
+    ParcelOwnership.objects.bulk_update(
+        corrected, ["owner_id", "siren", "owner_name", "source"], batch_size=1000
+    )
+    ParcelOwnership.objects.bulk_create(new_periods, batch_size=1000)
+    return len(changes)
 
 
 def _number(value):

@@ -1,6 +1,7 @@
 """Organisations, units, people and their roles; perimeters and parcels of the territory."""
 
 import re
+import threading
 import uuid
 
 from django.contrib.auth.models import AbstractUser
@@ -481,6 +482,21 @@ class SplitRule(models.Model):
             raise ValidationError({"perimeter": _("A split rule belongs to a sub-sector.")})
 
 
+# Bumps made by this process (any thread), and whether this thread bumped in a transaction it has not left
+# yet (its outcome unknown: committed or rolled back).
+LOCAL_BUMPS = {"count": 0}
+_uncommitted = threading.local()
+
+
+def bumped_in_open_transaction():
+    """Whether this thread bumped a LayerVersion in a transaction it is still in (forgotten once out)."""
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        _uncommitted.bumped = False
+    return getattr(_uncommitted, "bumped", False)
+
+
 class LayerVersion(models.Model):
     """Counters bumped on every write to the territory or the routing rules (two rows).
 
@@ -510,11 +526,17 @@ class LayerVersion(models.Model):
     @classmethod
     def bump(cls, *names):
         """Bump the given counters (default: both, for code that cannot tell what it changed)."""
+        from django.db import connection
+
         for name in names or cls.NAMES:
             token = uuid.uuid4().hex
             updated = cls.objects.filter(name=name).update(version=F("version") + 1, token=token)
             if not updated:
                 cls.objects.get_or_create(name=name, defaults={"version": 1, "token": token})
+        # What the routing index's cached stamp (directory.routing.current_stamp) must know of this process.
+        LOCAL_BUMPS["count"] += 1
+        if connection.in_atomic_block:
+            _uncommitted.bumped = True
 
     @classmethod
     def current(cls, names=NAMES):

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import shapely
 from django.db import transaction
 from django.db.models import Q
 
-from directory import delegation, geo, land
+from directory import bulk, delegation, geo, land
 from directory.layers import ImportFailed, Progress
 from directory.models import (
     Domain,
@@ -277,10 +278,6 @@ def parcel_id(props):
     )
 
 
-def _geometry_hash(geojson):
-    return hashlib.sha1(json.dumps(geojson, separators=(",", ":")).encode()).hexdigest()[:20]
-
-
 def _subsector_states(bbox):
     if bbox is None:
         return {}
@@ -348,7 +345,7 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
         for pk, ref, owner_id, digest in parcels.values_list(
             "pk", "ref", "owner_id", "properties__geometry_hash"
         ):
-            existing[ref] = [pk, owner_id, digest]
+            existing[ref] = (pk, owner_id, digest)
         others = Parcel.objects.filter(ref__startswith=insee).exclude(
             pk__in=Parcel.objects.existing_on(today)
         )
@@ -357,13 +354,16 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
         periods = ParcelOwnership.objects.filter(parcel__ref__startswith=insee).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gt=today)
         )
-        for period in periods.order_by("valid_from"):
-            current_periods.setdefault(period.parcel_id, []).append(period)
+        fields = ("pk", "parcel_id", "owner_id", "siren", "valid_from", "valid_until")
+        for row in periods.order_by("valid_from").values_list(*fields):
+            current_periods.setdefault(row[1], []).append(_Period(*row))
         loaded_communes.add(insee)
         report.communes.append(insee)
 
     def flush():
-        Parcel.objects.bulk_create(to_create, batch_size=BATCH)
+        _write_new(to_create, new_periods, today)
+        bulk.insert_rows(ParcelOwnership, new_periods)
+        new_periods.clear()
         _set_areas(to_update)
         if to_update:
             Parcel.objects.bulk_update(
@@ -408,12 +408,22 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
         seen.add(ref)
         if feature.get("geometry") is None:
             _fail(where, "geometry is missing")
+        # Stored as read when GEOS reads it as is (the lists of the JSON text: what `geojson_from_shape`
+        # gives back for the float coordinates of the published files), serialised once for GEOS, the
+        # digest and the row; otherwise (e.g. a ring left open) as `geojson_from_shape` writes it.
+        source = feature["geometry"]
+        if not isinstance(source, dict):
+            _fail(where, "geometry must be a GeoJSON object with a type")
+        geometry = {"type": source.get("type"), "coordinates": source.get("coordinates")}
         try:
-            shape = geo.shape_from_geojson(feature["geometry"])
-        except geo.GeometryError as exc:
-            _fail(where, str(exc))
-        geometry = geo.geojson_from_shape(shape)
-        digest = _geometry_hash(geometry)
+            geometry_text = json.dumps(geometry, separators=(",", ":"))
+            shape = geo.shape_from_geojson(source, text=geometry_text)
+        except (TypeError, ValueError) as exc:
+            _fail(where, str(exc) if isinstance(exc, geo.GeometryError) else f"malformed geometry ({exc})")
+        if not _as_read(shape, geometry):
+            geometry = geo.geojson_from_shape(shape)
+            geometry_text = json.dumps(geometry, separators=(",", ":"))
+        digest = hashlib.sha1(geometry_text.encode()).hexdigest()[:20]
         properties = {
             key: props.get(key)
             for key in (
@@ -447,18 +457,21 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
                 where, f"the parcel {when} in our records (a land operation or an earlier import): check it"
             )
         if known is None:
-            parcel = Parcel(
-                ref=ref,
-                owner_id=owner_id,
-                domain=Domain.PUBLIC if org_kinds.get(owner_id) in PUBLIC_KINDS else Domain.PRIVATE,
-                geometry=geometry,
-                properties=properties,
-                area_m2=0.0,
-            )
-            parcel.min_lon, parcel.min_lat, parcel.max_lon, parcel.max_lat = shape.bounds
-            parcel._owner = (owner_id, siren, owner.name if owner else "")
-            parcel._shape = shape
-            to_create.append(parcel)
+            min_lon, min_lat, max_lon, max_lat = shape.bounds
+            row = {
+                "ref": ref,
+                "owner_id": owner_id,
+                "domain": Domain.PUBLIC if org_kinds.get(owner_id) in PUBLIC_KINDS else Domain.PRIVATE,
+                "geometry": bulk.JsonText(geometry_text),
+                "properties": properties,
+                "min_lon": min_lon,
+                "min_lat": min_lat,
+                "max_lon": max_lon,
+                "max_lat": max_lat,
+                "valid_from": None,
+                "valid_until": None,
+            }
+            to_create.append((row, shape, (owner_id, siren, owner.name if owner else "")))
             report.added.append(ref)
             bbox = _grow(bbox, shape.bounds)
         else:
@@ -487,37 +500,19 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
                     )
                 if not periods:
                     # Before dated ownership the parcel's owner held it at every date: its first period.
-                    new_periods.append(
-                        ParcelOwnership(
-                            parcel_id=pk,
-                            owner_id=old_owner_id,
-                            valid_until=today,
-                            source=OwnershipSource.IMPORT,
-                        )
-                    )
+                    new_periods.append(_period_row(pk, old_owner_id, "", "", None, today))
                 elif current is not None:
                     closed_periods.append(current.pk)
-                new_periods.append(
-                    ParcelOwnership(
-                        parcel_id=pk,
-                        owner_id=owner_id,
-                        siren=siren,
-                        owner_name=owner.name if owner else "",
-                        valid_from=today,
-                        source=OwnershipSource.IMPORT,
-                    )
-                )
+                new_periods.append(_period_row(pk, owner_id, siren, owner.name if owner else "", today, None))
                 owner_updates.append((pk, owner_id))
                 report.owner_changed.append(ref)
                 bbox = _grow(bbox, shape.bounds)
         report.features = read
         if len(to_create) + len(to_update) >= BATCH:
-            _write_new(to_create, new_periods, today)
             flush()
         progress.update(read)
     if not report.features:
         _fail("file", "the FeatureCollection is empty")
-    _write_new(to_create, new_periods, today)
     flush()
     # Today's periods that a re-run of the same day replaces are corrected rather than closed on their start.
     same_day = set(
@@ -526,7 +521,6 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
     if same_day:
         ParcelOwnership.objects.filter(pk__in=same_day).delete()
     ParcelOwnership.objects.filter(pk__in=set(closed_periods) - same_day).update(valid_until=today)
-    ParcelOwnership.objects.bulk_create(new_periods, batch_size=BATCH)
     by_owner = {}
     for pk, owner_id in owner_updates:
         by_owner.setdefault(owner_id, []).append(pk)
@@ -554,6 +548,40 @@ def _import_cadastre(fileobj, owners, mapping, org_kinds, communes, report, stre
             )
 
 
+class _Period:
+    """What the import needs of an ownership period (a model instance each weighs far more, by the
+    hundred thousand)."""
+
+    __slots__ = ("owner_id", "parcel_id", "pk", "siren", "valid_from", "valid_until")
+
+    def __init__(self, pk, parcel_id, owner_id, siren, valid_from, valid_until):
+        self.pk, self.parcel_id, self.owner_id, self.siren = pk, parcel_id, owner_id, siren
+        self.valid_from, self.valid_until = valid_from, valid_until
+
+    def covers(self, day):
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day < self.valid_until
+        )
+
+
+def _as_read(shape, geometry):
+    """Whether the geometry read is what its shape writes back: same type, rings closed, same number of
+    points (then the coordinates are the same numbers)."""
+    coordinates = geometry["coordinates"]
+    if geometry["type"] == "Polygon":
+        polygons = [coordinates]
+    elif geometry["type"] == "MultiPolygon":
+        polygons = coordinates
+    else:
+        return False
+    try:
+        rings = [ring for polygon in polygons for ring in polygon]
+        closed = all(len(ring) >= 4 and ring[0] == ring[-1] for ring in rings)
+    except TypeError:
+        return False
+    return closed and shapely.get_num_coordinates(shape) == sum(len(ring) for ring in rings)
+
+
 def _set_areas(parcels):
     """Lambert-93 areas of a batch of parcels in one projection call (one per parcel costs far more)."""
     if parcels:
@@ -565,23 +593,31 @@ def _set_areas(parcels):
 
 
 def _write_new(to_create, new_periods, today):
-    """Create the new parcels of the batch and queue their first ownership period (when an owner is named)."""
-    _set_areas(to_create)
-    Parcel.objects.bulk_create(to_create, batch_size=BATCH)
-    for parcel in to_create:
-        owner_id, siren, name = parcel._owner
+    """Create the new parcels of the batch and queue their first ownership period (when an owner is named).
+    `to_create`: (row, shape, (owner id, SIREN, name)) of each new parcel."""
+    if not to_create:
+        return
+    areas = geo.areas_m2([shape for _row, shape, _owner in to_create])
+    for (row, _shape, _owner), area in zip(to_create, areas, strict=True):
+        row["area_m2"] = float(area)
+    ids = bulk.insert_rows(Parcel, [row for row, _shape, _owner in to_create])
+    for pk, (_row, _shape, (owner_id, siren, name)) in zip(ids, to_create, strict=True):
         if owner_id or siren:
-            new_periods.append(
-                ParcelOwnership(
-                    parcel_id=parcel.pk,
-                    owner_id=owner_id,
-                    siren=siren,
-                    owner_name=name,
-                    valid_from=today,
-                    source=OwnershipSource.IMPORT,
-                )
-            )
+            new_periods.append(_period_row(pk, owner_id, siren, name, today, None))
     to_create.clear()
+
+
+def _period_row(parcel_id, owner_id, siren, name, valid_from, valid_until):
+    return {
+        "parcel_id": parcel_id,
+        "owner_id": owner_id,
+        "siren": siren,
+        "owner_name": name,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "source": OwnershipSource.IMPORT,
+        "operation_id": None,
+    }
 
 
 def unmapped_sirens():

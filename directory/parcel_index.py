@@ -45,7 +45,7 @@ class ParcelGridBuilder:
 
     def build(self):
         return ParcelGrid(
-            bytes(self.buffer),
+            np.frombuffer(self.buffer, dtype=np.uint8) if self.buffer else b"",  # no copy of the WKB
             np.frombuffer(self.lengths, dtype=np.int64).copy() if self.lengths else np.zeros(0, np.int64),
             np.frombuffer(self.bounds, dtype=np.float64).reshape(-1, 4).copy()
             if self.bounds
@@ -76,13 +76,19 @@ class PackedStrings:
     def __len__(self):
         return len(self.offsets) - 1
 
+    @classmethod
+    def from_arrays(cls, buffer, offsets):
+        strings = cls.__new__(cls)
+        strings.buffer, strings.offsets, strings.lengths = buffer, offsets, None
+        return strings
+
     def __getitem__(self, position):
         position = int(position)
         if position < 0:
             position += len(self)
         if not 0 <= position < len(self):
             raise IndexError(position)
-        return self.buffer[self.offsets[position] : self.offsets[position + 1]].decode()
+        return bytes(self.buffer[self.offsets[position] : self.offsets[position + 1]]).decode()
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -127,11 +133,34 @@ class ParcelGrid:
         self.cell_keys, self.starts = np.unique(keys, return_index=True)
         self.ends = np.append(self.starts[1:], len(keys))
 
+    ARRAYS = ("offsets", "bounds", "cell_keys", "starts", "ends", "members", "large")
+
+    def to_arrays(self):
+        """The grid as arrays and numbers (see `save_arrays`), `from_arrays` giving it back."""
+        arrays = {f"grid_{name}": getattr(self, name) for name in self.ARRAYS}
+        arrays["grid_buffer"] = np.frombuffer(self.buffer, dtype=np.uint8)
+        return arrays, {"x0": self.x0, "y0": self.y0, "nx": self.nx, "ny": self.ny, "count": self.count}
+
+    @classmethod
+    def from_arrays(cls, arrays, meta):
+        grid = cls.__new__(cls)
+        for name in cls.ARRAYS:
+            setattr(grid, name, arrays[f"grid_{name}"])
+        grid.buffer = arrays["grid_buffer"]
+        grid.x0, grid.y0, grid.nx, grid.ny, grid.count = (
+            meta["x0"],
+            meta["y0"],
+            meta["nx"],
+            meta["ny"],
+            meta["count"],
+        )
+        return grid
+
     def __len__(self):
         return self.count
 
     def shape(self, position):
-        return shapely.from_wkb(self.buffer[self.offsets[position] : self.offsets[position + 1]])
+        return shapely.from_wkb(bytes(self.buffer[self.offsets[position] : self.offsets[position + 1]]))
 
     def candidates(self, lon, lat):
         """Positions (ascending) of the parcels whose bounding box contains the point."""
@@ -160,3 +189,95 @@ class ParcelGrid:
     def memory_bytes(self):
         arrays = (self.offsets, self.bounds, self.cell_keys, self.starts, self.ends, self.members, self.large)
         return len(self.buffer) + sum(array.nbytes for array in arrays)
+
+
+class PeriodTable:
+    """The dated owners of the parcels that have some, as flat arrays: for parcel position `positions[k]`,
+    rows `starts[k]` to `starts[k + 1]` of (`valid_from`, `valid_until`, `owner`) (day ordinals, owner id
+    or 0). Reads like the dict {position: ((from, until, owner), ...)} it replaces."""
+
+    def __init__(self, positions, starts, valid_from, valid_until, owners):
+        self.positions, self.starts = positions, starts
+        self.valid_from, self.valid_until, self.owners = valid_from, valid_until, owners
+
+    @classmethod
+    def from_dict(cls, periods):
+        positions = np.array(sorted(periods), dtype=np.int64)
+        counts = np.array([len(periods[int(p)]) for p in positions], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rows = [row for p in positions for row in periods[int(p)]]
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        return cls(
+            positions, starts, table[:, 0].astype(np.int32), table[:, 1].astype(np.int32), table[:, 2].copy()
+        )
+
+    def _find(self, position):
+        k = int(np.searchsorted(self.positions, position))
+        return k if k < len(self.positions) and self.positions[k] == position else None
+
+    def __contains__(self, position):
+        return self._find(position) is not None
+
+    def __getitem__(self, position):
+        k = self._find(position)
+        if k is None:
+            raise KeyError(position)
+        a, b = int(self.starts[k]), int(self.starts[k + 1])
+        return tuple(
+            (int(self.valid_from[j]), int(self.valid_until[j]), int(self.owners[j])) for j in range(a, b)
+        )
+
+    def __len__(self):
+        return len(self.positions)
+
+
+# --- the parcels' part of the index in a file, loaded memory-mapped -------------------------------
+# One file per territory version: a header (magic, JSON length, JSON naming each array's dtype, shape and
+# offset), then the arrays, 64-byte aligned. A web worker maps it instead of building the index from the
+# database: its pages are read from the page cache when touched and shared by the workers of the host.
+
+MAGIC = b"GUPPIDX1"
+ALIGN = 64
+
+
+def save_arrays(path, arrays, meta):
+    """Write {name: numpy array} and a JSON-able `meta` to `path` (atomically: a temporary file renamed)."""
+    import json
+    import os
+
+    names, layout, offset = sorted(arrays), {}, 0
+    for name in names:
+        array = np.ascontiguousarray(arrays[name])
+        arrays[name] = array
+        layout[name] = [array.dtype.str, list(array.shape), offset]
+        offset += -(-array.nbytes // ALIGN) * ALIGN
+    header = json.dumps({"meta": meta, "arrays": layout}).encode()
+    start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as out:
+        out.write(MAGIC + len(header).to_bytes(8, "little") + header)
+        out.write(b"\0" * (start - out.tell()))
+        for name in names:
+            data = arrays[name].tobytes()
+            out.write(data + b"\0" * (-(-len(data) // ALIGN) * ALIGN - len(data)))
+    os.replace(temporary, path)
+
+
+def load_arrays(path):
+    """(meta, {name: read-only numpy array over the memory-mapped file}); ValueError if not such a file."""
+    import json
+    import mmap
+
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if mapped[: len(MAGIC)] != MAGIC:
+        raise ValueError(f"{path} is not a parcel index file")
+    length = int.from_bytes(mapped[len(MAGIC) : len(MAGIC) + 8], "little")
+    header = json.loads(mapped[len(MAGIC) + 8 : len(MAGIC) + 8 + length])
+    start = -(-(len(MAGIC) + 8 + length) // ALIGN) * ALIGN
+    arrays = {}
+    for name, (dtype, shape, offset) in header["arrays"].items():
+        count = int(np.prod(shape)) if shape else 1
+        array = np.frombuffer(mapped, dtype=np.dtype(dtype), count=count, offset=start + offset)
+        arrays[name] = array.reshape(shape)
+    return header["meta"], arrays

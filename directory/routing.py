@@ -12,13 +12,15 @@ unit:
 
 Everything the rules need is held in memory by a `RoutingIndex` (shapely STRtrees over perimeters and
 parcels, plus the competences, splits and units). It is rebuilt lazily when `LayerVersion`, bumped by
-every write to the territory or the rules, has changed: one cheap query per call, so a change made in
-any process is seen by all of them. A change to the rules only rebuilds the (cheap) rules part.
+every write to the territory or the rules, has changed: one cheap query, made at most once a second
+per process (`current_stamp`), so a change made in this process is seen at once and one made in any
+other process within a second. A change to the rules only rebuilds the (cheap) rules part.
 """
 
 import datetime
 import logging
 import threading
+import time
 from array import array
 from dataclasses import dataclass, field
 
@@ -32,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory.models import (
+    LOCAL_BUMPS,
     Competence,
     Layer,
     LayerVersion,
@@ -43,9 +46,17 @@ from directory.models import (
     SplitRule,
     Unit,
     UnitKind,
+    bumped_in_open_transaction,
     in_season,
 )
-from directory.parcel_index import PackedStrings, ParcelGridBuilder
+from directory.parcel_index import (
+    PackedStrings,
+    ParcelGrid,
+    ParcelGridBuilder,
+    PeriodTable,
+    load_arrays,
+    save_arrays,
+)
 
 logger = logging.getLogger(__name__)
 LAYER_ORDER = {layer: position for position, layer in enumerate(Layer.values)}
@@ -231,7 +242,9 @@ class RoutingIndex:
             dated = bool(((dates[:, 0] != ALWAYS_FROM) | (dates[:, 1] != ALWAYS_UNTIL)).any())
             self.parcel_from = dates[:, 0].copy() if dated else None
             self.parcel_until = dates[:, 1].copy() if dated else None
-        self.parcel_periods = dict(parcel_periods or {})
+        if not isinstance(parcel_periods, PeriodTable):
+            parcel_periods = PeriodTable.from_dict(dict(parcel_periods or {}))
+        self.parcel_periods = parcel_periods
 
     def _set_rules(self, organisations, units, unit_territory, competences, splits, categories=None):
         self.organisations = dict(organisations)
@@ -258,7 +271,7 @@ class RoutingIndex:
         reuse = previous is not None and isinstance(previous.stamp, tuple) and len(previous.stamp) == 2
         for position, (attrs, load, setter) in enumerate(
             [
-                (cls.SPATIAL_ATTRS, cls._spatial_from_database, index._set_spatial),
+                (cls.SPATIAL_ATTRS, lambda: cls._spatial_from_database(stamp[0]), index._set_spatial),
                 (cls.RULES_ATTRS, cls._rules_from_database, index._set_rules),
             ]
         ):
@@ -281,8 +294,10 @@ class RoutingIndex:
         index.stamp = (previous.stamp[0], stamp[1])
         return index
 
-    @staticmethod
-    def _spatial_from_database():
+    @classmethod
+    def _spatial_from_database(cls, territory=None):
+        """The spatial part: perimeters from the database, parcels from the index file of this territory
+        version if there is one (ROUTING_INDEX_DIR), else from the database (and the file written)."""
         perimeters, perimeter_shapes = [], []
         for perimeter in Perimeter.objects.order_by("layer", "code"):
             schedule = tuple(
@@ -302,6 +317,15 @@ class RoutingIndex:
                 )
             )
             perimeter_shapes.append(shapely.geometry.shape(perimeter.geometry))
+        return {
+            "perimeters": perimeters,
+            "perimeter_shapes": perimeter_shapes,
+            "parcels": None,
+            **_parcels_part(territory),
+        }
+
+    @staticmethod
+    def _parcels_from_database():
         # Parcels by chunks, straight into flat columns: the geometry's GeoJSON text is parsed by GEOS, and
         # no Python object per parcel outlives its chunk (the memory of a worker with 200,000 parcels).
         refs, owners, public, dates, pks = PackedStrings(), array("q"), bytearray(), array("i"), array("q")
@@ -326,36 +350,35 @@ class RoutingIndex:
         pk_array = np.frombuffer(pks, dtype=np.int64) if pks else np.zeros(0, np.int64)
         by_pk = np.argsort(pk_array)
         sorted_pks = pk_array[by_pk]
-        periods = {}
-        for parcel_id, owner_id, valid_from, valid_until in ParcelOwnership.objects.order_by(
-            "parcel_id", "valid_from"
-        ).values_list("parcel_id", "owner_id", "valid_from", "valid_until"):
-            position = int(by_pk[np.searchsorted(sorted_pks, parcel_id)])
-            periods.setdefault(position, []).append(
-                (
-                    valid_from.toordinal() if valid_from else ALWAYS_FROM,
-                    valid_until.toordinal() if valid_until else ALWAYS_UNTIL,
-                    owner_id or 0,
-                )
-            )
-        # A parcel with one period that always holds needs no period: its owner column says it all.
-        parcel_periods = {}
-        for position, items in periods.items():
-            if len(items) == 1 and items[0][:2] == (ALWAYS_FROM, ALWAYS_UNTIL):
-                continue
-            parcel_periods[position] = tuple(items)
+        # Periods by chunks into flat arrays too (a tuple each, by the hundred thousand, is the peak).
+        row_parcels, row_from, row_until, row_owner = array("q"), array("i"), array("i"), array("q")
+        periods = ParcelOwnership.objects.order_by("parcel_id", "valid_from").values_list(
+            "parcel_id", "owner_id", "valid_from", "valid_until"
+        )
+        for parcel_id, owner_id, valid_from, valid_until in periods.iterator(chunk_size=5000):
+            row_parcels.append(parcel_id)
+            row_from.append(valid_from.toordinal() if valid_from else ALWAYS_FROM)
+            row_until.append(valid_until.toordinal() if valid_until else ALWAYS_UNTIL)
+            row_owner.append(owner_id or 0)
+        parcel_periods = _period_table(
+            by_pk[np.searchsorted(sorted_pks, np.frombuffer(row_parcels, dtype=np.int64))]
+            if row_parcels
+            else np.zeros(0, np.int64),
+            np.frombuffer(row_from, dtype=np.int32) if row_from else np.zeros(0, np.int32),
+            np.frombuffer(row_until, dtype=np.int32) if row_until else np.zeros(0, np.int32),
+            np.frombuffer(row_owner, dtype=np.int64) if row_owner else np.zeros(0, np.int64),
+        )
         columns = (
             refs.freeze(),
             np.frombuffer(owners, dtype=np.int64).copy() if owners else np.zeros(0, np.int64),
             np.frombuffer(bytes(public), dtype=np.bool_).copy() if public else np.zeros(0, bool),
         )
         return {
-            "perimeters": perimeters,
-            "perimeter_shapes": perimeter_shapes,
-            "parcels": None,
             "parcel_columns": columns,
             "parcel_grid": grid.build(),
-            "parcel_dates": np.frombuffer(dates, dtype=np.int32).reshape(-1, 2) if dates else [],
+            "parcel_dates": np.frombuffer(dates, dtype=np.int32).reshape(-1, 2)
+            if dates
+            else np.zeros((0, 2), np.int32),
             "parcel_periods": parcel_periods,
         }
 
@@ -644,6 +667,117 @@ class RoutingIndex:
         return units[0].id if units else None
 
 
+def _period_table(positions, valid_from, valid_until, owners):
+    """The PeriodTable of period rows (parcel position, from, until, owner), in (parcel, from) order per
+    parcel; a parcel with one period that always holds gets none (its owner column says it all)."""
+    order = np.argsort(positions, kind="stable")
+    positions, valid_from = positions[order], valid_from[order]
+    valid_until, owners = valid_until[order], owners[order]
+    unique, first, counts = np.unique(positions, return_index=True, return_counts=True)
+    always = (counts == 1) & (valid_from[first] == ALWAYS_FROM) & (valid_until[first] == ALWAYS_UNTIL)
+    keep = np.repeat(~always, counts)
+    positions, valid_from, valid_until, owners = (
+        positions[keep],
+        valid_from[keep],
+        valid_until[keep],
+        owners[keep],
+    )
+    kept_counts = counts[~always]
+    return PeriodTable(
+        unique[~always].astype(np.int64),
+        np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64),
+        valid_from.astype(np.int32),
+        valid_until.astype(np.int32),
+        owners.astype(np.int64),
+    )
+
+
+# --- the parcels' part in a file per territory version (directory/parcel_index.py) ----------------
+
+
+def index_file(territory):
+    """The parcels' file for a territory stamp (version, token); None without ROUTING_INDEX_DIR."""
+    from pathlib import Path
+
+    directory = getattr(settings, "ROUTING_INDEX_DIR", "")
+    if not directory or territory is None:
+        return None
+    version, token = territory
+    return Path(directory) / f"parcels-{int(version)}-{token or 'none'}.bin"
+
+
+def _parcels_part(territory):
+    path = index_file(territory)
+    if path is not None and path.exists():
+        try:
+            return _read_part(path, territory)
+        except (OSError, ValueError, KeyError):
+            logger.warning("routing index file %s unreadable: building from the database", path.name)
+    part = RoutingIndex._parcels_from_database()
+    if path is not None:
+        _write_part(path, part, territory)
+    return part
+
+
+def _write_part(path, part, territory):
+    refs, owners, public = part["parcel_columns"]
+    periods = part["parcel_periods"]
+    arrays, grid_meta = part["parcel_grid"].to_arrays()
+    arrays.update(
+        refs_buffer=np.frombuffer(refs.buffer, dtype=np.uint8),
+        refs_offsets=refs.offsets,
+        owners=owners,
+        public=public,
+        dates=np.asarray(part["parcel_dates"], dtype=np.int32).reshape(-1, 2),
+        periods_positions=periods.positions,
+        periods_starts=periods.starts,
+        periods_from=periods.valid_from,
+        periods_until=periods.valid_until,
+        periods_owners=periods.owners,
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_arrays(path, arrays, {"grid": grid_meta, "territory": list(territory)})
+        # Keep the newest few (a worker may still be mapping the previous one: its pages stay valid).
+        for old in sorted(path.parent.glob("parcels-*.bin"), key=lambda p: p.stat().st_mtime)[:-3]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        logger.warning("routing index file %s not written", path.name, exc_info=True)
+
+
+def _read_part(path, territory):
+    meta, arrays = load_arrays(path)
+    if tuple(meta["territory"]) != tuple(territory):
+        raise ValueError("another territory version")
+    return {
+        "parcel_columns": (
+            PackedStrings.from_arrays(arrays["refs_buffer"], arrays["refs_offsets"]),
+            arrays["owners"],
+            arrays["public"],
+        ),
+        "parcel_grid": ParcelGrid.from_arrays(arrays, meta["grid"]),
+        "parcel_dates": arrays["dates"],
+        "parcel_periods": PeriodTable(
+            arrays["periods_positions"],
+            arrays["periods_starts"],
+            arrays["periods_from"],
+            arrays["periods_until"],
+            arrays["periods_owners"],
+        ),
+    }
+
+
+def write_index_file():
+    """Worker job (and `manage.py build_routing_index`): write the parcels' file of the current territory
+    version if it is missing, so that web workers map it instead of building it. Returns its path or None."""
+    territory = LayerVersion.stamp()[0]
+    path = index_file(territory)
+    if path is None or path.exists():
+        return None
+    _write_part(path, RoutingIndex._parcels_from_database(), territory)
+    return path
+
+
 _lock = threading.Lock()
 _current = {"index": None}
 
@@ -657,6 +791,21 @@ def _start_thread(target):
     return thread
 
 
+def _wait_for_index_file():
+    """With ROUTING_INDEX_DIR, give the worker job (every few seconds) ROUTING_INDEX_FILE_WAIT_MS to write
+    the parcels' file of the new territory version: mapping it costs the web worker next to no memory,
+    building it costs as much again as the index. Past that delay the thread builds it itself."""
+    path = index_file(LayerVersion.stamp()[0])
+    if path is None:
+        return
+    deadline = _clock() + getattr(settings, "ROUTING_INDEX_FILE_WAIT_MS", 60000) / 1000
+    while not path.exists() and _clock() < deadline:
+        _sleep(0.2)
+
+
+_sleep = time.sleep
+
+
 def _rebuild_in_background(previous):
     """Build the index for the current data in a thread and install it; the old one serves meanwhile."""
 
@@ -664,6 +813,7 @@ def _rebuild_in_background(previous):
         from django.db import connection
 
         try:
+            _wait_for_index_file()
             index = RoutingIndex.from_database(previous=previous)
             with _lock:
                 current = _current["index"]
@@ -684,15 +834,48 @@ def _rebuild_in_background(previous):
     _start_thread(run)
 
 
+_stamp_cache = {"stamp": None, "at": 0.0, "bumps": -1}
+_clock = time.monotonic
+
+
+def current_stamp():
+    """`LayerVersion.stamp()`, read from the database at most once every ROUTING_INDEX_CHECK_MS
+    (default 1000; 0: every call) as long as this process has bumped nothing since: a change made by this
+    process is seen at once, one made by another process within that delay. A thread that bumped in a
+    transaction it is still in reads the database every time and caches nothing (the transaction may
+    still roll back)."""
+    ttl = getattr(settings, "ROUTING_INDEX_CHECK_MS", 1000) / 1000
+    tainted = bumped_in_open_transaction()
+    cached, now = _stamp_cache, _clock()
+    if (
+        not tainted
+        and ttl > 0
+        and cached["stamp"] is not None
+        and cached["bumps"] == LOCAL_BUMPS["count"]
+        and now - cached["at"] < ttl
+    ):
+        return cached["stamp"]
+    bumps = LOCAL_BUMPS["count"]
+    stamp = LayerVersion.stamp()
+    if not tainted:
+        _stamp_cache.update(stamp=stamp, at=now, bumps=bumps)
+    return stamp
+
+
+def forget_stamp():
+    """Drop the cached stamp (tests: the database was emptied or rolled back behind the cache)."""
+    _stamp_cache.update(stamp=None, at=0.0, bumps=-1)
+
+
 def get_index():
-    """The routing index for the current data (one query per call to compare `LayerVersion`).
+    """The routing index for the current data (`current_stamp()` compared with the index's).
 
     Only the part that changed is rebuilt: the rules part (cheap) at once; the spatial part (perimeters,
     parcels) in a background thread while the previous index keeps serving (setting
     ROUTING_INDEX_REBUILD = "background", the default), or at once ("inline"). The first index of a process
     is built at once, by `warm_up()` at start when the WSGI application loads.
     """
-    stamp = LayerVersion.stamp()
+    stamp = current_stamp()
     index = _current["index"]
     if index is not None and index.stamp == stamp:
         return index

@@ -421,3 +421,14 @@ if ROUTING_INDEX_REBUILD not in ("background", "inline"):
     raise ImproperlyConfigured("ROUTING_INDEX_REBUILD must be background or inline")
 # Build the index when the WSGI application starts, before the worker takes traffic.
 ROUTING_INDEX_WARM_UP = env_bool("ROUTING_INDEX_WARM_UP", True)
+# How long a process trusts the LayerVersion stamp it read (milliseconds; 0: read it on every call): changes
+# made by this process are seen at once, those of other processes within this delay.
+ROUTING_INDEX_CHECK_MS = env_int("ROUTING_INDEX_CHECK_MS", 1000)
+# Where the parcels' part of the index is kept, one file per territory version, written by the worker job
+# below (or the first process needing it) and memory-mapped by the web workers; empty: no files.
+ROUTING_INDEX_DIR = env_str("ROUTING_INDEX_DIR", str(VAR_DIR / "routing-index"))
+# After a change, how long a web worker's background rebuild waits for the worker job to write that file
+# before building the index itself.
+ROUTING_INDEX_FILE_WAIT_MS = env_int("ROUTING_INDEX_FILE_WAIT_MS", 60000)
+if env_str("WORKER_JOBS") is None:
+    WORKER_JOBS += ["directory.routing.write_index_file"]

@@ -16,8 +16,9 @@ from tests.factories import build_world
 @pytest.fixture(autouse=True)
 def _routing_index_rebuilt_inline(settings):
     """A test reads the data it just wrote: no background rebuild of the routing index (its own tests
-    switch it back on)."""
+    switch it back on), and no index file written to the var directory (its tests use a temporary one)."""
     settings.ROUTING_INDEX_REBUILD = "inline"
+    settings.ROUTING_INDEX_DIR = ""
 
 
 @pytest.fixture
@@ -57,14 +58,17 @@ def on_postgres():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """The cache holds counters (API write throttle, login failures: gup/login_limits.py); each test
-    starts with none, so failed logins in one test never lock an account or an address in another."""
+    starts with none, so failed logins in one test never lock an account or an address in another. The
+    routing index's cached stamp is dropped too (a rollback or flush changes the versions behind it)."""
     from django.core.cache import cache
 
+    from directory import routing
     from procedures import catalogue_cache, routing_cache
 
     cache.clear()
     routing_cache.clear()
     catalogue_cache.clear()
+    routing.forget_stamp()
     yield
     cache.clear()
 

@@ -259,3 +259,94 @@ def test_the_job_scans_the_day_s_periods_once_per_territory_version(world, today
     actions.do_change_parcel_owner(landlord_parcel(), world.cu, on=NEXT_MONTH, acting_user=None)
     with django_assert_num_queries(5):  # the territory changed: the periods are scanned again
         assert land.apply_due_land_changes() == 0
+
+
+# --- the GeoJSON parcels layer dates owner changes; land changes emit outbox events ---------------
+
+
+def parcels_file(tmp_path, owner):
+    """The parcels layer with LANDLORD-1 (the world's landlord parcel, same outline) owned by `owner`."""
+    import json
+
+    parcel = landlord_parcel()
+    path = tmp_path / "parcels.geojson"
+    feature = {
+        "type": "Feature",
+        "geometry": parcel.geometry,
+        "properties": {"ref": "LANDLORD-1", "owner": owner, "domain": "private"},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    return str(path)
+
+
+def test_import_geojson_of_parcels_dates_a_change_of_owner_instead_of_overwriting_it(
+    world, rules, today, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "import_geojson", "--layer", "parcels", parcels_file(tmp_path, "commune-1"), "--replace", stdout=out
+    )
+    assert "New owner from today for 1 parcel(s)" in out.getvalue()
+    assert periods("LANDLORD-1") == [("landlord", None, TODAY), ("commune-1", TODAY, None)]
+    assert landlord_parcel().owner == world.commune
+    # The day before, the landlord still owned it: routing as of then keeps it.
+    yesterday = dt.datetime(2026, 5, 31, 12, 0, tzinfo=dt.UTC)
+    assert decided(routing.resolve(*POINT_IN_QPV, "espaces-verts", at=yesterday)) == (3, "landlord-agency")
+    entry = DirectoryAuditEntry.objects.get(event="layer_imported")
+    assert entry.data["owners_changed"] == 1
+    event = OutboxEvent.objects.get(kind="land.layer_imported")
+    assert event.payload["owners_changed"] == 1 and event.payload["target"] == "layer:parcels"
+    # The same file again the same day changes nothing more.
+    call_command(
+        "import_geojson", "--layer", "parcels", parcels_file(tmp_path, "commune-1"), "--replace", stdout=out
+    )
+    assert periods("LANDLORD-1") == [("landlord", None, TODAY), ("commune-1", TODAY, None)]
+
+
+def test_import_geojson_of_parcels_is_refused_over_an_owner_recorded_ahead(world, today, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    actions.do_change_parcel_owner(landlord_parcel(), world.cu, on=NEXT_MONTH, acting_user=None)
+    before = (
+        periods("LANDLORD-1"),
+        landlord_parcel().owner_id,
+        DirectoryAuditEntry.objects.count(),
+        OutboxEvent.objects.count(),
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("import_geojson", "--layer", "parcels", parcels_file(tmp_path, "commune-1"), "--replace")
+    assert "feature 0 (code LANDLORD-1)" in str(refused.value) and "2026-07-01" in str(refused.value)
+    after = (
+        periods("LANDLORD-1"),
+        landlord_parcel().owner_id,
+        DirectoryAuditEntry.objects.count(),
+        OutboxEvent.objects.count(),
+    )
+    assert after == before
+
+
+def test_land_changes_emit_outbox_events_beside_their_audit_entries(world, today):
+    actions.do_change_parcel_owner(landlord_parcel(), world.commune, acting_user=world.admin_user)
+    event = OutboxEvent.objects.get(kind="land.parcel_owner_changed")
+    assert event.case_id is None and event.delivered_at is None
+    assert event.payload["target"] == "parcel:LANDLORD-1"
+    assert event.payload["old_owner"] == world.landlord.pk and event.payload["new_owner"] == world.commune.pk
+    operation = actions.do_record_land_operation(
+        kind="residentialisation",
+        name="Résidence du Parc",
+        effective_date=NEXT_MONTH,
+        owners={"LANDLORD-1": world.landlord},
+        acting_user=None,
+    )
+    recorded = OutboxEvent.objects.get(kind="land.land_operation_recorded")
+    assert recorded.payload["target"] == f"land-operation:{operation.pk}"
+    assert recorded.payload["effective_date"] == "2026-07-01"
+    actions.do_save_siren_mapping("782855696", world.landlord, acting_user=None)
+    assert OutboxEvent.objects.filter(kind="land.siren_mapped").count() == 1
+    kinds = sorted(OutboxEvent.objects.filter(kind__startswith="land.").values_list("kind", flat=True))
+    audited = sorted(f"land.{e}" for e in DirectoryAuditEntry.objects.values_list("event", flat=True))
+    assert kinds == audited

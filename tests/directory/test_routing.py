@@ -7,6 +7,8 @@ a QPV in commune 1 (1.705-1.715 x 48.985-48.995) covered by the landlord's parce
 import datetime as dt
 
 import pytest
+from django.db import transaction
+from django.db.models import F
 from shapely.geometry import box
 
 from directory import delegation, routing
@@ -263,3 +265,109 @@ def test_warm_up_builds_the_index_before_the_first_request(world, rules, django_
     assert routing.warm_up() is not None
     with django_assert_num_queries(1):  # the version row only
         routing.get_index()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_versions_are_read_at_most_once_per_delay(
+    world, rules, settings, monkeypatch, django_assert_num_queries
+):
+    settings.ROUTING_INDEX_CHECK_MS = 1000
+    clock = [1000.0]
+    monkeypatch.setattr(routing, "_clock", lambda: clock[0])
+    cats, _ = rules
+    routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")  # builds the index and reads the versions
+    with django_assert_num_queries(0):
+        for _ in range(3):
+            assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "ctc-1")
+    # Another process changes the rules and bumps the row (no bump in this process).
+    Competence.objects.filter(unit=world.ctc, category__code="eclairage").update(direct_handling=True)
+    LayerVersion.objects.filter(name=LayerVersion.RULES).update(version=F("version") + 1, token="other")
+    clock[0] += 0.9
+    with django_assert_num_queries(0):
+        assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "ctc-1")
+    clock[0] += 0.2  # past the delay: read again, and the rules part rebuilt
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (4, "ctc-1")
+    # A change made by this process is seen at once, within the delay.
+    Competence.objects.create(unit=world.waste, category=cats["tags"], direct_handling=True)
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_2, "tags")) == (4, "waste")
+    settings.ROUTING_INDEX_CHECK_MS = 0
+    with django_assert_num_queries(1):
+        routing.resolve(*POINT_IN_COMMUNE_2, "tags")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_rolled_back_is_not_served_from_the_cached_versions(
+    world, rules, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(routing, "_clock", lambda: 1000.0)  # the delay never passes
+    cats, _ = rules
+    routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Competence.objects.create(unit=world.waste, category=cats["eclairage"], direct_handling=True)
+        assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (4, "waste")
+        with django_assert_num_queries(1):  # inside the transaction that bumped: read on every call
+            routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")
+        raise RuntimeError
+    assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "ctc-1")
+    with django_assert_num_queries(0):
+        assert decided(routing.resolve(*POINT_IN_COMMUNE_1, "eclairage")) == (5, "ctc-1")
+
+
+def test_a_worker_maps_the_parcels_file_written_for_the_territory_version(
+    world, rules, settings, tmp_path, django_assert_max_num_queries
+):
+    """The worker job writes the parcels' part once per territory version; a fresh process maps it
+    instead of reading the parcels from the database, and decides the same."""
+    settings.ROUTING_INDEX_DIR = str(tmp_path)
+    make_parcel(box(1.731, 48.989, 1.732, 48.991), owner=world.landlord, ref="NEW-1")
+    path = routing.write_index_file()
+    assert path is not None and path.exists()
+    assert routing.write_index_file() is None  # already there for this version
+    built = routing.RoutingIndex.from_database()
+    routing._current["index"] = None
+    with django_assert_max_num_queries(12) as captured:
+        mapped = routing.RoutingIndex.from_database()
+    assert not any("directory_parcel" in q["sql"] for q in captured.captured_queries)
+    assert list(mapped.parcel_refs) == list(built.parcel_refs)
+    routing._current["index"] = mapped
+    assert decided(routing.resolve(1.7315, 48.990, "dechets-diffus")) == (3, "landlord-agency")
+    assert decided(routing.resolve(*POINT_IN_QPV, "dechets-diffus")) == (3, "landlord-agency")
+    # A change of the territory: a new version, a new file; the old one is not read for it.
+    make_parcel(box(1.733, 48.989, 1.734, 48.991), owner=world.landlord, ref="NEW-2")
+    assert routing.write_index_file() != path
+    assert "NEW-2" in list(routing.RoutingIndex.from_database().parcel_refs)
+    assert len(list(tmp_path.glob("parcels-*.bin"))) == 2
+
+
+def test_an_unreadable_parcels_file_is_rebuilt_from_the_database(world, rules, settings, tmp_path):
+    settings.ROUTING_INDEX_DIR = str(tmp_path)
+    path = routing.index_file(LayerVersion.stamp()[0])
+    path.write_bytes(b"not an index")
+    index = routing.RoutingIndex.from_database()
+    assert "LANDLORD-1" in list(index.parcel_refs)
+    assert path.read_bytes().startswith(b"GUPPIDX1")  # written again, right this time
+
+
+def test_a_background_rebuild_waits_for_the_worker_job_file_and_gives_up_after_the_delay(
+    world, rules, settings, tmp_path, monkeypatch
+):
+    settings.ROUTING_INDEX_DIR = str(tmp_path)
+    settings.ROUTING_INDEX_FILE_WAIT_MS = 1000
+    clock, slept = [0.0], []
+    monkeypatch.setattr(routing, "_clock", lambda: clock[0])
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+        if len(slept) == 3 and job[0]:
+            routing.write_index_file()  # the worker job's tick
+
+    monkeypatch.setattr(routing, "_sleep", sleep)
+    job = [True]
+    routing._wait_for_index_file()
+    assert len(slept) == 3 and routing.index_file(LayerVersion.stamp()[0]).exists()
+    # Another change and no worker job: the thread stops waiting after the delay (and builds itself).
+    make_parcel(box(1.733, 48.989, 1.734, 48.991), owner=world.landlord, ref="NEW-2")
+    job[0], slept[:] = False, []
+    routing._wait_for_index_file()
+    assert 1.0 <= sum(slept) < 1.3 and not routing.index_file(LayerVersion.stamp()[0]).exists()

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         summary = (
             f"Layer {layer}: {result.created} created, {result.updated} updated, {result.deleted} deleted."
         )
+        if result.owners_changed:
+            summary += f" New owner from today for {result.owners_changed} parcel(s) (the former one dated)."
         if result.communes_created:
             summary += f" New commune organisations: {', '.join(result.communes_created)}."
         if result.delegations_changed:
