@@ -81,7 +81,7 @@ def build(user, filters, *, with_charts=True):
         "handlers": handlers,
         "communes": figures.breakdown(user, filters, "commune"),
         "categories": figures.breakdown(user, filters, "category"),
-        "fines_by_commune": figures.fines(figures.observed_requests(user, filters), by="commune"),
+        "fines_by_commune": figures.fines_by(user, filters, "commune"),
         "density": grid,
         "density_rows": density_rows(grid),
     }
