@@ -400,6 +400,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ResponseStatusEnum": "steering.models.ResponseStatus",
         "MeetingDocumentKindEnum": "steering.models.DocumentKind",
         "MeetingAnswerEnum": "steering.models.Answer",
+        "FineKindEnum": "observation.models.FineKind",
     }
 )
 # --- observation (observation/conf.py lists the GUP_OBSERVATION_* settings and their defaults) ----

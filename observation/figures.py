@@ -64,6 +64,7 @@ REOPENED_FROM = ("done", "closed")
 # The request fields a row of the monthly aggregates is counted by (observation.models.AggregateCell).
 CELL_FIELDS = (
     "commune_id", "in_qpv", "category_id", "category_group_id", "handler_organisation_id", "handler_unit_id",
+    "sector_version_id",
 )  # fmt: skip
 
 
@@ -146,6 +147,7 @@ class Plan:
 
     months: tuple
     live: Q | None
+    stamp: tuple = ()  # (month, refreshed_at) of the months read from the aggregates
 
 
 def _month_starts(since, until):
@@ -158,10 +160,10 @@ def _month_starts(since, until):
 def plan(filters):
     """One query: which months of the period are aggregated. A month counts as whole when the period
     covers it up to its end, or up to now for the current month."""
-    aggregated = set(
+    aggregated = dict(
         AggregatedMonth.objects.filter(
             month__gte=filters.since.replace(day=1), month__lte=filters.until
-        ).values_list("month", flat=True)
+        ).values_list("month", "refreshed_at")
     )
     now = timezone.now()
     months, ranges = [], []
@@ -179,7 +181,7 @@ def plan(filters):
     for low, high in ranges:
         q = Q(created_at__gte=low, created_at__lt=high)
         live = q if live is None else live | q
-    return Plan(months=tuple(months), live=live)
+    return Plan(months=tuple(months), live=live, stamp=tuple((m, aggregated[m]) for m in months))
 
 
 # --- slices ----------------------------------------------------------------------------------------------

@@ -229,7 +229,8 @@ class ReviewRun(models.Model):
 # --- monthly aggregates ------------------------------------------------------------------------------
 class AggregateCell(models.Model):
     """The slice a row of the monthly aggregates counts: the requests FILED in ``month`` (local time) in
-    one commune, in or outside a QPV, of one category, handled by one unit of one organisation."""
+    one commune, in or outside a QPV, of one category, handled by one unit of one organisation, routed
+    by one version of a sub-sector procedure (or none)."""
 
     month = models.DateField(_("month"), help_text=_("First day of the month the requests were filed in."))
     commune = models.ForeignKey(
@@ -262,6 +263,14 @@ class AggregateCell(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("handler unit"),
+    )
+    sector_version = models.ForeignKey(
+        "procedures.SectorVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sub-sector procedure version"),
     )
 
     class Meta:

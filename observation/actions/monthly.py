@@ -5,8 +5,9 @@ the worker: each month's rows are computed by the same database aggregates as th
 Which months changed: those of the requests whose case has an audit entry (every transition, alert,
 redirection, merge, urgency decision and deadline breach writes one) or a fine recorded after the
 watermark (``AggregateWatermark``: the last audit entry and fine taken into account). The first run
-aggregates every month from the first request on. ``manage.py observation_aggregates`` rebuilds months
-by hand (after a correction made outside the actions).
+aggregates every month from the January of the year before the first request on.
+``manage.py observation_aggregates`` rebuilds months by hand (after a correction made outside the
+actions).
 """
 
 import datetime
@@ -166,7 +167,10 @@ def do_refresh_monthly_figures(months=None, *, acting_user, force=False):
             first = InterventionRequest.objects.order_by("created_at").values_list("created_at", flat=True)
             first = first.first()
             last = timezone.localdate(now)
-            chosen = [] if first is None else list(_months_from(timezone.localdate(first), last))
+            # from the January of the year before (empty months): the first year's comparison with
+            # the year before is read from the aggregates too
+            since = None if first is None else timezone.localdate(first).replace(month=1, day=1)
+            chosen = [] if first is None else list(_months_from(since.replace(year=since.year - 1), last))
         else:
             chosen = changed_months(watermark, last_audit, last_fine)
         rows = sum(_replace_month(month, now) for month in chosen)

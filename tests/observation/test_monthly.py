@@ -5,11 +5,12 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from engine.errors import RoleNotAllowed
 from engine.models import OutboxEvent
-from observation import figures
+from observation import dashboard, figures
 from observation.actions import do_record_fine, do_refresh_monthly_figures, refresh_monthly_figures
 from observation.figures import DIMENSIONS, Filters
 from observation.models import (
@@ -56,7 +57,8 @@ def test_the_aggregates_give_exactly_the_figures_of_the_live_computation(year, r
     live = everything(requests_world)
     assert not AggregatedMonth.objects.exists()
     months = do_refresh_monthly_figures(acting_user=None)
-    assert months == [datetime.date(2026, month, 1) for month in range(5, 13)]  # first request: May
+    # every month from January of the year before the first request (May 2026)
+    assert months == [datetime.date(year, month, 1) for year in (2025, 2026) for month in range(1, 13)]
     assert MonthlyFigures.objects.filter(month=datetime.date(2026, 9, 1)).count() == 2  # in/outside QPV
     # Resolve clocks of July's filings: R3's two (10 h and 28 h, target 21 h).
     july = MonthlyDelays.objects.filter(month=datetime.date(2026, 7, 1), kind="resolve")
@@ -87,7 +89,7 @@ def test_the_worker_refreshes_only_the_months_of_the_requests_changed_since(
     year, requests_world, time_machine
 ):
     world = requests_world
-    assert refresh_monthly_figures() == 8
+    assert refresh_monthly_figures() == 24
     assert refresh_monthly_figures() == 0  # within GUP_OBSERVATION_REFRESH_SECONDS
     time_machine.move_to(paris(2026, 12, 1, 9, 2), tick=False)
     assert refresh_monthly_figures() == 0  # nothing changed
@@ -100,6 +102,7 @@ def test_the_worker_refreshes_only_the_months_of_the_requests_changed_since(
     ]
     refreshed = dict(AggregatedMonth.objects.values_list("month", "refreshed_at"))
     assert refreshed[datetime.date(2026, 5, 1)] < refreshed[datetime.date(2026, 6, 1)]
+    assert refreshed[datetime.date(2026, 5, 1)] == refreshed[datetime.date(2025, 1, 1)]
     june = Filters(since=datetime.date(2026, 6, 1), until=datetime.date(2026, 6, 30))
     assert figures.headline(world.admin_user, june)["fines"]["count"] == 1
     live = MonthlyFigures.objects.get(month=datetime.date(2026, 6, 1), in_qpv=True)
@@ -108,7 +111,7 @@ def test_the_worker_refreshes_only_the_months_of_the_requests_changed_since(
     assert watermark.fine_id == year[2].fines.get().pk
     entries = ObservationAuditEntry.objects.filter(event="monthly_figures_refreshed").order_by("pk")
     assert [entry.data["months"] for entry in entries] == [
-        [f"2026-{m:02d}" for m in range(5, 13)], ["2026-06", "2026-09"],
+        [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)], ["2026-06", "2026-09"],
     ]  # fmt: skip
     events = OutboxEvent.objects.filter(kind="observation.monthly_figures_refreshed")
     assert events.count() == 2
@@ -126,3 +129,21 @@ def test_the_command_refuses_a_bad_month(db):
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("observation_aggregates", "--since", "2026-13")
     assert not AggregatedMonth.objects.exists()
+
+
+def test_the_dashboard_read_from_the_aggregates_is_cached_until_they_change(
+    year, requests_world, time_machine, django_assert_num_queries
+):
+    cache.clear()
+    admin = requests_world.admin_user
+    assert dashboard.cache_key(admin, YEAR) is None  # nothing aggregated: computed live each time
+    do_refresh_monthly_figures(acting_user=None)
+    first = dashboard.build(admin, YEAR, with_charts=False)
+    with django_assert_num_queries(3):  # which months are aggregated (x2), snapshots; then the cache
+        again = dashboard.build(admin, YEAR, with_charts=False)
+    assert again == first and again["current"]["volumes"]["filed"] == 7
+    assert dashboard.cache_key(requests_world.commune_user, YEAR) != dashboard.cache_key(admin, YEAR)
+    do_record_fine(year[4], issued_on=datetime.date(2026, 7, 3), kind="other", acting_user=None)
+    time_machine.move_to(paris(2026, 12, 1, 9, 5), tick=False)
+    do_refresh_monthly_figures(acting_user=None)
+    assert dashboard.build(admin, YEAR, with_charts=False)["current"]["fines"]["count"] == 2
