@@ -45,6 +45,7 @@ NOT_PAGES = {
     "request-share": "POST-only action",
     "request-unshare": "POST-only action",
     "request-alert-raise": "POST-only action",
+    "request-fine": "POST-only action (its error state is checked on request-detail)",
     "request-alert-answer": "POST-only action",
     "request-alert-close": "POST-only action",
     "queue-export": "CSV/XLSX export",
