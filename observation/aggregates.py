@@ -58,39 +58,41 @@ def continuous_percentile(ordered, fraction):
     return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
 
 
-# Over the rows of a values() query with the columns key, name, taken, target, n (how many deadlines took
-# ``taken`` seconds against ``target``), w (how many of them waited) and ws (seconds waited): per key,
-# the sums, and the two values around the 50th and 90th percentile of ``taken`` and the 50th of
-# ``target``. The value of 0-based rank r is the smallest v whose running count exceeds r, and for a
-# whole running count c, c > floor(p) exactly when c > p: so the rank is never rounded in SQL.
+# Over the rows of a values() query with the columns key, name, kind_ (of deadline), taken, target, n (how
+# many deadlines took ``taken`` seconds against ``target``), w (how many of them waited) and ws (seconds
+# waited): per kind and key, the sums, and the two values around the 50th and 90th percentile of
+# ``taken`` and the 50th of ``target``. The value of 0-based rank r is the smallest v whose running
+# count exceeds r, and for a whole running count c, c > floor(p) exactly when c > p: so the rank is
+# never rounded in SQL.
 _STATS = """
 WITH d AS ({inner}),
 sums AS (
-  SELECT key, MAX(name) AS name, SUM(n) AS total, SUM(CASE WHEN taken <= target THEN n ELSE 0 END) AS on_time,
+  SELECT kind_, key, MAX(name) AS name, SUM(n) AS total,
+         SUM(CASE WHEN taken <= target THEN n ELSE 0 END) AS on_time,
          SUM(w) AS waited, SUM(ws) AS waited_seconds
-  FROM d GROUP BY key
+  FROM d GROUP BY kind_, key
 ),
 counted AS (
-  SELECT key, 'taken' AS which, taken AS v, SUM(n) AS n FROM d GROUP BY key, taken
+  SELECT kind_, key, 'taken' AS which, taken AS v, SUM(n) AS n FROM d GROUP BY kind_, key, taken
   UNION ALL
-  SELECT key, 'target' AS which, target AS v, SUM(n) AS n FROM d GROUP BY key, target
+  SELECT kind_, key, 'target' AS which, target AS v, SUM(n) AS n FROM d GROUP BY kind_, key, target
 ),
 running AS (
-  SELECT key, which, v, SUM(n) OVER (PARTITION BY key, which ORDER BY v) AS cum,
-         SUM(n) OVER (PARTITION BY key, which) AS total
+  SELECT kind_, key, which, v, SUM(n) OVER (PARTITION BY kind_, key, which ORDER BY v) AS cum,
+         SUM(n) OVER (PARTITION BY kind_, key, which) AS total
   FROM counted
 ),
 ranks AS (
-  SELECT key, which,
+  SELECT kind_, key, which,
          MIN(v) FILTER (WHERE cum > {p50} * (total - 1)) AS a,
          MIN(v) FILTER (WHERE cum > {p50} * (total - 1) + 1) AS b,
          MIN(v) FILTER (WHERE cum > {p90} * (total - 1)) AS c,
          MIN(v) FILTER (WHERE cum > {p90} * (total - 1) + 1) AS d
-  FROM running GROUP BY key, which
+  FROM running GROUP BY kind_, key, which
 )
-SELECT key, which, NULL AS name, a, b, c, d FROM ranks
+SELECT kind_, key, which, NULL AS name, a, b, c, d FROM ranks
 UNION ALL
-SELECT key, 'sums' AS which, name, total, on_time, waited, waited_seconds FROM sums
+SELECT kind_, key, 'sums' AS which, name, total, on_time, waited, waited_seconds FROM sums
 """
 
 
@@ -104,7 +106,7 @@ def _interpolate(total, fraction, low_value, high_value):
 
 
 def distribution_stats(inner):
-    """{key: {name, measured, median_seconds, p90_seconds, on_time, waited, waited_seconds,
+    """{(kind, key): {name, measured, median_seconds, p90_seconds, on_time, waited, waited_seconds,
     target_seconds}} from ``inner`` (see ``_STATS``), in one query: the same numbers as
     ``percentile_cont`` over the deadlines themselves."""
     sql, params = inner.query.sql_with_params()
@@ -113,8 +115,8 @@ def distribution_stats(inner):
     parts = {}
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        for key, which, name, a, b, c, d in cursor.fetchall():
-            parts.setdefault(key, {})[which] = (name, a, b, c, d)
+        for kind, key, which, name, a, b, c, d in cursor.fetchall():
+            parts.setdefault((kind, key), {})[which] = (name, a, b, c, d)
     out = {}
     for key, part in parts.items():
         name, total, on_time, waited, waited_seconds = part["sums"]

@@ -292,9 +292,10 @@ def _deadline_aggregates():
 
 
 def _measured_deadlines(requests, kind):
+    """The measured deadlines of ``kind`` (or of the kinds of a tuple) of ``requests``."""
     return Deadline.objects.filter(
+        Q(kind__in=kind) if isinstance(kind, tuple) else Q(kind=kind),
         case_id__in=requests.values("case_id"),
-        kind=kind,
         state__in=(DeadlineState.MET, DeadlineState.BREACHED),
         taken_seconds__isnull=False,
         target_seconds__isnull=False,
@@ -384,36 +385,41 @@ def _volume_rows(user, filters, the_plan, by=None):
     return out
 
 
-def _delay_rows(user, filters, the_plan, kind, by=None):
-    """{key: the row of ``_deadline_aggregates`` plus "name"} for the measured deadlines of ``kind``,
-    from the aggregates' distribution and the live part together, worked out by the database in one
-    query (observation.aggregates.distribution_stats)."""
+def _delay_rows(user, filters, the_plan, by=None):
+    """{kind: {key: the row of ``_deadline_aggregates`` plus "name"}} for the measured deadlines of
+    each kind, from the aggregates' distribution and the live part together, worked out by the
+    database in one query (observation.aggregates.distribution_stats)."""
     dimension = DIMENSIONS[by] if by else None
     nothing = {"key": Value(None, output_field=CharField()), "name": Value(None, output_field=CharField())}
     parts = []
     if the_plan.months:
-        cells = _observed_cells(MonthlyDelays, user, filters, the_plan.months).filter(kind=kind)
+        cells = _observed_cells(MonthlyDelays, user, filters, the_plan.months).filter(kind__in=DEADLINE_KINDS)
         expressions = dict(nothing)
         if by:
             expressions.update(dimension.cell_expressions())
         parts.append(
-            cells.values(**expressions, taken=F("taken_seconds"), target=F("target_seconds"))
+            cells.values(**expressions, kind_=F("kind"), taken=F("taken_seconds"), target=F("target_seconds"))
             .annotate(n=Sum("count"), w=Sum("waited"), ws=Sum("waited_seconds"))
             .order_by()
         )
     if the_plan.live is not None:
-        deadlines = _measured_deadlines(observed_requests(user, filters, the_plan.live), kind)
+        deadlines = _measured_deadlines(observed_requests(user, filters, the_plan.live), DEADLINE_KINDS)
         expressions = dict(nothing)
         if by:
             expressions.update(dimension.expressions("case__intervention_request__"))
         parts.append(
-            deadlines.values(**expressions, taken=F("taken_seconds"), target=F("target_seconds"))
+            deadlines.values(
+                **expressions, kind_=F("kind"), taken=F("taken_seconds"), target=F("target_seconds")
+            )
             .annotate(n=Count("pk"), w=Count("pk", filter=Q(waited_seconds__gt=0)), ws=Sum("waited_seconds"))
             .order_by()
         )
     inner = parts[0] if len(parts) == 1 else parts[0].union(parts[1], all=True)
     field = parts[0].query.annotations["key"].output_field
-    return {_raw_key(key, field): row for key, row in distribution_stats(inner).items()}
+    out = {kind: {} for kind in DEADLINE_KINDS}
+    for (kind, key), row in distribution_stats(inner).items():
+        out[kind][_raw_key(key, field)] = row
+    return out
 
 
 def _raw_key(value, field):
@@ -465,10 +471,10 @@ def headline(user, filters):
         return _live_headline(user, filters, min_cell)
     volumes = _volume_rows(user, filters, the_plan).get(None, {})
     volumes = _finish_volumes(_add({}, volumes, VOLUME_KEYS), min_cell)
+    measured = _delay_rows(user, filters, the_plan)
     delays = {}
     for kind in DEADLINE_KINDS:
-        row = _delay_rows(user, filters, the_plan, kind).get(None, EMPTY_DELAYS)
-        delays[kind] = _finish_delays(row, min_cell)
+        delays[kind] = _finish_delays(measured[kind].get(None, EMPTY_DELAYS), min_cell)
     alerts, fined = _alert_and_fine_sums(user, filters, the_plan)
     return {"volumes": volumes, "delays": delays, "alerts": alerts, "fines": fined}
 
@@ -554,8 +560,9 @@ def breakdown(user, filters, by):
         rows = {}
         for key, row in _volume_rows(user, filters, the_plan, by).items():
             rows[key] = {"key": key, "name": row.get("name"), **_finish_volumes(row, min_cell)}
+        measured = _delay_rows(user, filters, the_plan, by)
         for kind in DEADLINE_KINDS:
-            for key, row in _delay_rows(user, filters, the_plan, kind, by).items():
+            for key, row in measured[kind].items():
                 out = rows.setdefault(key, {"key": key, "name": row.get("name"), "filed": 0})
                 out[kind] = _finish_delays(row, min_cell)
     empty = _finish_delays(EMPTY_DELAYS, min_cell)
