@@ -120,6 +120,11 @@ urlpatterns = [
         views_observation.observation_requests_export,
         name="observation-export",
     ),
+    path(
+        "observation/tables/<slug:table>.<str:fmt>",
+        views_observation.observation_table_export,
+        name="observation-table-export",
+    ),
     path("reviews/", views_reviews.review_list, name="review-list"),
     path("reviews/<int:pk>/", views_reviews.review_detail, name="review-detail"),
     path("reviews/<int:pk>/edit/", views_reviews.review_edit, name="review-edit"),

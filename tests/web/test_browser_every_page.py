@@ -53,6 +53,7 @@ NOT_PAGES = {
     "queue-assign": "POST-only action",
     "dvq-export": "CSV/XLSX export",
     "observation-export": "CSV/XLSX export of the requests behind the figures",
+    "observation-table-export": "CSV/XLSX export of one of the Observation page's tables",
     "review-edit": "POST-only action (its form is on review-detail)",
     "review-publish": "POST-only action",
     "review-correct": "POST-only action",
