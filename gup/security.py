@@ -36,7 +36,7 @@ def tile_source(url):
 
 @lru_cache(maxsize=8)
 def _policy(tile_url):
-    images = ["'self'", "data:"]
+    images = ["'self'", "data:", "blob:"]  # blob: the phone's previews of photos not sent yet
     source = tile_source(tile_url)
     if source:
         images.append(source)
