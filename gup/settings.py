@@ -400,11 +400,16 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ResponseStatusEnum": "steering.models.ResponseStatus",
         "MeetingDocumentKindEnum": "steering.models.DocumentKind",
         "MeetingAnswerEnum": "steering.models.Answer",
+        "FineKindEnum": "observation.models.FineKind",
     }
 )
 # --- observation (observation/conf.py lists the GUP_OBSERVATION_* settings and their defaults) ----
 if env_str("WORKER_JOBS") is None:
-    WORKER_JOBS += ["observation.actions.take_due_snapshots", "observation.actions.run_review_jobs"]
+    WORKER_JOBS += [
+        "observation.actions.take_due_snapshots",
+        "observation.actions.refresh_monthly_figures",
+        "observation.actions.run_review_jobs",
+    ]
 # --- sub-sector procedures (procedures/sectors/) --------------------------------------------------
 # Approvals run on directory/approvals (reminder: APPROVAL_REMINDER_DAYS, fired by its job above); the
 # yearly evaluation is a viewflow timer fired by open_due_evaluations.

@@ -7,6 +7,7 @@ from django.contrib import admin
 from observation import actions
 from observation.actions.fines import fine_errors
 from observation.models import (
+    AggregatedMonth,
     AnnualReview,
     BacklogSnapshot,
     Fine,
@@ -69,6 +70,11 @@ class FineAdmin(admin.ModelAdmin):
 @admin.register(SnapshotMonth)
 class SnapshotMonthAdmin(ReadOnlyAdmin):
     list_display = ("month", "taken_at", "rows")
+
+
+@admin.register(AggregatedMonth)
+class AggregatedMonthAdmin(ReadOnlyAdmin):
+    list_display = ("month", "refreshed_at")
 
 
 @admin.register(BacklogSnapshot)

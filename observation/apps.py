@@ -12,3 +12,7 @@ class ObservationConfig(AppConfig):
         from observation.aggregates import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="observation_sqlite_functions")
+
+        from observation import slices
+
+        slices.register()

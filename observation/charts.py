@@ -4,14 +4,24 @@ same picture serves the page, the PDF of the annual review and an e-mail, and wo
 Matplotlib rather than Altair: it is installed, draws offline, and its SVG is deterministic here (a fixed
 ``svg.hashsalt``, no date in the metadata, text kept as text), so a frozen review's stored charts compare
 equal when nothing changed. Each chart is shown beside a table with the same numbers (the templates).
+
+Drawing costs a few hundred milliseconds a chart, so ``render`` keeps each SVG in Django's cache under
+the digest of what it is drawn from (the drawing function and its data, labels included): the same
+numbers give the same picture, so a page shown again, or a review generated after the page, draws
+nothing; changed numbers are a new key (nothing to invalidate).
 """
 
 import base64
+import hashlib
 import io
 import threading
 
 import matplotlib
+from django.core.cache import cache
+from django.utils.functional import Promise
 from matplotlib.figure import Figure
+
+from observation import conf
 
 _LOCK = threading.Lock()  # matplotlib's global state (rcParams, font cache) is not thread-safe
 BLUE, GREEN, ORANGE, GREY = "#000091", "#18753c", "#b34000", "#666666"  # contrasted on white
@@ -35,12 +45,36 @@ def _figure(width=6.4, height=3.0):
     return Figure(figsize=(width, height), dpi=96)
 
 
+def _plain(value):
+    """A canonical text of ``value`` (dicts by key, lazy texts translated) for the cache key."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_plain(k)}:{_plain(v)}" for k, v in sorted(value.items(), key=repr)) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_plain(item) for item in value) + "]"
+    if isinstance(value, Promise):
+        return repr(str(value))
+    return repr(value)
+
+
+def cache_key(draw, args, kwargs):
+    text = _plain([draw.__module__, draw.__qualname__, list(args), kwargs, STYLE])
+    return "gup-chart:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def render(draw, *args, **kwargs):
-    """Call ``draw(figure, ...)`` on a new figure and return its SVG text (thread-safe)."""
+    """Call ``draw(figure, ...)`` on a new figure and return its SVG text (thread-safe), or the SVG
+    drawn before from the same data (the cache)."""
+    key = cache_key(draw, args, kwargs)
+    svg = cache.get(key)
+    if svg is not None:
+        return svg
+    width, height = kwargs.pop("width", 6.4), kwargs.pop("height", 3.0)
     with _LOCK, matplotlib.rc_context(STYLE):
-        figure = _figure(kwargs.pop("width", 6.4), kwargs.pop("height", 3.0))
+        figure = _figure(width, height)
         draw(figure, *args, **kwargs)
-        return _svg(figure)
+        svg = _svg(figure)
+    cache.set(key, svg, conf.get("GUP_OBSERVATION_CHART_CACHE_SECONDS"))
+    return svg
 
 
 def data_uri(svg):

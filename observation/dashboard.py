@@ -1,13 +1,20 @@
 """What the Observation page and the annual review show: the figures, the tables beside each chart and
 the charts themselves (SVG), built from observation.figures (database aggregates) in a fixed number of
-queries whatever the number of requests."""
+queries whatever the number of requests, and kept in the cache while what they are read from does not
+change (``cache_key``)."""
 
+import hashlib
 from datetime import timedelta
 
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
-from observation import charts, figures
+from observation import charts, conf, figures
+from observation.models import SnapshotMonth
+from observation.scope import observation_q
 
 _TO_WGS84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 
@@ -67,8 +74,45 @@ def density_rows(grid):
     return out
 
 
+def cache_key(user, filters):
+    """The key the dashboard's figures are kept under when they are read from the aggregates only (no
+    day of the period or of the year before computed live): what they are computed from is in the key
+    (the observer's scope, the filters, when each month was aggregated and each snapshot taken, the
+    language and the minimum cell), so a refresh of the aggregates is a new key. None otherwise."""
+    stamps = []
+    for period in (filters, filters.previous_year()):
+        the_plan = figures.plan(period)
+        if the_plan.live is not None:
+            return None
+        stamps.append(the_plan.stamp)
+    snapshots = SnapshotMonth.objects.filter(
+        month__gte=filters.previous_year().since.replace(day=1), month__lte=filters.until
+    ).aggregate(n=Count("pk"), last=Max("taken_at"))
+    text = repr(
+        (
+            str(observation_q(user)), filters, stamps, snapshots, get_language(),
+            conf.get("GUP_OBSERVATION_MIN_CELL"),
+        )
+    )  # fmt: skip
+    return "gup-dashboard:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def build(user, filters, *, with_charts=True):
-    """The whole dashboard: figures, tables and (unless ``with_charts`` is False) the SVG charts."""
+    """The whole dashboard: figures, tables and (unless ``with_charts`` is False) the SVG charts. The
+    figures and tables come from the cache when nothing they are computed from changed (cache_key)."""
+    key = cache_key(user, filters)
+    context = cache.get(key) if key else None
+    if context is None:
+        context = _compute(user, filters)
+        if key:
+            cache.set(key, context, conf.get("GUP_OBSERVATION_CHART_CACHE_SECONDS"))
+    context = dict(context)
+    if with_charts:
+        context["charts"] = render_charts(context)
+    return context
+
+
+def _compute(user, filters):
     both = figures.year_over_year(user, filters)
     months = monthly_rows(user, filters)
     handlers = handler_rows(user, filters)
@@ -81,12 +125,10 @@ def build(user, filters, *, with_charts=True):
         "handlers": handlers,
         "communes": figures.breakdown(user, filters, "commune"),
         "categories": figures.breakdown(user, filters, "category"),
-        "fines_by_commune": figures.fines(figures.observed_requests(user, filters), by="commune"),
+        "fines_by_commune": figures.fines_by(user, filters, "commune"),
         "density": grid,
         "density_rows": density_rows(grid),
     }
-    if with_charts:
-        context["charts"] = render_charts(context)
     return context
 
 

@@ -150,3 +150,44 @@ def file_name(*parts, fmt):
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     words = "-".join(slugify(str(part)) for part in parts if part)
     return f"gup-{words}-{stamp}.{fmt}"
+
+
+def dashboard_tables(figures):
+    """The tables of the Observation page (and of an annual review) from its figures (the context of
+    observation.dashboard.build, or a review's stored figures): {name: (title, headers, rows)}."""
+    return {
+        "months": (
+            _("Months"),
+            [_("Month"), _("Filed"), _("Done"), _("Still to do at the month's end"), _("On time")],
+            [
+                (m["label"], m["filed"], m["done"], m["backlog"], m["share"])
+                for m in figures.get("months", [])
+            ],
+        ),
+        "handlers": (
+            _("Handlers"),
+            [_("Handler unit"), _("Filed"), _("Median to resolve"), _("90th percentile"), _("Target"),
+             _("On time")],
+            [
+                (h["name"], h["filed"], h["median_hours"], h["p90_hours"], h["target_hours"],
+                 h["on_time_share"])
+                for h in figures.get("handlers", [])
+            ],
+        ),
+        "communes": (
+            _("Communes"),
+            [_("Commune"), _("Filed"), _("Done"), _("Reopened"), _("Urgent"), _("Unjustified urgencies")],
+            [
+                (c["name"], c["filed"], c["done"], c["reopened"], c["urgent"], c["unjustified_urgent"])
+                for c in figures.get("communes", [])
+            ],
+        ),
+        "categories": (
+            _("Categories"),
+            [_("Category"), _("Filed"), _("Done"), _("Median to resolve")],
+            [
+                (c["name"], c["filed"], c["done"], c["resolve"]["median_hours"])
+                for c in figures.get("categories", [])
+            ],
+        ),
+    }  # fmt: skip

@@ -224,3 +224,152 @@ class ReviewRun(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.state} {self.done}/{self.total}"
+
+
+# --- monthly aggregates ------------------------------------------------------------------------------
+class AggregateCell(models.Model):
+    """The slice a row of the monthly aggregates counts: the requests FILED in ``month`` (local time) in
+    one commune, in or outside a QPV, of one category, handled by one unit of one organisation, routed
+    by one version of a sub-sector procedure (or none)."""
+
+    month = models.DateField(_("month"), help_text=_("First day of the month the requests were filed in."))
+    commune = models.ForeignKey(
+        "directory.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("commune")
+    )
+    in_qpv = models.BooleanField(_("in a QPV"))
+    category = models.ForeignKey(
+        "procedures.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("category")
+    )
+    category_group = models.ForeignKey(
+        "procedures.CategoryGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
+    )
+    handler_organisation = models.ForeignKey(
+        "directory.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handler organisation"),
+    )
+    handler_unit = models.ForeignKey(
+        "directory.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handler unit"),
+    )
+    sector_version = models.ForeignKey(
+        "procedures.SectorVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sub-sector procedure version"),
+    )
+
+    class Meta:
+        abstract = True
+
+
+def _count(label):
+    return models.PositiveIntegerField(label, default=0)
+
+
+class MonthlyFigures(AggregateCell):
+    """The additive figures of one cell (observation.monthly keeps them): counts of requests, of their
+    alerts and fines, of their measured deadlines. Rates are worked out when read."""
+
+    filed = _count(_("filed"))
+    done = _count(_("done"))
+    closed = _count(_("closed"))
+    rejected = _count(_("rejected"))
+    merged = _count(_("merged as duplicates"))
+    redirected = _count(_("redirected"))
+    reopened = _count(_("reopened"))
+    urgent = _count(_("urgent"))
+    unjustified_urgent = _count(_("unjustified urgencies"))
+    with_fine = _count(_("with a fine"))
+    alerts_raised = _count(_("alerts raised"))
+    urgency_checks = _count(_("urgency checks"))
+    upheld = _count(_("urgency checks upheld"))
+    dismissed = _count(_("urgency checks dismissed"))
+    undecided = _count(_("urgency checks undecided"))
+    deadline_alerts = _count(_("other alerts"))
+    fines = _count(_("fines"))
+    fines_amount_eur = models.DecimalField(
+        _("fines amount (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["month", "pk"]
+        indexes = [
+            models.Index(fields=["month", "commune"], name="obs_monthly_month_commune"),
+            models.Index(fields=["commune", "month"], name="obs_monthly_commune_month"),
+        ]
+        verbose_name = _("monthly figures")
+        verbose_name_plural = _("monthly figures")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.filed}"
+
+
+class MonthlyDelays(AggregateCell):
+    """How many deadlines of one kind of one cell's requests were measured with this business time
+    taken against this target, and how many of them (and how long) waited: the exact distribution the
+    medians and 90th percentiles are read from."""
+
+    kind = models.CharField(_("kind"), max_length=32)
+    taken_seconds = models.PositiveBigIntegerField(_("time taken (seconds)"))
+    target_seconds = models.PositiveBigIntegerField(_("target at the start (seconds)"))
+    count = models.PositiveIntegerField(_("deadlines"))
+    waited = models.PositiveIntegerField(_("of which paused"), default=0)
+    waited_seconds = models.PositiveBigIntegerField(_("time paused (seconds)"), default=0)
+
+    class Meta:
+        ordering = ["month", "pk"]
+        indexes = [
+            models.Index(fields=["month", "kind", "commune"], name="obs_delays_month_kind"),
+            models.Index(fields=["commune", "month", "kind"], name="obs_delays_commune_month"),
+        ]
+        verbose_name = _("monthly delays")
+        verbose_name_plural = _("monthly delays")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.kind} {self.taken_seconds}s x{self.count}"
+
+
+class AggregatedMonth(models.Model):
+    """A month whose aggregates are in MonthlyFigures and MonthlyDelays, and when they were computed."""
+
+    month = models.DateField(_("month"), unique=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("aggregated month")
+        verbose_name_plural = _("aggregated months")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class AggregateWatermark(models.Model):
+    """One row: the last audit entry and fine the monthly aggregates have taken into account (the
+    worker refreshes the months of the requests changed since)."""
+
+    audit_entry_id = models.BigIntegerField(_("last audit entry"), default=0)
+    fine_id = models.BigIntegerField(_("last fine"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("watermark of the monthly aggregates")
+        verbose_name_plural = _("watermarks of the monthly aggregates")
+
+    def __str__(self):
+        return f"{self.audit_entry_id}/{self.fine_id}"

@@ -16,6 +16,7 @@ from observation import charts, conf, dashboard, exports
 from observation.filters import HANDLER_KINDS, OutOfScope, parse_filters
 from observation.scope import NOTHING, observation_q, observes_everything
 from procedures.models import Category
+from web.exports import table_response
 
 QPV_CHOICES = [("", _("Any")), ("yes", _("In a QPV")), ("no", _("Outside QPV"))]
 
@@ -83,6 +84,9 @@ def observation_dashboard(request):
     if filters is None:
         return render(request, "web/observation/dashboard.html", context, status=400)
     data = dashboard.build(request.user, filters)
+    context["table_exports"] = [
+        (name, title) for name, (title, _headers, _rows) in exports.dashboard_tables(data).items()
+    ]
     data["chart_uris"] = {name: charts.data_uri(svg) for name, svg in data.pop("charts").items()}
     context.update(data)
     return render(request, "web/observation/dashboard.html", context)
@@ -109,3 +113,19 @@ def observation_requests_export(request, fmt):
         response = FileResponse(target, content_type=exports.FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+@require_GET
+def observation_table_export(request, table, fmt):
+    """One of the page's tables (the same numbers) as CSV or XLSX, for the same filters."""
+    _form, filters = _selection(request)
+    if filters is None:
+        raise Http404(_("Correct the filters first."))
+    if fmt not in exports.FORMATS:
+        raise Http404(_("Unknown export format: choose csv or xlsx."))
+    tables = exports.dashboard_tables(dashboard.build(request.user, filters, with_charts=False))
+    if table not in tables:
+        raise Http404(_("Unknown table."))
+    title, headers, rows = tables[table]
+    return table_response(fmt, headers, rows, name_parts=[_("observation"), title], title=title)

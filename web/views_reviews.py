@@ -180,55 +180,7 @@ def review_pdf(request, pk):
 
 
 def review_sheets(review):
-    figures = review.figures
-    return [
-        (
-            _("Months"),
-            [_("Month"), _("Filed"), _("Done"), _("Still to do at the month's end"), _("On time")],
-            [
-                (m["label"], m["filed"], m["done"], m["backlog"], m["share"])
-                for m in figures.get("months", [])
-            ],
-        ),
-        (
-            _("Handlers"),
-            [
-                _("Handler unit"),
-                _("Filed"),
-                _("Median to resolve"),
-                _("90th percentile"),
-                _("Target"),
-                _("On time"),
-            ],
-            [
-                (
-                    h["name"],
-                    h["filed"],
-                    h["median_hours"],
-                    h["p90_hours"],
-                    h["target_hours"],
-                    h["on_time_share"],
-                )
-                for h in figures.get("handlers", [])
-            ],
-        ),
-        (
-            _("Communes"),
-            [_("Commune"), _("Filed"), _("Done"), _("Reopened"), _("Urgent"), _("Unjustified urgencies")],
-            [
-                (c["name"], c["filed"], c["done"], c["reopened"], c["urgent"], c["unjustified_urgent"])
-                for c in figures.get("communes", [])
-            ],
-        ),
-        (
-            _("Categories"),
-            [_("Category"), _("Filed"), _("Done"), _("Median to resolve")],
-            [
-                (c["name"], c["filed"], c["done"], c["resolve"]["median_hours"])
-                for c in figures.get("categories", [])
-            ],
-        ),
-    ]
+    return list(exports.dashboard_tables(review.figures).values())
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""The request endpoints: file, read, list, history, comments, attachments, transitions, shares."""
+"""The request endpoints: file, read, list, history, comments, attachments, transitions, shares, fines."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,6 +12,7 @@ from api.parsers import FormParser, JSONParser, MultiPartParser
 from api.scope import visible_request_or_404, visible_requests
 from api.views_base import GenericApiViewSet
 from api.views_requests.filters import RequestFilter
+from api.views_requests.fines import FinesMixin
 from api.views_requests.serializers import (
     AlertSerializer,
     AssignSerializer,
@@ -46,7 +47,7 @@ def _summary_queryset(queryset):
     )
 
 
-class RequestViewSet(GenericApiViewSet):
+class RequestViewSet(FinesMixin, GenericApiViewSet):
     """Intervention requests the caller may see (out of scope: 404)."""
 
     filterset_class = RequestFilter

@@ -27,7 +27,7 @@ def test_the_figures_of_the_year_and_the_year_before_come_as_json(
     year, requests_world, django_assert_num_queries
 ):
     api = client(requests_world.dvq_officer)
-    with django_assert_num_queries(10):  # 5 queries per period, whatever the number of requests
+    with django_assert_num_queries(12):  # 6 queries per period, whatever the number of requests
         response = api.get(URL + "figures/", {"since": "2026-01-01", "until": "2026-12-31"})
     assert response.status_code == 200, response.content
     body = response.json()

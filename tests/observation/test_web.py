@@ -70,3 +70,25 @@ def test_someone_with_nothing_to_observe_gets_404(requests_world):
     from tests.factories import make_user
 
     assert client(make_user(username="nobody")).get(URL).status_code == 404
+
+
+def test_each_table_of_the_page_downloads_with_the_same_numbers(year, requests_world):
+    browser = client(requests_world.dvq_officer)
+    period = {"since": "2026-01-01", "until": "2026-12-31"}
+    html = browser.get(URL, period).content.decode()
+    assert "/observation/tables/handlers.xlsx?since=2026-01-01" in html
+    response = browser.get("/observation/tables/months.csv", period)
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["Mois", "Déposée", "Réalisée"]
+    assert {row[0]: row[1] for row in rows[1:]}["06/2026"] == "2"  # R2 and R4
+    handlers = browser.get("/observation/tables/handlers.xlsx", period)
+    assert handlers.status_code == 200 and handlers.content[:2] == b"PK"
+    assert browser.get("/observation/tables/nothing.csv", period).status_code == 404
+    assert browser.get("/observation/tables/months.pdf", period).status_code == 404
+    assert browser.get("/observation/tables/months.csv", {"since": "2026-13-01"}).status_code == 404
+    other = client(requests_world.commune_2_user)
+    assert (
+        other.get("/observation/tables/months.csv", {"commune": requests_world.commune.insee}).status_code
+        == 404
+    )

@@ -35,6 +35,7 @@ from .filing import (  # noqa: F401
     request_new_category_fields,
     request_new_duplicates,
 )
+from .fines import request_fine  # noqa: F401
 from .lists import (  # noqa: F401
     filtered_requests,
     page_of,

@@ -112,6 +112,8 @@ def share_context(user, obj, roles, form=None):
 
 
 def detail_context(request, obj, forms=None):
+    from web.views_requests.fines import fine_context  # its view re-renders this page
+
     user = request.user
     forms = forms or {}
     case = obj.case
@@ -201,6 +203,7 @@ def detail_context(request, obj, forms=None):
         "qualified": bool(case) and case.state not in queries.states_where("qualify"),
         **sharing,
         "can_take": actions.may_take_request(obj, user),
+        **fine_context(request, obj, forms.get("fine")),
     }
 
 
