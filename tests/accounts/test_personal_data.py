@@ -67,6 +67,7 @@ def test_the_retention_job_anonymises_closed_requests_older_than_the_period(
             "closed_at": closed_request.closed_at.isoformat(),
             "requester": True,
             "agent": True,
+            "texts_to_erase": 0,
             "files_to_delete": 1,
         }
     ]
@@ -93,6 +94,7 @@ def test_the_retention_job_anonymises_closed_requests_older_than_the_period(
         "requester": True,
         "agent": True,
         "comments": 1,
+        "texts_erased": 0,
         "files_deleted": 1,
         "notifications": 1,
     }
