@@ -151,7 +151,7 @@ class PersonalText(models.TextChoices):
 
     DESCRIPTION = "description", _("description")
     RESOLUTION_NOTE = "resolution_note", _("resolution note")
-    COMMENT = "comment", pgettext_lazy("personal text", "comment")
+    COMMENT = "comment", _("comment")
     MESSAGE = "message", _("message to the commune")
 
 

@@ -94,6 +94,16 @@ urlpatterns = [
     path("requests/<str:reference>/comments/", views_requests.request_comment, name="request-comment"),
     path("requests/<str:reference>/files/", views_requests.request_attach, name="request-attach"),
     path(
+        "requests/<str:reference>/personal-data/mark/",
+        views_requests.request_personal_data_mark,
+        name="request-personal-data-mark",
+    ),
+    path(
+        "requests/<str:reference>/personal-data/unmark/",
+        views_requests.request_personal_data_unmark,
+        name="request-personal-data-unmark",
+    ),
+    path(
         "requests/<str:reference>/files/<int:attachment_id>/",
         views_requests.request_attachment,
         name="request-attachment",
