@@ -179,6 +179,8 @@ def test_an_invitation_of_an_organisation_with_another_siret_creates_nothing(peo
 def test_signing_out_of_a_single_sign_on_session_signs_out_at_the_provider(people, client, provider):
     provider.identity = {"sub": "pc-1", "email": "req@mantes.test"}
     _sign_in(client, provider)
+    home = client.get(reverse("home"))  # the page of the sign-out form lets it go on to the provider
+    assert home["Content-Security-Policy"].endswith(f"form-action 'self' {provider.issuer}")
     response = client.post(reverse("logout"))
     assert response.status_code == 302 and response["Location"].startswith(provider.issuer + "/logout?")
     query = {key: value[0] for key, value in parse_qs(urlparse(response["Location"]).query).items()}
