@@ -210,10 +210,11 @@ def do_file_request_marking(*, acting_user, personal_data=False, **fields):
     description, in one transaction."""
     from procedures import actions
 
+    if not personal_data:  # nothing more to write: no savepoint either
+        return actions.do_file_request(acting_user=acting_user, **fields)
     with transaction.atomic():
         filed = actions.do_file_request(acting_user=acting_user, **fields)
-        if personal_data:
-            do_mark_personal_data(filed, PersonalText.DESCRIPTION, acting_user=acting_user)
+        do_mark_personal_data(filed, PersonalText.DESCRIPTION, acting_user=acting_user)
     return filed
 
 
@@ -221,12 +222,11 @@ def do_comment_request_marking(request, *, acting_user, body, internal=False, pe
     """Comment on the request and, when ``personal_data``, mark the comment, in one transaction."""
     from procedures import actions
 
+    if not personal_data:
+        return actions.do_comment_request(request, acting_user=acting_user, body=body, internal=internal)
     with transaction.atomic():
         comment = actions.do_comment_request(request, acting_user=acting_user, body=body, internal=internal)
-        if personal_data:
-            do_mark_personal_data(
-                request, PersonalText.COMMENT, object_id=comment.pk, acting_user=acting_user
-            )
+        do_mark_personal_data(request, PersonalText.COMMENT, object_id=comment.pk, acting_user=acting_user)
     return comment
 
 
@@ -236,17 +236,16 @@ def do_transition_request_marking(request, code, *, acting_user, personal_data=F
     from procedures import actions
     from procedures.models import InterventionRequest, RequestMessage
 
+    if not personal_data:
+        return actions.do_transition_request(request, code, acting_user=acting_user, **kwargs)
     with transaction.atomic():
         messages = RequestMessage.objects.filter(request_id=request.pk)
         last = messages.order_by("-pk").values_list("pk", flat=True).first() or 0
         note_before = request.resolution_note
         result = actions.do_transition_request(request, code, acting_user=acting_user, **kwargs)
-        if personal_data:
-            fresh = InterventionRequest.objects.get(pk=request.pk)
-            if fresh.resolution_note and fresh.resolution_note != note_before:
-                do_mark_personal_data(fresh, PersonalText.RESOLUTION_NOTE, acting_user=acting_user)
-            for message_id in messages.filter(pk__gt=last).values_list("pk", flat=True):
-                do_mark_personal_data(
-                    fresh, PersonalText.MESSAGE, object_id=message_id, acting_user=acting_user
-                )
+        fresh = InterventionRequest.objects.get(pk=request.pk)
+        if fresh.resolution_note and fresh.resolution_note != note_before:
+            do_mark_personal_data(fresh, PersonalText.RESOLUTION_NOTE, acting_user=acting_user)
+        for message_id in messages.filter(pk__gt=last).values_list("pk", flat=True):
+            do_mark_personal_data(fresh, PersonalText.MESSAGE, object_id=message_id, acting_user=acting_user)
     return result
