@@ -119,6 +119,12 @@ def export_person_data(person):
             {"text": n.text, "created_at": _when(n.created_at), "read_at": _when(n.read_at)}
             for n in Notification.objects.filter(user=person).order_by("pk")
         ],
+        "personal_data_marks_set": [
+            {"request": m.request.reference, "text": m.text, "marked_at": _when(m.marked_at)}
+            for m in PersonalDataMark.objects.filter(marked_by=person)
+            .select_related("request")
+            .order_by("pk")
+        ],
         "audit_as_actor": [
             {"event": e.event, "target": e.target, "at": _when(e.at)}
             for e in DirectoryAuditEntry.objects.filter(actor=person).order_by("pk")

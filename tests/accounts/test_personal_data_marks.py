@@ -90,6 +90,13 @@ def test_the_job_erases_the_marked_texts_of_a_closed_request_and_keeps_the_unmar
     ]
     assert marks_audit()[1][2] == {"text": "comment", "object_id": partly.pk, "passages": 2}
     assert "Durand" not in str(marks_audit())  # the audit names the text, never its content
+    exported = personal_data.export_person_data(world.ctc_agent)["personal_data_marks_set"]
+    assert [(m["request"], m["text"]) for m in exported] == [
+        (request.reference, "comment"),
+        (request.reference, "comment"),
+        (request.reference, "resolution_note"),
+        (request.reference, "message"),
+    ]
 
     time_machine.move_to(FILED_AT + timedelta(days=5 * 365), tick=False)
     assert personal_data.apply_retention(dry_run=True) == []  # not yet: closed less than 5 years ago
