@@ -247,16 +247,24 @@ def apply_retention(now=None, dry_run=False, batch=200):
     now = now or timezone.now()
     due = _due_requests(now, batch)
     if dry_run:
+        from django.db.models import Count
+
         from engine.models import Attachment
 
+        def counts(queryset, key):  # one grouped query for the batch, not one per request
+            return dict(queryset.values(key).annotate(n=Count("pk")).values_list(key, "n"))
+
+        case_ids = [request.case_id for request in due if request.case_id]
+        files = counts(Attachment.objects.filter(case_id__in=case_ids), "case_id")
+        texts = counts(PersonalDataMark.objects.filter(request_id__in=[r.pk for r in due]), "request_id")
         return [
             {
                 "request": request.reference,
                 "closed_at": _when(request.closed_at),
                 "requester": request.requester_id is not None,
                 "agent": request.handler_agent_id is not None,
-                "texts_to_erase": PersonalDataMark.objects.filter(request=request).count(),
-                "files_to_delete": Attachment.objects.filter(case_id=request.case_id).count(),
+                "texts_to_erase": texts.get(request.pk, 0),
+                "files_to_delete": files.get(request.case_id, 0),
             }
             for request in due
         ]
