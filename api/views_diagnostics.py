@@ -15,7 +15,7 @@ from api.parsers import FormParser, JSONParser, MultiPartParser
 from api.views_base import GenericApiViewSet, ReadOnlyViewSet
 from api.views_requests.serializers import DecimalNumberField
 from diagnostics import actions
-from diagnostics.models import Diagnostic, Finding, FindingPhoto
+from diagnostics.models import Diagnostic, Finding, FindingPhoto, RouteTrack
 from diagnostics.scope import diagnostics_visible_to, findings_visible_to, grid_versions_visible_to
 from engine.attachments import attachment_response
 
@@ -174,10 +174,50 @@ class FindingInSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False)
 
 
+class RouteTrackSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    class Meta:
+        model = RouteTrack
+        fields = [
+            "id",
+            "client_id",
+            "line",
+            "points_count",
+            "length_m",
+            "started_at",
+            "ended_at",
+            "received_at",
+            "recorded_by",
+        ]
+
+
+class RouteTrackInSerializer(serializers.Serializer):
+    """A route recorded by the phone's GPS; ``client_id`` makes a repeat harmless (kept once)."""
+
+    client_id = serializers.CharField(allow_blank=True)
+    points = serializers.JSONField(help_text=gettext_lazy("[[longitude, latitude], ...] in WGS84."))
+    started_at = serializers.CharField(required=False, allow_blank=True)
+    ended_at = serializers.CharField(required=False, allow_blank=True)
+
+
 class ConvertSerializer(serializers.Serializer):
     findings = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
     outcome = serializers.ChoiceField(choices=["request", "no_action", "action", "recommendation"])
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Why no action; or why requests are filed anyway (file_anyway)."),
+    )
+    file_anyway = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        help_text=gettext_lazy(
+            "Outcome request: findings to file as new requests although an open request is nearby "
+            "(with a reason); the others are linked to it."
+        ),
+    )
     # one follow-up action for the whole set (outcome "action")
     title = serializers.CharField(required=False, allow_blank=True)
     owner_organisation = serializers.IntegerField(required=False, allow_null=True)
@@ -305,6 +345,30 @@ class DiagnosticViewSet(GenericApiViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(FindingSerializer(page, many=True).data)
 
+    @extend_schema(methods=["GET"], responses={200: RouteTrackSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        request=RouteTrackInSerializer,
+        responses={201: RouteTrackSerializer, 200: RouteTrackSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="route-tracks", url_name="route-tracks")
+    def route_tracks(self, request, pk=None):
+        """The routes recorded by phones; POST keeps one and makes it the diagnostic's route (201), or
+        answers 200 with the one already kept under the same ``client_id`` (nothing recorded twice)."""
+        diagnostic = self.get_diagnostic()
+        if request.method == "POST":
+            data = RouteTrackInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            track, created = actions.do_record_route_track(
+                diagnostic, acting_user=request.user, **data.validated_data
+            )
+            track = RouteTrack.objects.select_related("recorded_by").get(pk=track.pk)
+            code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            return Response(RouteTrackSerializer(track).data, status=code)
+        rows = RouteTrack.objects.filter(diagnostic=diagnostic).select_related("recorded_by")
+        page = self.paginate_queryset(rows.order_by("received_at", "pk"))
+        return self.get_paginated_response(RouteTrackSerializer(page, many=True).data)
+
     @extend_schema(request=ConvertSerializer, responses={200: ConversionResultSerializer(many=True)})
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
@@ -318,7 +382,13 @@ class DiagnosticViewSet(GenericApiViewSet):
         values = data.validated_data
         outcome, ids = values["outcome"], values["findings"]
         if outcome == "request":
-            results = actions.do_convert_findings_to_requests(diagnostic, ids, acting_user=request.user)
+            results = actions.do_convert_findings_to_requests(
+                diagnostic,
+                ids,
+                acting_user=request.user,
+                file_anyway=values.get("file_anyway", []),
+                reason=values.get("reason", ""),
+            )
         elif outcome == "no_action":
             results = actions.do_mark_findings_no_action(
                 diagnostic, ids, values.get("reason", ""), acting_user=request.user

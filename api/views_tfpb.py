@@ -233,6 +233,12 @@ class ActionInput(serializers.Serializer):
     indicators = IndicatorInput(many=True, required=False)
 
 
+class ActionChangeInput(ActionInput):
+    """An action's new values (its indicators stay as they are); no ``location`` removes its place."""
+
+    indicators = None
+
+
 class RealisationInput(serializers.Serializer):
     realised_amount_eur = AmountField()
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -303,6 +309,33 @@ class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
             planned_amount=values["planned_amount_eur"],
             location=values.get("location"),
             indicators=values.get("indicators", []),
+            acting_user=request.user,
+        )
+        return self._reload(programme)
+
+    @extend_schema(methods=["PUT"], request=ActionChangeInput, responses={200: ProgrammeSerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={200: ProgrammeSerializer})
+    @action(detail=True, methods=["put", "delete"], url_path=r"actions/(?P<action_id>\d+)")
+    def change_action(self, request, pk=None, action_id=None):
+        """Change (PUT) or remove (DELETE) an action while the programme is a draft or sent back."""
+        programme = self.get_object()
+        found = programme.actions.filter(pk=int(action_id)).first()
+        if found is None:
+            raise Http404
+        if request.method == "DELETE":
+            actions.do_remove_programme_action(found, acting_user=request.user)
+            return self._reload(programme)
+        data = ActionChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        actions.do_change_programme_action(
+            found,
+            axis=Axis.objects.filter(code=values["axis"]).first(),
+            title=values["title"],
+            description=values.get("description", ""),
+            places=values.get("places", ""),
+            planned_amount=values["planned_amount_eur"],
+            location=values.get("location"),
             acting_user=request.user,
         )
         return self._reload(programme)

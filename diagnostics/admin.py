@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from diagnostics import actions, definitions
-from diagnostics.models import Diagnostic, DiagnosticAuditEntry, Finding, GridVersion
+from diagnostics.models import Diagnostic, DiagnosticAuditEntry, Finding, GridVersion, RouteTrack
 from engine.errors import InvalidFields
 
 
@@ -110,6 +110,12 @@ class FindingAdmin(ReadOnlyAdmin):
     list_display = ("pk", "diagnostic", "item", "rating", "outcome", "request", "observed_at")
     list_filter = ("outcome",)
     list_select_related = ("diagnostic", "item", "request")
+
+
+@admin.register(RouteTrack)
+class RouteTrackAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "diagnostic", "recorded_by", "points_count", "length_m", "started_at", "ended_at")
+    list_select_related = ("diagnostic", "recorded_by")
 
 
 @admin.register(DiagnosticAuditEntry)

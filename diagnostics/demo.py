@@ -2,6 +2,7 @@
 with about thirty findings, some already turned into requests. Fictional; idempotent; through the actions."""
 
 import datetime
+import itertools
 import random
 
 from django.core.files.base import ContentFile
@@ -14,6 +15,7 @@ from diagnostics.actions import (
     do_mark_findings_no_action,
     do_move_diagnostic,
     do_record_finding,
+    do_record_route_track,
     load_grid_file,
     may_convert_findings_to_follow_up,
 )
@@ -84,6 +86,26 @@ def load_diagnostics(now=None):
             photos=[ContentFile(PNG, name=f"constat-{n:03d}.png")] if n % 3 == 0 else [],
         )
         findings.append(finding)
+    # the route as walked, recorded by the referent's phone: the planned line, a point every few metres
+    walked_points = []
+    for a, b in itertools.pairwise(coords):
+        for step in range(12):
+            t = step / 12
+            walked_points.append(
+                [
+                    round(a[0] + (b[0] - a[0]) * t + rng.uniform(-0.00003, 0.00003), 6),
+                    round(a[1] + (b[1] - a[1]) * t + rng.uniform(-0.00003, 0.00003), 6),
+                ]
+            )
+    walked_points.append(coords[-1])
+    do_record_route_track(
+        diagnostic,
+        acting_user=referent,
+        client_id="demo-val-fourre-route",
+        points=walked_points,
+        started_at=walked - datetime.timedelta(minutes=5),
+        ended_at=walked + datetime.timedelta(minutes=125),
+    )
     do_move_diagnostic(diagnostic, "start_analysis", acting_user=referent)
     mapped = [f for f in findings if f.item.category_id][:8]
     converted = len(do_convert_findings_to_requests(diagnostic, mapped, acting_user=referent))

@@ -304,6 +304,37 @@ class FindingPhoto(models.Model):
         return self.name
 
 
+class RouteTrack(models.Model):
+    """The route as walked, recorded by a participant's phone (GPS). ``client_id`` is chosen by the phone:
+    the same track sent again is the same row (kept once). The last track received becomes the
+    diagnostic's route."""
+
+    diagnostic = models.ForeignKey(Diagnostic, on_delete=models.PROTECT, related_name="tracks")
+    client_id = models.CharField(_("client identifier"), max_length=64)
+    line = models.JSONField(_("track (GeoJSON LineString, WGS84)"))
+    points_count = models.PositiveIntegerField(_("points"))
+    length_m = models.FloatField(_("length (m)"))
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+
+    class Meta:
+        ordering = ["diagnostic", "received_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["diagnostic", "client_id"], name="diagnostics_track_client_unique"
+            )
+        ]
+        verbose_name = _("recorded route")
+        verbose_name_plural = _("recorded routes")
+
+    def __str__(self):
+        return f"{self.diagnostic_id}: {self.points_count} points, {self.length_m:.0f} m"
+
+
 class DiagnosticAuditEntry(ActorAuditModel):
     """A change to a grid, a diagnostic or a finding: who, when, what (append-only)."""
 

@@ -247,9 +247,12 @@ def on_transition(case, definition, from_state, to_state, now, *, explicit=(), e
         if to_state in specs[kind].get("pauses_in", []):
             done.append(("paused", kind))
     # all the deadlines started here in one INSERT, all their escalation points in another
-    for kind, deadline in zip(starting, start_all(case, [(k, specs[k]) for k in starting], now), strict=True):
+    started = start_all(case, [(k, specs[k]) for k in starting], now)
+    for kind, deadline in zip(starting, started, strict=True):
         if to_state in specs[kind].get("pauses_in", []):
             pause(deadline, now)
+    if opening:
+        case.opened_deadlines = started  # a new case's deadlines are these (no re-read needed)
     return done
 
 

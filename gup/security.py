@@ -45,7 +45,7 @@ def sso_origin():
 
 @lru_cache(maxsize=8)
 def _policy(tile_url, form_origin=""):
-    images = ["'self'", "data:"]
+    images = ["'self'", "data:", "blob:"]  # blob: the phone's previews of photos not sent yet
     source = tile_source(tile_url)
     if source:
         images.append(source)

@@ -7,9 +7,10 @@ class ProceduresConfig(AppConfig):
     verbose_name = _("GUP procedures")
 
     def ready(self):
-        from procedures import engine_hooks
+        from procedures import engine_hooks, signals
 
         engine_hooks.register()
+        signals.connect()
         from engine.registry import register_consumer
         from procedures.sectors.notifications import consume as sector_mail
 

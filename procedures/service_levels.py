@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from procedures import conf
+from procedures import catalogue_cache, conf
 from procedures.models import ServiceLevel, ZoneType
 
 
@@ -22,11 +22,21 @@ class Targets:
 
 
 def matching_levels(category, zone_type, urgency, day):
-    rows = ServiceLevel.objects.filter(is_active=True).filter(
-        Q(category__isnull=True) | Q(category=category),
-        Q(zone_type="") | Q(zone_type=zone_type),
-        Q(urgency="") | Q(urgency=urgency),
-    )
+    active = catalogue_cache.active_service_levels()  # during a filing: this process's cached rows
+    if active is None:
+        rows = ServiceLevel.objects.filter(is_active=True).filter(
+            Q(category__isnull=True) | Q(category=category),
+            Q(zone_type="") | Q(zone_type=zone_type),
+            Q(urgency="") | Q(urgency=urgency),
+        )
+    else:  # the same filter, on the rows in hand
+        rows = [
+            row
+            for row in active
+            if row.category_id in (None, category.pk)
+            and row.zone_type in ("", zone_type)
+            and row.urgency in ("", urgency)
+        ]
     return [row for row in rows if row.in_season(day)]
 
 

@@ -60,10 +60,11 @@ def _fresh_cache():
     starts with none, so failed logins in one test never lock an account or an address in another."""
     from django.core.cache import cache
 
-    from procedures import routing_cache
+    from procedures import catalogue_cache, routing_cache
 
     cache.clear()
     routing_cache.clear()
+    catalogue_cache.clear()
     yield
     cache.clear()
 

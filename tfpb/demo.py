@@ -54,9 +54,23 @@ def _user(username, first_name, last_name, organisation, role):
     return user
 
 
+# The actions placed on the map (the others concern every residence of the QPV, or no single place).
+PLACED = ("tranquillity", "social_life")
+
+
+def _places_in(qpv):
+    """Two points inside the QPV for the demo's placed actions: one guaranteed inside, and the middle of
+    the QPV when it is inside too (else the first again)."""
+    shape = qpv.shape()
+    inside, middle = shape.representative_point(), shape.centroid
+    points = [inside, middle if shape.covers(middle) else inside]
+    return [{"type": "Point", "coordinates": [round(p.x, 6), round(p.y, 6)]} for p in points]
+
+
 def _programme(convention, year, qpv, landlord_user):
     programme = actions.do_create_programme(convention, year=year, qpv=qpv, acting_user=landlord_user)
     axes = {axis.code: axis for axis in Axis.objects.all()}
+    places_on_map = dict(zip(PLACED, _places_in(qpv), strict=True))
     for axis, title, places, share, indicator, unit, target in ACTIONS:
         amount = (convention.expected_abatement_eur * share / 100).quantize(CENT)
         actions.do_add_programme_action(
@@ -64,6 +78,7 @@ def _programme(convention, year, qpv, landlord_user):
             axis=axes[axis],
             title=title,
             places=places,
+            location=places_on_map.get(axis),
             planned_amount=amount,
             indicators=[{"name": indicator, "unit": unit, "target": target}],
             acting_user=landlord_user,

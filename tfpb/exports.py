@@ -97,7 +97,18 @@ def programme_xlsx(programme):
     for axis, planned, realised in figures.by_axis([programme]):
         by_axis.append([axis.name, planned, realised])
     _euros(by_axis, {"B", "C"})
+    _dysfunctions_sheet(book, figures.dysfunctions(programme))
     return _save(book)
+
+
+def _dysfunctions_sheet(book, found):
+    """The review page's dysfunctions: requests per category, then the diagnostics' findings per item."""
+    sheet = book.create_sheet(_("Dysfunctions")[:31])
+    _header(sheet, [_("Source"), _("Category"), _("Theme"), _("Item"), _("Number")])
+    for row in found["by_category"]:
+        sheet.append([_("Requests"), row["category"], "", "", row["count"]])
+    for row in found["findings_by_item"]:
+        sheet.append([_("Walking diagnostics"), "", row["theme"], row["item"], row["count"]])
 
 
 def overview_xlsx(year, programmes):

@@ -1,5 +1,6 @@
 """Figures of programmes and yearly reviews: totals, planned against realised per axis, the community-wide
-table, and the dysfunctions reported on the landlord's land in the QPV over the year (from the requests)."""
+table, and the dysfunctions reported on the landlord's land in the QPV over the year (from the requests and
+the walking diagnostics)."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -95,8 +96,11 @@ def overview(year, programmes):
 
 
 def dysfunctions(programme):
-    """The requests filed during the programme's year in its QPV on land the landlord owns (the point of the
-    request in one of its parcels): counts per category, most frequent first, and the total."""
+    """The dysfunctions reported during the programme's year in its QPV on land the landlord owns (the
+    point in one of its parcels): the requests filed, counted per category, and the findings of the
+    walking diagnostics (read through diagnostics.queries, their app's public entry), counted per theme
+    and item; most frequent first. A finding filed as a request is counted among the findings and
+    ``findings_as_requests`` says how many, so that no one adds them to the requests twice."""
     from shapely.geometry import Point
     from shapely.strtree import STRtree
 
@@ -104,12 +108,17 @@ def dysfunctions(programme):
     from procedures.models import InterventionRequest
 
     zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime(programme.year, 1, 1, tzinfo=zone)
+    end = datetime(programme.year + 1, 1, 1, tzinfo=zone)
     qpv = programme.qpv
-    box = {"lon__gte": qpv.min_lon, "lon__lte": qpv.max_lon, "lat__gte": qpv.min_lat, "lat__lte": qpv.max_lat}
+    bbox = (qpv.min_lon, qpv.min_lat, qpv.max_lon, qpv.max_lat)
     candidates = InterventionRequest.objects.filter(
-        created_at__gte=datetime(programme.year, 1, 1, tzinfo=zone),
-        created_at__lt=datetime(programme.year + 1, 1, 1, tzinfo=zone),
-        **box,
+        created_at__gte=start,
+        created_at__lt=end,
+        lon__gte=qpv.min_lon,
+        lon__lte=qpv.max_lon,
+        lat__gte=qpv.min_lat,
+        lat__lte=qpv.max_lat,
     ).values_list("lon", "lat", "category__name")
     parcels = [
         parcel.shape()
@@ -121,15 +130,44 @@ def dysfunctions(programme):
             min_lat__lte=qpv.max_lat,
         )
     ]
-    counts = {}
+    requests, findings, as_requests = {}, {}, 0
     if parcels:
         qpv_shape, tree = qpv.shape(), STRtree(parcels)
-        for lon, lat, category in candidates:
+
+        def on_land(lon, lat):
             point = Point(lon, lat)
-            if qpv_shape.covers(point) and any(parcels[i].covers(point) for i in tree.query(point)):
-                counts[category] = counts.get(category, 0) + 1
-    rows = sorted(
-        ({"category": name, "count": n} for name, n in counts.items()),
-        key=lambda r: (-r["count"], r["category"]),
-    )
-    return {"total": sum(counts.values()), "by_category": rows}
+            return qpv_shape.covers(point) and any(parcels[i].covers(point) for i in tree.query(point))
+
+        for lon, lat, category in candidates:
+            if on_land(lon, lat):
+                requests[category] = requests.get(category, 0) + 1
+        for found in _diagnostics_dysfunctions(start, end, bbox):
+            if on_land(found.lon, found.lat):
+                key = (found.theme, found.item)
+                findings[key] = findings.get(key, 0) + 1
+                as_requests += found.became_request
+    return {
+        "total": sum(requests.values()),
+        "by_category": sorted(
+            ({"category": name, "count": n} for name, n in requests.items()),
+            key=lambda r: (-r["count"], r["category"]),
+        ),
+        "findings_total": sum(findings.values()),
+        "findings_by_item": sorted(
+            ({"theme": theme, "item": item, "count": n} for (theme, item), n in findings.items()),
+            key=lambda r: (-r["count"], r["theme"], r["item"]),
+        ),
+        "findings_as_requests": as_requests,
+    }
+
+
+def _diagnostics_dysfunctions(start, end, bbox):
+    """The walking diagnostics' dysfunctions, when that app is installed (tfpb reads it, never the
+    reverse: diagnostics knows nothing of tfpb)."""
+    from django.apps import apps
+
+    if not apps.is_installed("diagnostics"):
+        return []
+    from diagnostics.queries import dysfunctions_reported
+
+    return dysfunctions_reported(start=start, end=end, bbox=bbox)

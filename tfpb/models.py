@@ -6,7 +6,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from directory.models import Organisation, OrganisationKind, Perimeter
 from engine.models import ActorAuditModel
@@ -98,8 +100,20 @@ class Status(models.TextChoices):
     VALIDATED = "validated", _("Validated")
 
 
-class Programme(models.Model):
-    """A landlord's yearly programme of actions in one QPV of its convention, and its yearly review."""
+EDITABLE = (Status.DRAFT, Status.CHANGES_REQUESTED)
+
+
+def _is_validated(programme):
+    return programme.status == Status.VALIDATED
+
+
+class Programme(ConcurrentTransitionMixin, models.Model):
+    """A landlord's yearly programme of actions in one QPV of its convention, and its yearly review.
+
+    Two fixed lifecycles on django-fsm-2 (protected fields: only the transitions below change them, and
+    ConcurrentTransitionMixin makes a save refuse a state changed meanwhile): the programme's ``status``
+    and its yearly review's ``review_status``, each draft -> in review -> validated or changes requested
+    (-> in review again). The review's lifecycle starts only once the programme is validated."""
 
     convention = models.ForeignKey(
         Convention, on_delete=models.PROTECT, related_name="programmes", verbose_name=_("convention")
@@ -109,13 +123,23 @@ class Programme(models.Model):
     expected_abatement_eur = models.DecimalField(
         _("expected abatement for the year (€)"), max_digits=12, decimal_places=2
     )
-    status = models.CharField(
-        _("programme status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    status = FSMField(
+        _("programme status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        protected=True,
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
-    review_status = models.CharField(
-        _("review status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    review_status = FSMField(
+        _("review status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        protected=True,
     )
     review_comment = models.TextField(_("landlord's comments on the year"), blank=True)
     review_submitted_at = models.DateTimeField(_("review submitted at"), null=True, blank=True)
@@ -137,6 +161,40 @@ class Programme(models.Model):
     @property
     def landlord(self):
         return self.convention.landlord
+
+    @property
+    def is_editable(self):
+        return self.status in EDITABLE
+
+    # the programme's lifecycle (called by tfpb.actions only)
+
+    @transition(field=status, source=list(EDITABLE), target=Status.IN_REVIEW)
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.VALIDATED)
+    def validate(self):
+        self.validated_at = timezone.now()
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.CHANGES_REQUESTED)
+    def send_back(self):
+        pass
+
+    # the yearly review's lifecycle
+
+    @transition(
+        field=review_status, source=list(EDITABLE), target=Status.IN_REVIEW, conditions=[_is_validated]
+    )
+    def submit_review(self):
+        self.review_submitted_at = timezone.now()
+
+    @transition(field=review_status, source=Status.IN_REVIEW, target=Status.VALIDATED)
+    def validate_review(self):
+        self.review_validated_at = timezone.now()
+
+    @transition(field=review_status, source=Status.IN_REVIEW, target=Status.CHANGES_REQUESTED)
+    def send_back_review(self):
+        pass
 
     def planned_total(self):
         return self.actions.aggregate(total=Sum("planned_amount_eur"))["total"] or ZERO

@@ -175,6 +175,16 @@ urlpatterns = [
     path("tfpb/programmes/<int:pk>/programme.xlsx", views_tfpb.programme_xlsx, name="tfpb-programme-xlsx"),
     path("tfpb/programmes/<int:pk>/programme.pdf", views_tfpb.programme_pdf, name="tfpb-programme-pdf"),
     path("tfpb/programmes/<int:pk>/actions/", views_tfpb.add_action, name="tfpb-action-add"),
+    path(
+        "tfpb/programmes/<int:pk>/actions/<int:action_id>/",
+        views_tfpb.edit_action,
+        name="tfpb-action-edit",
+    ),
+    path(
+        "tfpb/programmes/<int:pk>/actions/<int:action_id>/remove/",
+        views_tfpb.remove_action,
+        name="tfpb-action-remove",
+    ),
     path("tfpb/programmes/<int:pk>/submit/", views_tfpb.submit_programme, name="tfpb-submit"),
     path(
         "tfpb/programmes/<int:pk>/actions/<int:action_id>/realisation/",

@@ -7,6 +7,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.filters import IdFilter
 from api.scope import visible_alerts
 from api.views_base import GenericApiViewSet
 from api.views_requests.serializers import AlertSerializer
@@ -22,9 +23,7 @@ MAX_NEAR_RADIUS_M = 20000
 
 class AlertFilter(filters.FilterSet):
     state = filters.CharFilter(method="filter_in", field_name="state", help_text="Comma-separated.")
-    request = filters.NumberFilter(
-        field_name="case__intervention_request", min_value=1, max_value=2**63 - 1, help_text="Request id."
-    )
+    request = IdFilter(field_name="case__intervention_request", help_text="Request id.")
 
     class Meta:
         model = Alert

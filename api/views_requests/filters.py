@@ -1,35 +1,17 @@
 """Filters of the request list."""
 
-from datetime import timedelta
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
 from rest_framework import exceptions
 
+from api.filters import AwareDateTimeFilter
 from directory import geo
 from engine.models import Deadline, DeadlineState
 from procedures.models import InterventionRequest, Urgency
 
 MAX_NEAR_RADIUS_M = 20000
-
-
-class AwareDateTimeField(IsoDateTimeField):
-    """An ISO 8601 datetime whose UTC offset is a real one (at most 14 hours)."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        offset = value.utcoffset() if value is not None else None
-        if offset is not None and abs(offset) > timedelta(hours=14):
-            raise DjangoValidationError(_("The UTC offset must be at most 14 hours."), code="invalid")
-        return value
-
-
-class AwareDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = AwareDateTimeField
 
 
 class RequestFilter(filters.FilterSet):

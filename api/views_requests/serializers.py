@@ -179,6 +179,13 @@ class RequestDetailSerializer(RequestSummarySerializer):
     def get_deadlines(self, request) -> DeadlineSerializer(many=True):
         if request.case_id is None:
             return []
+        in_hand = self.context.get("deadlines", {}).get(request.case_id)  # known when just filed
+        if in_hand is not None:
+            rows = sorted(
+                (d for d in in_hand if d.state != DeadlineState.VOID and not d.kind.startswith("alert:")),
+                key=lambda d: (d.started_at, d.pk),
+            )
+            return DeadlineSerializer(rows, many=True).data
         rows = (
             Deadline.objects.filter(case_id=request.case_id)
             .exclude(state=DeadlineState.VOID)

@@ -1,6 +1,5 @@
 """The request endpoints: file, read, list, history, comments, attachments, transitions, shares."""
 
-from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -118,12 +117,14 @@ class RequestViewSet(GenericApiViewSet):
             urgency_criteria=values.get("urgency_criteria", []),
             attributes=values.get("attributes") or {},
         )
-        # The 201 from the objects in hand (the case, the routing decision, the role holders), not a
-        # re-read of the request and a second routing: only its messages, criteria and deadlines are read.
-        prefetch_related_objects([filed], "messages", "urgency_criteria")
+        # The 201 from the objects in hand (the case, the routing decision, the role holders, the messages,
+        # criteria and deadlines just written), not a re-read of the request and a second routing.
+        _known_related(filed, "messages", filed.filed_messages)
+        _known_related(filed, "urgency_criteria", filed.filed_criteria)
         context = {
             **self.get_serializer_context(),
             "holders": {filed.case_id: filed.case.opened_role_holders},
+            "deadlines": {filed.case_id: filed.case.opened_deadlines},
         }
         return Response(RequestDetailSerializer(filed, context=context).data, status=status.HTTP_201_CREATED)
 
@@ -403,3 +404,10 @@ class RequestViewSet(GenericApiViewSet):
         )
         page = self.paginate_queryset(candidates)
         return self.get_paginated_response(RequestSummarySerializer(page, many=True).data)
+
+
+def _known_related(instance, name, objects):
+    """Fill the prefetch cache of ``instance.<name>`` with ``objects``, as prefetch_related does."""
+    rows = getattr(instance, name).all()
+    rows._result_cache, rows._prefetch_done = list(objects), True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows

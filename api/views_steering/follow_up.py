@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.filters import IdFilter
 from api.views_base import GenericApiViewSet
 from directory.models import Organisation, Perimeter, User
 from steering import actions, scope
@@ -79,7 +80,7 @@ class ActionFilter(filters.FilterSet):
     overdue = filters.BooleanFilter(method="filter_overdue")
     qpv = filters.CharFilter(field_name="qpv__code")
     kind = filters.CharFilter(field_name="meeting__kind__code")
-    meeting = filters.NumberFilter(field_name="meeting_id")
+    meeting = IdFilter(field_name="meeting_id")
     mine = filters.BooleanFilter(method="filter_mine")
 
     class Meta:

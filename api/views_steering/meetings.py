@@ -11,8 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from api.filters import AwareDateTimeFilter  # a real UTC offset (PostgreSQL: ±15:59)
 from api.views_base import GenericApiViewSet, ReadOnlyViewSet
-from api.views_requests.filters import AwareDateTimeFilter  # a real UTC offset (PostgreSQL: ±15:59)
 from steering import actions, calendar, scope
 from steering.models import (
     AgendaItem,

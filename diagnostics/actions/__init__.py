@@ -29,3 +29,4 @@ from .grids import (  # noqa: F401
     load_grid_file,
     may_edit_grids,
 )
+from .routes import do_record_route_track, may_record_route  # noqa: F401

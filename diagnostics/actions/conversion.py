@@ -80,7 +80,7 @@ def _locked(diagnostic, finding_ids):
     return diagnostic, findings
 
 
-def _record(finding, outcome, acting_user, *, request=None, reason="", reference=""):
+def _record(finding, outcome, acting_user, *, request=None, reason="", reference="", **extra):
     finding.outcome, finding.request, finding.outcome_reason = outcome, request, reason
     finding.outcome_reference = reference
     finding.converted_at, finding.converted_by = timezone.now(), acting_user
@@ -102,6 +102,7 @@ def _record(finding, outcome, acting_user, *, request=None, reason="", reference
         request=request.reference if request else None,
         reason=reason,
         reference=reference,
+        **extra,
     )
     event("finding_converted", diagnostic=finding.diagnostic_id, finding=finding.pk, outcome=outcome)
 
@@ -121,15 +122,39 @@ def _description(diagnostic, finding):
     return text[:2000]
 
 
-def do_convert_findings_to_requests(diagnostic, finding_ids, *, acting_user):
+def _file_anyway(finding_ids, file_anyway, reason):
+    """The findings to file although an open request is nearby, and the reason why (required then)."""
+    chosen = {int(getattr(f, "pk", f)) for f in finding_ids or () if str(getattr(f, "pk", f)).isdigit()}
+    ids = set()
+    for value in file_anyway or ():
+        pk = getattr(value, "pk", value)
+        if not str(pk).isdigit() or int(pk) not in chosen:
+            raise InvalidFields(
+                {"file_anyway": _("Finding %(id)s is not among the chosen findings.") % {"id": str(pk)[:20]}}
+            )
+        ids.add(int(pk))
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if ids and not reason:
+        raise InvalidFields(
+            {"reason": _("Say why a new request is filed although an open request is nearby.")}
+        )
+    if len(reason) > 500:
+        raise InvalidFields({"reason": _("At most %(n)d characters.") % {"n": 500}})
+    return ids, reason
+
+
+def do_convert_findings_to_requests(diagnostic, finding_ids, *, acting_user, file_anyway=(), reason=""):
     """Turn findings into intervention requests filed by the commune (the acting referent), each with its
     photos and the category of its grid item. A finding near an open request of the same kind is linked
-    to it instead; a finding already converted is left as it is. All or nothing: one finding that cannot
-    be filed refuses the whole batch, naming it. Returns [(finding, "request" | "linked" | "already")]."""
+    to it instead, unless it is in ``file_anyway``: then a new request is filed and ``reason`` (required)
+    is recorded on the finding and in the audit with the open requests it was filed beside. A finding
+    already converted is left as it is. All or nothing: one finding that cannot be filed refuses the
+    whole batch, naming it. Returns [(finding, "request" | "linked" | "already")]."""
     check(
         may_convert_findings_to_requests(acting_user, diagnostic),
         _("Only the commune's GUP referents and requesters file its requests."),
     )
+    anyway, reason = _file_anyway(finding_ids, file_anyway, reason)
     results = []
     with transaction.atomic():
         diagnostic, findings = _locked(diagnostic, finding_ids)
@@ -147,9 +172,9 @@ def do_convert_findings_to_requests(diagnostic, finding_ids, *, acting_user):
                 results.append((finding, "already"))
                 continue
             category = finding.item.category
-            duplicate = duplicate_candidates(category, finding.lon, finding.lat, queryset=visible).first()
-            if duplicate is not None:
-                _record(finding, Outcome.LINKED, acting_user, request=duplicate)
+            nearby = list(duplicate_candidates(category, finding.lon, finding.lat, queryset=visible)[:5])
+            if nearby and finding.pk not in anyway:
+                _record(finding, Outcome.LINKED, acting_user, request=nearby[0])
                 results.append((finding, Outcome.LINKED))
                 continue
             files = [photo.file for photo in finding.photos.all()]
@@ -175,7 +200,13 @@ def do_convert_findings_to_requests(diagnostic, finding_ids, *, acting_user):
             finally:
                 for file in files:
                     file.close()
-            _record(finding, Outcome.REQUEST, acting_user, request=request)
+            if nearby:  # filed anyway, beside the open requests nearby: why, and which ones
+                beside = [r.reference for r in nearby]
+                _record(
+                    finding, Outcome.REQUEST, acting_user, request=request, reason=reason, filed_beside=beside
+                )
+            else:
+                _record(finding, Outcome.REQUEST, acting_user, request=request)
             results.append((finding, Outcome.REQUEST))
     return results
 

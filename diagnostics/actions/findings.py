@@ -85,7 +85,10 @@ def _observed_at(value, errors):
     if value in (None, ""):
         return timezone.now()
     if isinstance(value, str):
-        value = parse_datetime(value.strip())
+        try:
+            value = parse_datetime(value.strip())
+        except ValueError:  # well formed but impossible (a 13th month)
+            value = None
     if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
         errors["observed_at"] = _("Give the time with its offset (ISO 8601).")
         return None

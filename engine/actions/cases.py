@@ -27,11 +27,17 @@ from engine.models import (
 
 
 # --- cases ------------------------------------------------------------------------------------------
-def do_open_case(procedure_code, *, acting_user, role_holders, data=None, reference=None, version_id=None):
+def do_open_case(
+    procedure_code, *, acting_user, role_holders, data=None, reference=None, version_id=None, version=None
+):
     """Open a case on the latest published version of the procedure, in its initial state (or on the
-    published version ``version_id``, of any procedure, when given)."""
+    published version ``version_id``, of any procedure, when given; or on ``version``, a published
+    ProcedureVersion the caller has in hand with its procedure, read from its own cache)."""
     versions = ProcedureVersion.objects.select_related("procedure").filter(status=VersionStatus.PUBLISHED)
-    if version_id is not None:
+    if version is not None:
+        if version.status != VersionStatus.PUBLISHED:
+            version = None
+    elif version_id is not None:
         version = versions.filter(pk=version_id).first()
     else:  # the latest published version and its procedure, in one query
         version = versions.filter(procedure__code=procedure_code).order_by("-number").first()
@@ -67,6 +73,7 @@ def do_open_case(procedure_code, *, acting_user, role_holders, data=None, refere
                 for party in dict.fromkeys(parties)
             ]
         )
+        case.opened_deadlines = []  # set by the deadlines it starts
         done = deadlines.on_transition(case, definition, initial, initial, now, opening=True)
         effects = Effects()
         effects.record(

@@ -12,7 +12,7 @@ from directory import geo
 from directory.models import Organisation, OrganisationKind, Unit
 from engine import actions as engine
 from engine.errors import InvalidFields, RoleNotAllowed
-from procedures import engine_hooks, messages, routing_cache
+from procedures import catalogue_cache, engine_hooks, messages, routing_cache
 from procedures.actions._common import (
     FILING_ROLES,
     MAX_DESCRIPTION,
@@ -98,26 +98,29 @@ def _check_point(lon, lat):
 
 
 def _category(category, errors):
-    if isinstance(category, Category):
-        found = category
-    else:
-        found = Category.objects.filter(code=str(category or "")).select_related("group").first()
+    """(category, its attribute definitions, its active urgency criteria by code), from the catalogue cache
+    of this filing; (None, None, None) when it is unknown or inactive. A Category given is kept (its
+    definitions and criteria still come from the cache)."""
+    code = category.code if isinstance(category, Category) else str(category or "")
+    found, definitions, criteria = catalogue_cache.category(code) or (None, None, None)
+    if isinstance(category, Category) and found is not None:
+        found = category if found.pk == category.pk else None
     if found is None or not found.is_active:
         errors["category"] = _("Unknown or inactive category.")
-        return None
-    return found
+        return None, None, None
+    return found, definitions, criteria
 
 
-def _criteria(category, urgency, codes, errors):
+def _criteria(category, urgency, codes, errors, active=None):
     codes = [c.code if isinstance(c, UrgencyCriterion) else str(c) for c in (codes or ())]
     if not codes:
         return []
     if urgency != Urgency.URGENT:
         errors["urgency_criteria"] = _("Urgency criteria are only ticked on an urgent request.")
         return []
-    found = {
-        c.code: c for c in UrgencyCriterion.objects.filter(category=category, code__in=codes, is_active=True)
-    }
+    if active is None:
+        active = {c.code: c for c in UrgencyCriterion.objects.filter(category=category, is_active=True)}
+    found = {code: active[code] for code in codes if code in active}
     unknown = [code for code in codes if code not in found]
     if unknown:
         errors["urgency_criteria"] = _("Not a criterion of this category: %(codes)s.") % {
@@ -148,8 +151,26 @@ def do_file_request(
 ):
     """File an intervention request and open its case; returns the InterventionRequest."""
     check_filer(acting_user)
+    with catalogue_cache.filing():  # the catalogue rows read below: from this process's cache
+        return _file_request(
+            acting_user=acting_user,
+            category=category,
+            description=description,
+            lon=lon,
+            lat=lat,
+            address=address,
+            urgency=urgency,
+            urgency_criteria=urgency_criteria,
+            attributes=attributes,
+            files=files,
+        )
+
+
+def _file_request(
+    *, acting_user, category, description, lon, lat, address, urgency, urgency_criteria, attributes, files
+):
     errors = {}
-    category = _category(category, errors)
+    category, definitions, active_criteria = _category(category, errors)
     description = (description or "").strip() if isinstance(description, str) else ""
     if not description:
         errors["description"] = _("Describe the dysfunction.")
@@ -166,9 +187,9 @@ def do_file_request(
         errors.update(exc.errors)
     criteria, cleaned_attributes = [], {}
     if category is not None:
-        criteria = _criteria(category, urgency, urgency_criteria, errors)
+        criteria = _criteria(category, urgency, urgency_criteria, errors, active_criteria)
         try:
-            cleaned_attributes = validate_attributes(category, attributes)
+            cleaned_attributes = validate_attributes(category, attributes, definitions=definitions)
         except ValidationError as exc:
             errors.update(_errors_from(exc))
     files = list(files or ())
@@ -233,6 +254,7 @@ def do_file_request(
                 data={"category": category.code, "urgency": urgency},
                 reference=request.reference,
                 version_id=routing.case_version_id,
+                version=None if routing.case_version_id else catalogue_cache.published_version(PROCEDURE),
             )
         # 3. the request, inserted with its case
         request.case = case
@@ -244,20 +266,22 @@ def do_file_request(
         for upload in files:  # checked above; the engine's check (the same one) records their type
             engine.do_attach(case, acting_user=acting_user, file=upload)
         with commune_language():
-            _message(request, MessageKind.FILED, messages.filed(request, routing), acting_user)
+            written = [_message(request, MessageKind.FILED, messages.filed(request, routing), acting_user)]
             reason = _("Marked urgent without any urgency criterion of the category.")
         if urgency == Urgency.URGENT and not criteria:
             alert = engine.do_raise_alert(
                 case, URGENCY_CHECK, acting_user=None, to_role="requester", reason=reason
             )
-            _urgency_check_message(request, alert, None)
+            written.append(_urgency_check_message(request, alert, None))
+    # what was just written, for the caller's answer (the API's 201 reads no row back)
+    request.filed_messages, request.filed_criteria = written, criteria
     return request
 
 
 def _urgency_check_message(request, alert, author):
     with commune_language():
-        _write_urgency_check_message(request, alert, author)
+        return _write_urgency_check_message(request, alert, author)
 
 
 def _write_urgency_check_message(request, alert, author):
-    _message(request, MessageKind.URGENCY, messages.urgency_check(request, alert), author)
+    return _message(request, MessageKind.URGENCY, messages.urgency_check(request, alert), author)

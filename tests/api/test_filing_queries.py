@@ -13,14 +13,16 @@ from tests.factories import POINT_IN_COMMUNE_1
 # SAVEPOINT and RELEASE, are not run in production, where the filing is the transaction):
 #   authentication (1): the token with its user, organisation and roles in one query (the write
 #     throttle counts in the cache, not in SQL)
-#   validation and routing (4): category by code, its attributes, the routing index's stamp (the units
-#     and organisations it names come from the per-process cache keyed on that stamp), the version check
-#     of the sub-sector procedures' index
-#   filing (12): reference, latest published version, INSERT case, INSERT role holders, service level,
-#     INSERT deadline(s), INSERT their escalation points, INSERT audit, INSERT outbox, INSERT request
-#     (with its case), INSERT message to the commune, INSERT its outbox event; + SAVEPOINT/RELEASE
-#   the 201 (3): from the objects in hand; only messages, urgency criteria and deadlines are read
-POST_STATEMENTS = 1 + 4 + 12 + 2 + 3
+#   validation and routing (3): the catalogue's stamp (the category with its attributes and criteria,
+#     the published version and the service levels then come from the per-process cache keyed on it:
+#     procedures/catalogue_cache.py), the routing index's stamp (the units and organisations it names
+#     come from the per-process cache keyed on that stamp), the version check of the sub-sector
+#     procedures' index
+#   filing (10): reference, INSERT case, INSERT role holders, INSERT deadline(s), INSERT their
+#     escalation points, INSERT audit, INSERT outbox, INSERT request (with its case), INSERT message to
+#     the commune, INSERT its outbox event; + SAVEPOINT/RELEASE
+#   the 201 (0): from the objects in hand (messages, criteria and deadlines just written)
+POST_STATEMENTS = 1 + 3 + 10 + 2
 # An Idempotency-Key adds: DELETE of an expired record with that key, INSERT of the record (in a
 # savepoint here), UPDATE with the response; its replay: the token, the DELETE, the INSERT refused by
 # the unique key (with SAVEPOINT, ROLLBACK TO and RELEASE here), the stored record: nothing filed.

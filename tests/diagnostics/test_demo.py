@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from diagnostics.demo import load_diagnostics
-from diagnostics.models import Diagnostic, Finding, GridVersion
+from diagnostics.models import Diagnostic, Finding, GridVersion, RouteTrack
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +14,8 @@ def test_the_demo_has_an_analysed_walk_in_le_val_fourre_with_findings_already_tu
     diagnostic = Diagnostic.objects.get()
     assert diagnostic.status == "under_analysis" and diagnostic.qpv.code == "qpv-val-fourre"
     assert diagnostic.findings.count() == 30
+    track = RouteTrack.objects.get(diagnostic=diagnostic)  # the route as walked, from the phone
+    assert diagnostic.route == track.line and track.points_count > 50
     assert Finding.objects.filter(outcome="request", request__isnull=False).count() >= 5
     assert Finding.objects.filter(outcome="no_action").exists()
     from steering.models import Action, Recommendation

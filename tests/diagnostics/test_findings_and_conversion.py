@@ -74,6 +74,7 @@ def test_it_refuses_bad_findings_naming_the_field_and_keeps_nothing(world, diagn
         ({"item": "eclairage/nope"}, "item"),
         ({"client_id": "x"}, "client_id"),
         ({"observed_at": "2026-11-20T10:00:00"}, "observed_at"),
+        ({"observed_at": "2026-13-45T10:00:00+01:00"}, "observed_at"),
     ]
     for extra, field in cases:
         with pytest.raises(InvalidFields) as error:

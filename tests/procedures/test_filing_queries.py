@@ -13,16 +13,17 @@ from tests.procedures.helpers_actions import file
 # Budget of do_file_request for a normal request without attachments (in a test, the action runs in a
 # savepoint: 2 of the queries below are SAVEPOINT / RELEASE, which production does not run: the filing
 # is the transaction, and opening its case takes no savepoint of its own).
-#   validation and routing (3): category attributes, the routing index's stamp (the handler unit, the
-#     commune and the dispatching CTC come from the per-process cache keyed on that stamp), the version
-#     check of the sub-sector procedures' index
+#   validation and routing (3): the catalogue's stamp (the category's attributes and criteria, the
+#     published version and the service levels then come from the per-process cache keyed on it:
+#     procedures/catalogue_cache.py), the routing index's stamp (the handler unit, the commune and the
+#     dispatching CTC come from the per-process cache keyed on that stamp), the version check of the
+#     sub-sector procedures' index
 #   reference (1): UPDATE ... RETURNING
-#   case (8): latest published version with its procedure, INSERT case, role holders (one INSERT),
-#     service level (one SELECT for both deadlines), both deadlines in one INSERT, all their escalation
+#   case (6): INSERT case, role holders (one INSERT), both deadlines in one INSERT, all their escalation
 #     points in one INSERT, INSERT audit entry, INSERT outbox event case.opened
 #   request (1): one INSERT, with its case
 #   message to the commune (2): INSERT message, INSERT outbox event request.message
-FILING_QUERIES = 3 + 1 + 8 + 1 + 2 + 2
+FILING_QUERIES = 3 + 1 + 6 + 1 + 2 + 2
 # The worker's delivery round, whatever the number of events it takes (each consumer's batch runs in a
 # savepoint here, a transaction in production: 2 x 2 queries):
 #   claim (3): pending ids, UPDATE lease, SELECT leased

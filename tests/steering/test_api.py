@@ -271,3 +271,12 @@ def test_a_date_filter_with_an_impossible_utc_offset_is_a_400_naming_it(people, 
         client.get("/api/v1/steering/meetings/", {"starts_after": "2026-11-01T10:00+01:00"}).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize("value", ["-1e300", "99999999999999999999999", "1.5", "zéro"])
+def test_a_meeting_filter_that_is_no_row_id_is_a_400_naming_it(people, now, as_user, value):
+    # found by schemathesis on SQLite: a huge number overflowed the foreign-key lookup (it answered 500)
+    client = as_user(people.commune_user)
+    response = client.get("/api/v1/steering/actions/", {"meeting": value})
+    assert response.status_code == 400 and "meeting" in response.json()["errors"]
+    assert client.get("/api/v1/steering/actions/", {"meeting": "1"}).json()["results"] == []

@@ -7,7 +7,7 @@ from directory.models import Layer, OrganisationKind
 from directory.roles import Role
 from tests.factories import make_organisation, make_perimeter, make_user
 from tfpb.demo import load_tfpb
-from tfpb.models import Convention, Programme, Status
+from tfpb.models import Action, Convention, Programme, Status
 
 
 @pytest.mark.django_db
@@ -34,3 +34,6 @@ def test_the_demo_has_two_conventions_with_last_years_review_validated_and_this_
     assert [p.review_status for p in programmes[:2]] == [Status.VALIDATED] * 2
     assert [p.status for p in programmes[2:]] == [Status.IN_REVIEW] * 2
     assert all(p.planned_total() >= p.expected_abatement_eur for p in programmes)
+    placed = Action.objects.filter(location__isnull=False)
+    assert placed.count() == 2 * 4  # two actions placed on the map in each of the four programmes
+    assert {action.axis.code for action in placed} == {"tranquillity", "social_life"}

@@ -84,9 +84,14 @@ def test_a_decimal_comma_places_the_point_and_an_urgent_request_without_criterio
 def test_the_header_holds_on_one_line_at_1366_px_with_one_current_item(
     page, browser_world, procedure, category, username
 ):
+    from directory.models import User
+
+    # a name as long as the demo's, beside the organisation's
+    User.objects.filter(username=username).update(first_name="Dominique", last_name="Lefèvre-Durand")
     page.set_viewport_size({"width": 1366, "height": 768})
     login(page, username)
     page.goto(page.base_url + reverse("request-list"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no sideways scrolling
     tops = page.eval_on_selector_all(
         ".site-header .brand, .site-header .menu a, .site-header .account > *",
         "nodes => nodes.map(node => Math.round(node.getBoundingClientRect().top))",

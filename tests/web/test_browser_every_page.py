@@ -67,6 +67,7 @@ NOT_PAGES = {
     "tfpb-programme-xlsx": "XLSX export",
     "tfpb-programme-pdf": "PDF export",
     "tfpb-action-add": "POST-only action (its form is on tfpb-programme)",
+    "tfpb-action-remove": "POST-only action (its form is on tfpb-action-edit)",
     "tfpb-submit": "POST-only action",
     "tfpb-realisation": "POST-only action (its forms are on tfpb-programme)",
     "tfpb-document-add": "POST-only action",
@@ -132,6 +133,10 @@ PAGES = {
     "tfpb-overview": (["admin"], None),
     "tfpb-programme": (["landlord", "commune"], lambda data: {"pk": data["tfpb_programme"]}),
     "tfpb-review": (["landlord", "admin"], lambda data: {"pk": data["tfpb_programme"]}),
+    "tfpb-action-edit": (
+        ["landlord"],
+        lambda data: {"pk": data["tfpb_draft"], "action_id": data["tfpb_draft_action"]},
+    ),
     "steering-meetings": (["commune", "dvq"], None),
     "steering-calendar": (["commune", "dvq"], None),
     "steering-meeting": (["commune", "dvq"], lambda data: {"pk": steering_data(data)["meeting"]}),
@@ -300,7 +305,10 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
         organisation=world.cu, unit=world.ctc, first_name="Camille", last_name="Martin", function="manager"
     )
     data = {"organisation": world.cu.code, "referent": referent.pk, "category": category.pk}
-    data["tfpb_programme"] = build_programme(build_tfpb(world), submit=True).pk  # TFPB: in review
+    tfpb = build_tfpb(world)
+    data["tfpb_programme"] = build_programme(tfpb, submit=True).pk  # TFPB: in review
+    draft = build_programme(tfpb, year=2026)  # TFPB: a draft, its actions editable (map to place them)
+    data["tfpb_draft"], data["tfpb_draft_action"] = draft.pk, draft.actions.first().pk
     data["sector"] = sector_procedure(world)
     report = {"database": connection.vendor, "visits": [], "violations": []}
     visitor = Visitor(chromium, live_server.url, log_in_everyone(chromium, live_server.url))

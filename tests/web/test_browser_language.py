@@ -33,8 +33,7 @@ def test_a_commune_user_switches_to_english_and_reads_the_form_and_the_request_i
         attributes={"access": "pavement"},
     )
     login(page, "commune")
-    page.select_option("#language", "en")
-    page.get_by_role("button", name="Changer de langue").click()
+    page.get_by_role("button", name="English").click()  # the other language, named in itself
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from directory.models import PartnerReview
 from tests.tfpb.builders import build_programme, build_tfpb
 from tests.web.browser import assert_accessible, login, logout
-from tfpb.models import Programme, Status
+from tfpb.models import Action, Programme, Status
 
 pytestmark = pytest.mark.browser
 
@@ -43,3 +43,39 @@ def test_a_landlord_submits_its_programme_and_the_commune_approves_it(page, brow
     review = PartnerReview.objects.get(organisation=browser_world.commune)
     assert review.status == PartnerReview.Status.APPROVED
     assert review.answered_by == browser_world.commune_user
+
+
+def test_a_landlord_places_an_action_on_the_map_then_changes_and_removes_actions(page, browser_world):
+    tfpb = build_tfpb(browser_world)
+    programme = build_programme(tfpb)
+    login(page, "landlord")
+    page.goto(page.base_url + reverse("tfpb-programme", args=[programme.pk]))
+    picker = page.locator("[data-map][data-pick-lon]")
+    expect(picker).to_have_attribute("data-map-loaded", "1")
+    picker.click()  # the map opens on the QPV: its middle is inside it
+    expect(page.get_by_label("Longitude")).not_to_have_value("")
+    lat = float(page.get_by_label("Latitude").input_value())
+    assert tfpb.world.qpv.min_lat <= lat <= tfpb.world.qpv.max_lat
+    page.locator("#id_axis").select_option("waste")
+    page.locator("#id_title").fill("Bacs de tri des encombrants")
+    page.locator("#id_planned_amount_eur").fill("2 500,00")
+    page.get_by_role("button", name="Ajouter l'action").click()
+    expect(page.locator("#places-list")).to_contain_text("Bacs de tri des encombrants")
+    expect(page.locator("[data-map][data-points]")).to_have_attribute("data-map-loaded", "1")
+    assert_accessible(page)
+    added = Action.objects.get(title="Bacs de tri des encombrants")
+    assert added.location["type"] == "Point"
+
+    page.get_by_role("link", name="Modifier ou supprimer « Bacs de tri des encombrants »").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bacs de tri des encombrants")
+    assert_accessible(page)
+    page.locator("#id_planned_amount_eur").fill("3 000")
+    page.get_by_role("button", name="Enregistrer l’action").click()
+    expect(page.locator(".messages, [role=status], .message").first).to_contain_text("modifiée")
+    added.refresh_from_db()
+    assert str(added.planned_amount_eur) == "3000.00"
+
+    page.get_by_role("link", name="Modifier ou supprimer « Médiation de soirée »").click()
+    page.get_by_role("button", name="Supprimer l’action").click()
+    expect(page.locator(".messages, [role=status], .message").first).to_contain_text("supprimée")
+    assert not programme.actions.filter(title="Médiation de soirée").exists()

@@ -48,12 +48,12 @@ def test_the_policy_allows_no_inline_script_or_style_and_no_framing():
     assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
     assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
     assert (directives["base-uri"], directives["form-action"]) == ("'self'", "'self'")
-    assert directives["img-src"] == "'self' data:"
+    assert directives["img-src"] == "'self' data: blob:"
 
 
 def test_the_policy_lets_the_configured_tile_server_draw_images(settings):
     settings.MAP_TILE_URL = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
-    assert "img-src 'self' data: https://*.tile.example.org;" in content_security_policy()
+    assert "img-src 'self' data: blob: https://*.tile.example.org;" in content_security_policy()
     assert tile_source("https://tiles.example.org:8443/{z}/{x}/{y}.png") == "https://tiles.example.org:8443"
     assert tile_source("https://a.{region}.example.org/{z}.png") == "https:"
     assert tile_source("") is None and tile_source("javascript:alert(1)") is None

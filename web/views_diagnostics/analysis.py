@@ -104,7 +104,13 @@ def diagnostic_convert(request, pk):
     outcome = request.POST.get("outcome", "")
     try:
         if outcome == "request":
-            results = actions.do_convert_findings_to_requests(diagnostic, ids, acting_user=request.user)
+            results = actions.do_convert_findings_to_requests(
+                diagnostic,
+                ids,
+                acting_user=request.user,
+                file_anyway=request.POST.getlist("file_anyway"),
+                reason=request.POST.get("file_anyway_reason", ""),
+            )
         elif outcome == "no_action":
             results = actions.do_mark_findings_no_action(
                 diagnostic, ids, request.POST.get("reason", ""), acting_user=request.user

@@ -92,6 +92,7 @@ def diagnostic_detail(request, pk):
         "steps": steps if actions.may_move_diagnostic(request.user, diagnostic) else [],
         "findings_count": diagnostic.findings.count(),
         "participants": list(diagnostic.participants.all()),
+        "track": diagnostic.tracks.select_related("recorded_by").order_by("-received_at", "-pk").first(),
     }
     return render(request, "web/diagnostics/detail.html", context)
 

@@ -16,7 +16,7 @@ from diagnostics.models import GridItem
 from ..views_map import map_config
 from .common import focus_of, visible_diagnostic_or_404
 
-CACHE_VERSION = "gup-diagnostics-v1"
+CACHE_VERSION = "gup-diagnostics-v2"
 STATIC_FILES = [
     "web/gup.css",
     "web/js-on.js",
@@ -39,6 +39,8 @@ def diagnostic_record(request, pk):
     config = {
         "diagnostic": diagnostic.pk,
         "findingsUrl": reverse("api:diagnostic-findings", args=[diagnostic.pk]),
+        "tracksUrl": reverse("api:diagnostic-route-tracks", args=[diagnostic.pk]),
+        "route": diagnostic.route,
         "workerUrl": reverse("diagnostic-service-worker"),
         "cacheName": CACHE_VERSION,
     }

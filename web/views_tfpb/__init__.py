@@ -16,7 +16,9 @@ from .posts import (  # noqa: F401
     add_action,
     add_document,
     create_programme,
+    edit_action,
     record_realisation,
+    remove_action,
     submit_programme,
     submit_year_review,
 )

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tfpb.models import Axis
+from web.forms import NumberField
 
 AMOUNT_HELP = _("In euros, e.g. 12 500,50.")
 
@@ -33,6 +34,8 @@ class ProgrammeForm(forms.Form):
 
 
 class ActionForm(forms.Form):
+    """An action's own fields (the change form); its place on the map or by coordinates (WGS84)."""
+
     axis = forms.ModelChoiceField(
         label=_("Axis"), queryset=Axis.objects.filter(is_active=True), to_field_name="code", empty_label=None
     )
@@ -42,6 +45,30 @@ class ActionForm(forms.Form):
     )
     places = forms.CharField(label=_("Residences or places concerned"), max_length=300, required=False)
     planned_amount_eur = amount_field(_("Planned amount (€)"))
+    lat = NumberField(
+        label=_("Latitude"),
+        required=False,
+        help_text=_("Click the map to place the action, or type the coordinates (WGS84 degrees)."),
+    )
+    lon = NumberField(label=_("Longitude"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("lat") is None) != (data.get("lon") is None) and not self.errors:
+            self.add_error("lat", _("Give both the latitude and the longitude, or neither."))
+        return data
+
+    def location(self):
+        """The place as a GeoJSON point (the action checks it is inside the programme's QPV), or None."""
+        lat, lon = self.cleaned_data.get("lat"), self.cleaned_data.get("lon")
+        if lat is None or lon is None:
+            return None
+        return {"type": "Point", "coordinates": [lon, lat]}
+
+
+class NewActionForm(ActionForm):
+    """A new action: its fields and, optionally, one indicator with its target."""
+
     indicator_name = forms.CharField(label=_("Indicator (optional)"), max_length=200, required=False)
     indicator_unit = forms.CharField(label=_("Unit of the indicator"), max_length=40, required=False)
     indicator_target = forms.CharField(label=_("Target"), max_length=30, required=False)

@@ -12,12 +12,13 @@ from directory.approvals.scope import inbox_of
 from directory.models import PartnerReview
 from tfpb import exports, figures
 from tfpb.actions import may_edit_programme
-from tfpb.models import Status
+from tfpb.models import EDITABLE, Status
 from tfpb.scope import conventions_visible_to, programmes_visible_to, sees_everything
+from web.views_map import map_config
 from web.views_tfpb.forms import (
-    ActionForm,
     AnswerForm,
     DocumentForm,
+    NewActionForm,
     ProgrammeForm,
     RealisationForm,
     YearReviewForm,
@@ -57,16 +58,35 @@ def tfpb_home(request):
     return render(request, "web/tfpb/home.html", home_context(request))
 
 
+def map_context(programme, actions):
+    """What a programme's maps need: the map script's config opening on the programme's QPV, the QPV's
+    box for its outline, and the actions placed on the map as GeoJSON points (the text beside says the
+    same: each action's place and coordinates)."""
+    qpv = programme.qpv
+    return {
+        "map_config": map_config(focus=qpv),
+        "qpv_bbox": f"{qpv.min_lon},{qpv.min_lat},{qpv.max_lon},{qpv.max_lat}",
+        "action_points": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": action.location,
+                    "properties": {"label": action.title, "owner": action.places},
+                }
+                for action in actions
+                if action.location
+            ],
+        },
+    }
+
+
 def detail_context(request, programme, forms=None):
     forms = forms or {}
     user = request.user
     is_landlord = bool(user.organisation_id) and may_edit_programme(user, programme)
-    editable = is_landlord and programme.status in (Status.DRAFT, Status.CHANGES_REQUESTED)
-    review_open = (
-        is_landlord
-        and programme.status == Status.VALIDATED
-        and programme.review_status in (Status.DRAFT, Status.CHANGES_REQUESTED)
-    )
+    editable = is_landlord and programme.is_editable
+    review_open = is_landlord and programme.status == Status.VALIDATED and programme.review_status in EDITABLE
     actions = list(programme.actions.select_related("axis").prefetch_related("indicators"))
     reviews = list(
         figures.tfpb_reviews(PartnerReview.objects.filter(subject_id=programme.pk)).order_by(
@@ -113,7 +133,9 @@ def detail_context(request, programme, forms=None):
         "rounds": [(figures.stage_of(items[0]), items) for items in rounds.values()],
         "my_review": mine,
         "answer_form": forms.get("answer") or AnswerForm(),
-        "action_form": forms.get("action") or ActionForm(),
+        "action_form": forms.get("action") or NewActionForm(),
+        "placed_actions": [action for action in actions if action.location],
+        **map_context(programme, actions),
         "realisation_forms": realisation_forms,
         "year_review_form": forms.get("year_review")
         or YearReviewForm(initial={"comment": programme.review_comment}),

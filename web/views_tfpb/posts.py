@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from directory.models import Layer, Perimeter
 from engine.errors import EngineError, InvalidFields
@@ -15,8 +15,15 @@ from tfpb.models import Axis
 from tfpb.scope import conventions_visible_to
 from web.forms import add_engine_errors
 from web.views_requests._common import error_status
-from web.views_tfpb.forms import ActionForm, DocumentForm, ProgrammeForm, RealisationForm, YearReviewForm
-from web.views_tfpb.pages import detail_context, home_context, scoped_programme
+from web.views_tfpb.forms import (
+    ActionForm,
+    DocumentForm,
+    NewActionForm,
+    ProgrammeForm,
+    RealisationForm,
+    YearReviewForm,
+)
+from web.views_tfpb.pages import detail_context, home_context, map_context, scoped_programme
 
 
 def _again(request, programme, key, form, error=None):
@@ -65,7 +72,7 @@ def create_programme(request, pk):
 @require_POST
 def add_action(request, pk):
     programme = scoped_programme(request.user, pk)
-    form = ActionForm(request.POST)
+    form = NewActionForm(request.POST)
     if not form.is_valid():
         return _again(request, programme, "action", form)
     data = form.cleaned_data
@@ -86,6 +93,7 @@ def add_action(request, pk):
             description=data["description"],
             places=data["places"],
             planned_amount=data["planned_amount_eur"],
+            location=form.location(),
             indicators=indicators,
             acting_user=request.user,
         )
@@ -182,3 +190,77 @@ def submit_year_review(request, pk):
     except EngineError as error:
         return _again(request, programme, "year_review", form, error)
     return _done(request, programme, _("The yearly review was sent to the partners."))
+
+
+def _scoped_action(request, pk, action_id):
+    programme = scoped_programme(request.user, pk)
+    action = programme.actions.filter(pk=action_id).select_related("axis").first()
+    if action is None:
+        raise Http404
+    return programme, action
+
+
+def _edit_page(request, programme, action, form, status=200):
+    context = {
+        "programme": programme,
+        "action": action,
+        "form": form,
+        "is_landlord": actions.may_edit_programme(request.user, programme),
+        "editable": actions.may_edit_programme(request.user, programme) and programme.is_editable,
+        **map_context(programme, [action]),
+    }
+    return render(request, "web/tfpb/action_edit.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_action(request, pk, action_id):
+    """The change form of an action (GET), and its saving through the action layer (POST)."""
+    programme, action = _scoped_action(request, pk, action_id)
+    if request.method == "GET":
+        lon, lat = (action.location or {}).get("coordinates") or (None, None)
+        initial = {
+            "axis": action.axis,
+            "title": action.title,
+            "description": action.description,
+            "places": action.places,
+            "planned_amount_eur": action.planned_amount_eur,
+            "lat": lat,
+            "lon": lon,
+        }
+        return _edit_page(request, programme, action, ActionForm(initial=initial))
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form."))
+        return _edit_page(request, programme, action, form, status=400)
+    data = form.cleaned_data
+    try:
+        actions.do_change_programme_action(
+            action,
+            axis=data["axis"],
+            title=data["title"],
+            description=data["description"],
+            places=data["places"],
+            planned_amount=data["planned_amount_eur"],
+            location=form.location(),
+            acting_user=request.user,
+        )
+    except EngineError as error:
+        add_engine_errors(form, error)
+        messages.error(
+            request, _("Please correct the form.") if isinstance(error, InvalidFields) else str(error)
+        )
+        return _edit_page(request, programme, action, form, status=error_status(error))
+    return _done(request, programme, _("The action was changed."))
+
+
+@login_required
+@require_POST
+def remove_action(request, pk, action_id):
+    programme, action = _scoped_action(request, pk, action_id)
+    try:
+        actions.do_remove_programme_action(action, acting_user=request.user)
+    except EngineError as error:
+        messages.error(request, str(error))
+        return _edit_page(request, programme, action, ActionForm(), status=error_status(error))
+    return _done(request, programme, _("The action was removed."))

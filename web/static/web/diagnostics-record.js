@@ -1,48 +1,68 @@
 /* The phone's page of a walking diagnostic: findings are kept in IndexedDB (with their photos) the moment
    they are recorded, then sent one by one to the API when the network allows; each carries a client
    identifier chosen here, so a finding sent twice (a lost answer, two tabs) is kept once by the server.
-   The count of what waits is always shown. A service worker (served at /diagnostics/sw.js) keeps the
-   page and its scripts so that it opens again without network. */
+   The route of the walk can be recorded from the phone's GPS (watchPosition): its points are kept in
+   IndexedDB as they come, and the finished route is sent once, like a finding. The counts of what waits
+   are always shown. Photos chosen are previewed (object URLs) before they are sent. A service worker
+   (served at /diagnostics/sw.js) keeps the page and its scripts so that it opens again without network. */
 (function () {
   "use strict";
 
   var DB_NAME = "gup-diagnostics";
   var STORE = "pending";
+  var TRACKS = "tracks";
+  var MAX_ACCURACY_M = 100;  // a position vaguer than this is not a point of the route
+  var MIN_STEP_M = 3;  // nor one that has not moved (GPS jitter while standing)
+  var MAX_POINTS = 5000;  // the server's limit
   var config, form, sending = false, sent = 0;
+  var watchId = null, current = null, shown = null, routeLine = null;
+  var previewUrls = [], pendingUrls = [];
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_NAME, 1);
+      var request = indexedDB.open(DB_NAME, 2);
       request.onupgradeneeded = function () {
-        var store = request.result.createObjectStore(STORE, { keyPath: "client_id" });
-        store.createIndex("diagnostic", "diagnostic");
+        var db = request.result;
+        if (!db.objectStoreNames.contains(STORE)) {
+          db.createObjectStore(STORE, { keyPath: "client_id" }).createIndex("diagnostic", "diagnostic");
+        }
+        if (!db.objectStoreNames.contains(TRACKS)) {
+          db.createObjectStore(TRACKS, { keyPath: "client_id" }).createIndex("diagnostic", "diagnostic");
+        }
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
     });
   }
 
-  function withStore(mode, work) {
+  function withStore(name, mode, work) {
     return openDb().then(function (db) {
       return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var result = work(tx.objectStore(STORE));
+        var tx = db.transaction(name, mode);
+        var result = work(tx.objectStore(name));
         tx.oncomplete = function () { db.close(); resolve(result && result.result !== undefined ? result.result : result); };
         tx.onerror = function () { db.close(); reject(tx.error); };
       });
     });
   }
 
-  function pending() {
-    return withStore("readonly", function (store) {
+  function rowsOf(name) {
+    return withStore(name, "readonly", function (store) {
       return store.index("diagnostic").getAll(config.diagnostic);
     }).then(function (rows) {
-      return (rows || []).sort(function (a, b) { return a.observed_at < b.observed_at ? -1 : 1; });
+      return (rows || []).sort(function (a, b) {
+        var x = a.observed_at || a.started_at, y = b.observed_at || b.started_at;
+        return x < y ? -1 : 1;
+      });
     });
   }
 
-  function put(row) { return withStore("readwrite", function (store) { store.put(row); }); }
-  function remove(clientId) { return withStore("readwrite", function (store) { store.delete(clientId); }); }
+  function pending() { return rowsOf(STORE); }
+  function tracks() { return rowsOf(TRACKS); }
+  function put(row) { return withStore(STORE, "readwrite", function (store) { store.put(row); }); }
+  function remove(clientId) { return withStore(STORE, "readwrite", function (store) { store.delete(clientId); }); }
+  function putTrack(row) { return withStore(TRACKS, "readwrite", function (store) { store.put(row); }); }
+  function removeTrack(clientId) { return withStore(TRACKS, "readwrite", function (store) { store.delete(clientId); }); }
 
   function newClientId() {
     var bytes = new Uint8Array(16);
@@ -57,20 +77,75 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
+
+  // --- photos: previews of what is chosen, and of what waits on the phone ------------------------------
+
+  function thumbnail(blob, alt) {
+    var img = document.createElement("img");
+    img.className = "thumb";
+    img.width = 72;
+    img.height = 72;
+    img.alt = alt;
+    img.src = URL.createObjectURL(blob);
+    return img;
+  }
+
+  function revoke(urls) {
+    urls.forEach(function (url) { URL.revokeObjectURL(url); });
+    urls.length = 0;
+  }
+
+  function showPreviews() {
+    var input = document.getElementById("finding-photos");
+    var list = document.getElementById("photo-previews");
+    revoke(previewUrls);
+    list.innerHTML = "";
+    Array.prototype.forEach.call(input.files || [], function (file, n) {
+      var li = document.createElement("li");
+      var img = thumbnail(file, fill(list.dataset.altText, { n: n + 1, name: file.name || "photo" }));
+      previewUrls.push(img.src);
+      li.appendChild(img);
+      list.appendChild(li);
+    });
+  }
+
+  // --- what waits on this phone ---------------------------------------------------------------------
+
+  function setCount(id, key, value) {
+    var node = document.getElementById(id);
+    node.textContent = String(value);
+    node.dataset[key] = String(value);
+  }
+
   function show() {
-    return pending().then(function (rows) {
-      var count = document.getElementById("pending-count");
-      count.textContent = String(rows.length);
-      count.dataset.pending = String(rows.length);
-      var sentCount = document.getElementById("sent-count");
-      sentCount.textContent = String(sent);
-      sentCount.dataset.sent = String(sent);
+    return Promise.all([pending(), tracks()]).then(function (both) {
+      var rows = both[0], routes = both[1].filter(function (row) { return !row.recording; });
+      setCount("pending-count", "pending", rows.length);
+      setCount("pending-routes", "pending", routes.length);
+      setCount("sent-count", "sent", sent);
       var list = document.getElementById("pending-list");
+      revoke(pendingUrls);
       list.innerHTML = "";
       rows.forEach(function (row) {
         var li = document.createElement("li");
-        li.textContent = row.label + " · " + row.rating + " · " +
-          (row.refused ? list.dataset.refusedText + " " + row.refused : list.dataset.waitingText);
+        li.appendChild(document.createTextNode(row.label + " · " + row.rating + " · " +
+          (row.refused ? list.dataset.refusedText + " " + row.refused : list.dataset.waitingText)));
+        (row.photos || []).forEach(function (photo, n) {
+          var img = thumbnail(photo.blob, fill(list.dataset.altText, { n: n + 1, label: row.label }));
+          pendingUrls.push(img.src);
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(img);
+        });
+        if (row.refused) li.className = "errors";
+        list.appendChild(li);
+      });
+      routes.forEach(function (row) {
+        var li = document.createElement("li");
+        li.textContent = fill(list.dataset.routeText, { points: row.points.length, length: metres(row.points) }) +
+          " · " + (row.refused ? list.dataset.refusedText + " " + row.refused : list.dataset.waitingText);
         if (row.refused) li.className = "errors";
         list.appendChild(li);
       });
@@ -81,6 +156,8 @@
     var state = document.getElementById("network-state");
     state.textContent = navigator.onLine ? state.dataset.onlineText : state.dataset.offlineText;
   }
+
+  // --- sending --------------------------------------------------------------------------------------
 
   function body(row) {
     var data = new FormData();
@@ -97,22 +174,41 @@
     return texts.join(" ") || (answer && answer.detail) || "?";
   }
 
-  function sendOne(row) {
-    return fetch(config.findingsUrl, {
-      method: "POST", body: body(row), credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" }
+  function post(url, payload, json, onKept, onRefused) {
+    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+    if (json) headers["Content-Type"] = "application/json";
+    return fetch(url, {
+      method: "POST", body: json ? JSON.stringify(payload) : payload, credentials: "same-origin", headers: headers
     }).then(function (response) {
-      if (response.status === 200 || response.status === 201) {
-        sent += 1;
-        return remove(row.client_id).then(function () { return true; });
-      }
+      if (response.status === 200 || response.status === 201) return onKept();
       if (response.status === 400) {  // refused for good: kept on the phone with the reason, never resent
         return response.json().catch(function () { return {}; }).then(function (answer) {
-          row.refused = refusal(answer);
-          return put(row).then(function () { return true; });
+          return onRefused(refusal(answer));
         });
       }
       throw new Error("HTTP " + response.status);  // 403, 5xx...: try again later
+    });
+  }
+
+  function sendOne(row) {
+    return post(config.findingsUrl, body(row), false, function () {
+      sent += 1;
+      return remove(row.client_id);
+    }, function (reason) {
+      row.refused = reason;
+      return put(row);
+    });
+  }
+
+  function sendTrack(row) {
+    var payload = { client_id: row.client_id, points: row.points, started_at: row.started_at, ended_at: row.ended_at };
+    return post(config.tracksUrl, payload, true, function () {
+      shown = { points: row.points, state: "sent" };
+      return removeTrack(row.client_id);
+    }, function (reason) {
+      row.refused = reason;
+      shown = { points: row.points, state: "refused", reason: reason };
+      return putTrack(row);
     });
   }
 
@@ -120,23 +216,30 @@
     if (sending) return Promise.resolve();
     sending = true;
     var problem = document.getElementById("sync-problem");
-    return pending().then(function (rows) {
-      var queue = rows.filter(function (row) { return !row.refused; });
+    return Promise.all([pending(), tracks()]).then(function (both) {
+      var queue = both[0].filter(function (row) { return !row.refused; }).map(function (row) {
+        return function () { return sendOne(row); };
+      }).concat(both[1].filter(function (row) { return !row.refused && !row.recording; }).map(function (row) {
+        return function () { return sendTrack(row); };
+      }));
       function next() {
         if (!queue.length) return Promise.resolve();
-        return sendOne(queue.shift()).then(next);
+        return queue.shift()().then(next);
       }
       return next();
     }).then(function () {
       problem.textContent = "";
     }).catch(function () {
-      problem.textContent = "";  // no network: the count says what waits
+      problem.textContent = "";  // no network: the counts say what waits
     }).then(function () {
       sending = false;
       network();
+      showRoute();
       return show();
     });
   }
+
+  // --- a finding ------------------------------------------------------------------------------------
 
   function readPhotos(input) {
     return Array.prototype.map.call(input.files || [], function (file) {
@@ -173,6 +276,7 @@
       status.className = "";
       document.getElementById("finding-comment").value = "";
       document.getElementById("finding-photos").value = "";
+      showPreviews();
       rating.checked = false;
       item.value = "";
       return show();
@@ -193,6 +297,128 @@
     }, function () { status.textContent = button.dataset.failedText; }, { enableHighAccuracy: true, timeout: 20000 });
   }
 
+  // --- the route, from the GPS ----------------------------------------------------------------------
+
+  function distance(a, b) {  // metres between two [lon, lat] (haversine)
+    var rad = Math.PI / 180, dLat = (b[1] - a[1]) * rad, dLon = (b[0] - a[0]) * rad;
+    var h = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+      Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
+  }
+
+  function metres(points) {
+    var total = 0;
+    for (var i = 1; i < points.length; i += 1) total += distance(points[i - 1], points[i]);
+    return Math.round(total);
+  }
+
+  function showRoute() {
+    var summary = document.getElementById("route-summary");
+    var start = document.getElementById("route-start"), stop = document.getElementById("route-stop");
+    start.hidden = Boolean(current);
+    stop.hidden = !current;
+    var route = current ? { points: current.points, state: "recording" } : shown;
+    if (!route) {
+      summary.textContent = summary.dataset.noneText;
+      summary.dataset.points = "0";
+    } else {
+      var points = route.points;
+      var text = fill(summary.dataset[route.state + "Text"], {
+        points: points.length, length: metres(points), reason: route.reason || ""
+      });
+      if (points.length) {
+        var first = points[0], last = points[points.length - 1];
+        text += " " + fill(summary.dataset.endsText, {
+          from: first[1].toFixed(5) + ", " + first[0].toFixed(5), to: last[1].toFixed(5) + ", " + last[0].toFixed(5)
+        });
+      }
+      summary.textContent = text;
+      summary.dataset.points = String(points.length);
+      summary.dataset.state = route.state;
+    }
+    var map = document.querySelector(".record-map");
+    if (map && map.gupMap && typeof L !== "undefined") {
+      var latLngs = route ? route.points.map(function (p) { return [p[1], p[0]]; }) : [];
+      if (!routeLine) {
+        routeLine = L.polyline(latLngs, { color: "#00589b", weight: 4, dashArray: "6 4", interactive: false });
+        routeLine.addTo(map.gupMap);
+      } else {
+        routeLine.setLatLngs(latLngs);
+      }
+    }
+  }
+
+  function onPosition(position) {
+    if (!current) return;
+    var c = position.coords;
+    if (c.accuracy && c.accuracy > MAX_ACCURACY_M) return;
+    var here = [Number(c.longitude.toFixed(6)), Number(c.latitude.toFixed(6))];
+    var last = current.points[current.points.length - 1];
+    if (last && distance(last, here) < MIN_STEP_M) return;
+    current.points.push(here);
+    putTrack(current).then(showRoute);
+    if (current.points.length >= MAX_POINTS) stopRoute();
+  }
+
+  function onPositionError(error) {
+    var summary = document.getElementById("route-summary");
+    if (error && error.code === 1) {  // refused: nothing more will come
+      if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+      watchId = null;
+      summary.textContent = summary.dataset.deniedText;
+    }
+  }
+
+  function watch() {
+    watchId = navigator.geolocation.watchPosition(onPosition, onPositionError, {
+      enableHighAccuracy: true, maximumAge: 0, timeout: 60000
+    });
+  }
+
+  function startRoute() {
+    var summary = document.getElementById("route-summary");
+    if (!navigator.geolocation) { summary.textContent = summary.dataset.deniedText; return; }
+    current = {
+      client_id: newClientId(), diagnostic: config.diagnostic, points: [],
+      started_at: new Date().toISOString(), recording: true
+    };
+    putTrack(current).then(function () { watch(); showRoute(); });
+  }
+
+  function stopRoute() {
+    if (!current) return Promise.resolve();
+    if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+    watchId = null;
+    var row = current;
+    current = null;
+    row.recording = false;
+    row.ended_at = new Date().toISOString();
+    if (row.points.length < 2) {  // nothing worth sending
+      shown = null;
+      return removeTrack(row.client_id).then(function () {
+        showRoute();
+        var summary = document.getElementById("route-summary");
+        summary.textContent = summary.dataset.shortText;
+      });
+    }
+    shown = { points: row.points, state: "waiting" };
+    return putTrack(row).then(showRoute).then(show).then(sync);
+  }
+
+  function resumeRoute() {  // the page was closed while recording: go on with the same route
+    return tracks().then(function (rows) {
+      rows.forEach(function (row) {
+        if (row.recording && !current) current = row;
+        else if (!row.recording) shown = { points: row.points, state: row.refused ? "refused" : "waiting", reason: row.refused };
+      });
+      if (!current && !shown && config.route && config.route.coordinates) {
+        shown = { points: config.route.coordinates, state: "kept" };
+      }
+      if (current && navigator.geolocation) watch();
+      showRoute();
+    });
+  }
+
   function init() {
     var node = document.getElementById("record-config");
     form = document.getElementById("finding-form");
@@ -201,6 +427,9 @@
     form.addEventListener("submit", save);
     document.getElementById("locate").addEventListener("click", locate);
     document.getElementById("send-now").addEventListener("click", sync);
+    document.getElementById("finding-photos").addEventListener("change", showPreviews);
+    document.getElementById("route-start").addEventListener("click", startRoute);
+    document.getElementById("route-stop").addEventListener("click", stopRoute);
     window.addEventListener("online", sync);
     window.addEventListener("offline", network);
     if ("serviceWorker" in navigator && config.workerUrl) {
@@ -218,7 +447,7 @@
       }).catch(function () {});
     }
     network();
-    show().then(sync);
+    resumeRoute().then(show).then(sync);
     setInterval(sync, 30000);
   }
 

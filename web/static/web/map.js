@@ -175,6 +175,7 @@
     var focus = config.focus;
     var picking = Boolean(el.dataset.pickLon);
     var map = L.map(el, { attributionControl: Boolean(config.tileUrl) }).setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
+    el.gupMap = map;  // for a page's own script that draws on the map (e.g. the route being recorded)
     if (focus && focus.bounds) {
       map.fitBounds(focus.bounds, { padding: [10, 10] });
       el.dataset.focus = focus.code;
