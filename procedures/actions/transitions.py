@@ -40,7 +40,7 @@ def _apply_qualification(request, fields, errors, acting_user=None):
         if not isinstance(fields["category"], str):
             errors["category"] = _("must be text")
         else:
-            category = _category(fields["category"], errors)
+            category = _category(fields["category"], errors)[0]
             if category is not None and category.pk != request.category_id:
                 request.category, request.category_group_id = category, category.group_id
                 changed += ["category", "category_group"]
