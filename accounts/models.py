@@ -144,3 +144,54 @@ class RetentionRecord(models.Model):
 
     def __str__(self):
         return f"{self.request_id} @ {self.anonymised_at:%Y-%m-%d}"
+
+
+class PersonalText(models.TextChoices):
+    """The free texts of a request a user may mark as holding personal data."""
+
+    DESCRIPTION = "description", _("description")
+    RESOLUTION_NOTE = "resolution_note", _("resolution note")
+    COMMENT = "comment", _("comment")
+    MESSAGE = "message", _("message to the commune")
+
+
+class PersonalDataMark(models.Model):
+    """A user's word that a free text of a request holds personal data (a name, a contact, a health
+    detail…): the whole text (``spans`` empty) or the passages ``spans`` (``[start, end]`` offsets in
+    the text as it was when marked). When the retention period of the closed request ends, the
+    retention job erases what is marked and keeps the unmarked texts (without their e-mail addresses and
+    phone numbers). ``object_id`` is the request's for its description and resolution note, the
+    comment's or the message's otherwise."""
+
+    request = models.ForeignKey(
+        "procedures.InterventionRequest",
+        on_delete=models.CASCADE,
+        related_name="personal_data_marks",
+        verbose_name=_("request"),
+    )
+    text = models.CharField(_("text"), max_length=20, choices=PersonalText.choices)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    spans = models.JSONField(_("passages"), default=list, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    marked_at = models.DateTimeField(_("marked"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["text", "object_id"], name="unique_personal_data_mark")
+        ]
+        verbose_name = _("personal data mark")
+        verbose_name_plural = _("personal data marks")
+
+    def __str__(self):
+        return f"{self.text}:{self.object_id}"
+
+    @property
+    def whole(self):
+        return not self.spans

@@ -107,6 +107,7 @@ def fill(count, rng):
     transformer = geo._transformer(geo.WGS84, geo.LAMBERT93)
     now = timezone.now()
     year = now.year
+    first = InterventionRequest.objects.filter(reference__startswith=f"DI-{year}-").count()  # the demo's
     written = 0
     while written < count:
         size = min(BATCH, count - written)
@@ -118,7 +119,7 @@ def fill(count, rng):
             created = now - timedelta(seconds=rng.randrange(365 * 86400))
             is_open = rng.random() < 0.3
             state = rng.choice(OPEN_STATES) if is_open else "closed"
-            reference = f"DI-{year}-{index + 1:06d}"
+            reference = f"DI-{year}-{first + index + 1:06d}"
             cases.append(
                 Case(
                     procedure=procedure,

@@ -38,7 +38,10 @@ class OrganisationAdmin(GuardedModelAdmin):
     search_fields = ("name", "code", "insee")
     inlines = [UnitInline]
     fieldsets = (
-        (None, {"fields": ("code", "name", "kind", "insee", "is_inclusion_enterprise", "is_fictional")}),
+        (
+            None,
+            {"fields": ("code", "name", "kind", "insee", "siret", "is_inclusion_enterprise", "is_fictional")},
+        ),
         (_("Contact details"), {"fields": ("email", "phone", "address", "website")}),
     )
 

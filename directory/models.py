@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,17 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices, db_index=True)
     insee = models.CharField(_("INSEE code"), max_length=5, unique=True, null=True, blank=True)
+    siret = models.CharField(
+        _("SIRET or SIREN"),
+        max_length=14,
+        blank=True,
+        validators=[RegexValidator(r"^(\d{9}|\d{14})$", _("Enter 9 digits (SIREN) or 14 digits (SIRET)."))],
+        help_text=_(
+            "Single sign-on (ProConnect) checks it against the siret of the person's identity: 14 digits "
+            "for one establishment, 9 (the SIREN) for any establishment of the organisation; empty: not "
+            "checked."
+        ),
+    )
     is_inclusion_enterprise = models.BooleanField(
         _("social-inclusion enterprise (régie d'insertion)"), default=False
     )

@@ -34,8 +34,17 @@ def tile_source(url):
     return f"{parts.scheme}://{'.'.join(labels)}"
 
 
+def sso_origin():
+    """The single sign-on provider's origin when it is on: signing out there follows the sign-out form
+    (a redirect after a form, which ``form-action`` governs)."""
+    if not getattr(settings, "OIDC_ENABLED", False):
+        return ""
+    parts = urlsplit(getattr(settings, "OIDC_ISSUER", "") or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
 @lru_cache(maxsize=8)
-def _policy(tile_url):
+def _policy(tile_url, form_origin=""):
     images = ["'self'", "data:", "blob:"]  # blob: the phone's previews of photos not sent yet
     source = tile_source(tile_url)
     if source:
@@ -50,14 +59,14 @@ def _policy(tile_url):
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        "form-action": ["'self'", form_origin] if form_origin else ["'self'"],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
 def content_security_policy():
     """The site's policy, with the tile server configured now."""
-    return _policy(getattr(settings, "MAP_TILE_URL", "") or "")
+    return _policy(getattr(settings, "MAP_TILE_URL", "") or "", sso_origin())
 
 
 def _known_user(request):

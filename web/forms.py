@@ -140,6 +140,11 @@ class FileRequestForm(forms.Form):
         label=_("I file it as urgent without an objective criterion (the DVQ will be alerted)"),
         required=False,
     )
+    personal_data = forms.BooleanField(
+        label=_("This description holds personal data (a name, contact details, a person's situation)"),
+        help_text=_("It will be erased when the retention period of the closed request ends."),
+        required=False,
+    )
 
     def __init__(self, *args, category=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -294,10 +299,20 @@ class TransitionForm(forms.Form):
                 label=self.fields["target"].label, queryset=units, required=False,
                 empty_label=_("The unit the routing finds now"),
             )  # fmt: skip
-        self.order_fields([name for name in self.fields if name != "reason"] + ["reason"])
+        self.fields["personal_data"] = forms.BooleanField(
+            label=_("What I write at this step holds personal data (a name, contact details)"),
+            help_text=_(
+                "The note and the message to the commune will be erased when the retention period of the "
+                "closed request ends."
+            ),
+            required=False,
+        )
+        last = ["reason", "personal_data"]
+        self.order_fields([name for name in self.fields if name not in last] + last)
 
     def action_fields(self):
-        data = {name: value for name, value in self.cleaned_data.items() if name != "reason"}
+        own = ("reason", "personal_data")
+        data = {name: value for name, value in self.cleaned_data.items() if name not in own}
         for name, value in list(data.items()):
             if value in (None, "") and not self.fields[name].required:
                 data.pop(name)
@@ -356,6 +371,28 @@ class CommentForm(forms.Form):
     internal = forms.BooleanField(
         label=_("Internal (not shown to the commune)"), required=False, initial=False
     )
+    personal_data = forms.BooleanField(
+        label=_("This comment holds personal data (a name, contact details, a person's situation)"),
+        help_text=_("It will be erased when the retention period of the closed request ends."),
+        required=False,
+    )
+
+
+class PersonalDataMarkForm(forms.Form):
+    """Mark a text of the request as holding personal data, whole or some passages of it."""
+
+    text = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    object_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    passages = forms.CharField(
+        label=_("Passages holding personal data (optional)"),
+        help_text=_("Copy them from the text, one a line; leave empty to mark the whole text."),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def passage_list(self):
+        return [line.strip() for line in self.cleaned_data.get("passages", "").splitlines() if line.strip()]
 
 
 class AttachForm(forms.Form):

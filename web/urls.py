@@ -4,6 +4,7 @@ from django.urls import path
 import web.views_diagnostics as views_diagnostics  # diagnostics helper
 import web.views_directory as views_directory  # directory helper
 import web.views_tfpb as views_tfpb  # TFPB helper
+from accounts import oidc
 from gup.login_limits import LimitedAuthenticationForm
 from web import (
     views_accounts,
@@ -28,7 +29,7 @@ urlpatterns = [
         views_accounts.LoginView.as_view(authentication_form=LimitedAuthenticationForm),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", oidc.LogoutView.as_view(), name="logout"),
     path("accounts/request-access/", views_accounts.access_request_new, name="access-request"),
     path("accounts/invitation/<str:token>/", views_accounts.invitation_accept, name="invitation-accept"),
     path("people/", views_accounts.people, name="people"),
@@ -93,6 +94,16 @@ urlpatterns = [
     ),
     path("requests/<str:reference>/comments/", views_requests.request_comment, name="request-comment"),
     path("requests/<str:reference>/files/", views_requests.request_attach, name="request-attach"),
+    path(
+        "requests/<str:reference>/personal-data/mark/",
+        views_requests.request_personal_data_mark,
+        name="request-personal-data-mark",
+    ),
+    path(
+        "requests/<str:reference>/personal-data/unmark/",
+        views_requests.request_personal_data_unmark,
+        name="request-personal-data-unmark",
+    ),
     path(
         "requests/<str:reference>/files/<int:attachment_id>/",
         views_requests.request_attachment,

@@ -233,6 +233,16 @@ def do_accept_invitation(token, *, username, password, first_name="", last_name=
         )
 
 
+def pending_invitation_for(email):
+    """The newest pending invitation for ``email`` (the one single sign-on would accept), or None."""
+    return (
+        Invitation.objects.filter(email__iexact=email, accepted_at=None, expires_at__gt=timezone.now())
+        .select_related("organisation")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def do_accept_invitation_by_sso(email, claims, *, acting_user=None):
     """Single sign-on of someone with no account yet: their pending invitation (the newest one for that
     e-mail) becomes an account without a password. Returns the user, or None when nobody invited them."""

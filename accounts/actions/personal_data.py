@@ -6,8 +6,11 @@
   account row stays, so the audit trail keeps who acted as a pseudonymous id (``anonyme-<id>``).
 - ``apply_retention(now=None, dry_run=False)`` (worker job): closed requests older than
   GUP_PERSONAL_DATA_RETENTION_DAYS lose the link to their requester and agent, their comments' authors,
-  the e-mail addresses and phone numbers in their free text, their photos and documents, and their
-  in-app notifications. Each request is claimed by inserting its ``RetentionRecord`` (unique), so two
+  their photos and documents, and their in-app notifications. Their free texts (description, resolution
+  note, comments, messages to the commune) are erased where a user marked them as holding personal data
+  (accounts.actions.marks: the whole text becomes « […] », or only the passages marked) and kept
+  otherwise, without the e-mail addresses and phone numbers they hold; the marks go with them. Each
+  request is claimed by inserting its ``RetentionRecord`` (unique), so two
   workers never treat it twice. A dry run says what would change and writes nothing.
 """
 
@@ -19,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts import conf
 from accounts.actions.access import _audit, _check
-from accounts.models import AccessRequest, Invitation, RetentionRecord
+from accounts.models import AccessRequest, Invitation, PersonalDataMark, PersonalText, RetentionRecord
 from accounts.rules import is_administrator
 from directory.models import DirectoryAuditEntry, RoleAssignment, User
 
@@ -31,6 +34,19 @@ PHONE_RE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
 def scrub(text):
     """The text without the e-mail addresses and French phone numbers it holds."""
     return PHONE_RE.sub(REDACTED, EMAIL_RE.sub(REDACTED, text or ""))
+
+
+def erase(text, mark):
+    """What the retention job keeps of ``text``: nothing (« […] ») when the whole is marked, the text
+    without its marked passages otherwise; and never its e-mail addresses and phone numbers."""
+    if mark is None:
+        return scrub(text)
+    if mark.whole:
+        return REDACTED
+    text = text or ""
+    for start, end in sorted(mark.spans, reverse=True):  # offsets of the text as marked
+        text = text[:start] + REDACTED + text[end:]
+    return scrub(text)
 
 
 def pseudonym(person):
@@ -103,6 +119,12 @@ def export_person_data(person):
             {"text": n.text, "created_at": _when(n.created_at), "read_at": _when(n.read_at)}
             for n in Notification.objects.filter(user=person).order_by("pk")
         ],
+        "personal_data_marks_set": [
+            {"request": m.request.reference, "text": m.text, "marked_at": _when(m.marked_at)}
+            for m in PersonalDataMark.objects.filter(marked_by=person)
+            .select_related("request")
+            .order_by("pk")
+        ],
         "audit_as_actor": [
             {"event": e.event, "target": e.target, "at": _when(e.at)}
             for e in DirectoryAuditEntry.objects.filter(actor=person).order_by("pk")
@@ -165,7 +187,7 @@ def _due_requests(now, batch):
 
 
 def _anonymise_request(request, now):
-    from engine.models import Attachment, Comment
+    from engine.models import Attachment, Case, Comment
     from procedures.models import Notification, RequestFollower, RequestMessage
     from procedures.search import search_text_of
 
@@ -179,20 +201,29 @@ def _anonymise_request(request, now):
             "requester": request.requester_id is not None,
             "agent": request.handler_agent_id is not None,
         }
-        description = scrub(request.description)
+        marks = {(m.text, m.object_id): m for m in PersonalDataMark.objects.filter(request=request)}
+        description = erase(request.description, marks.get((PersonalText.DESCRIPTION, request.pk)))
+        note_mark = marks.get((PersonalText.RESOLUTION_NOTE, request.pk))
         type(request).objects.filter(pk=request.pk).update(
             requester=None,
             handler_agent=None,
             description=description,
-            resolution_note=scrub(request.resolution_note),
+            resolution_note=erase(request.resolution_note, note_mark),
             search_text=search_text_of(description, request.address),
         )
+        if request.case_id and (request.case.data or {}).get("resolution_note"):
+            data = dict(request.case.data)  # the engine's copy of the note, as the transition's field
+            data["resolution_note"] = erase(data["resolution_note"], note_mark)
+            Case.objects.filter(pk=request.case_id).update(data=data)
         RequestFollower.objects.filter(request=request).update(user=None)
         for message in RequestMessage.objects.filter(request=request):
-            RequestMessage.objects.filter(pk=message.pk).update(author=None, body=scrub(message.body))
+            body = erase(message.body, marks.get((PersonalText.MESSAGE, message.pk)))
+            RequestMessage.objects.filter(pk=message.pk).update(author=None, body=body)
         comments = list(Comment.objects.filter(case_id=request.case_id))
         for comment in comments:
-            Comment.objects.filter(pk=comment.pk).update(author=None, body=scrub(comment.body))
+            body = erase(comment.body, marks.get((PersonalText.COMMENT, comment.pk)))
+            Comment.objects.filter(pk=comment.pk).update(author=None, body=body)
+        PersonalDataMark.objects.filter(request=request).delete()  # their offsets point into erased texts
         attachments = list(Attachment.objects.filter(case_id=request.case_id))
         for attachment in attachments:
             name = attachment.file.name
@@ -200,7 +231,12 @@ def _anonymise_request(request, now):
             if name:
                 transaction.on_commit(lambda name=name, storage=attachment.file.storage: storage.delete(name))
         notifications = Notification.objects.filter(request=request).delete()[0]
-        changes.update(comments=len(comments), files_deleted=len(attachments), notifications=notifications)
+        changes.update(
+            comments=len(comments),
+            texts_erased=len(marks),
+            files_deleted=len(attachments),
+            notifications=notifications,
+        )
         RetentionRecord.objects.filter(pk=record.pk).update(changes=changes)
         _audit("request_anonymised", f"request:{request.reference}", None, **changes)
     return changes
@@ -211,15 +247,24 @@ def apply_retention(now=None, dry_run=False, batch=200):
     now = now or timezone.now()
     due = _due_requests(now, batch)
     if dry_run:
+        from django.db.models import Count
+
         from engine.models import Attachment
 
+        def counts(queryset, key):  # one grouped query for the batch, not one per request
+            return dict(queryset.values(key).annotate(n=Count("pk")).values_list(key, "n"))
+
+        case_ids = [request.case_id for request in due if request.case_id]
+        files = counts(Attachment.objects.filter(case_id__in=case_ids), "case_id")
+        texts = counts(PersonalDataMark.objects.filter(request_id__in=[r.pk for r in due]), "request_id")
         return [
             {
                 "request": request.reference,
                 "closed_at": _when(request.closed_at),
                 "requester": request.requester_id is not None,
                 "agent": request.handler_agent_id is not None,
-                "files_to_delete": Attachment.objects.filter(case_id=request.case_id).count(),
+                "texts_to_erase": texts.get(request.pk, 0),
+                "files_to_delete": files.get(request.case_id, 0),
             }
             for request in due
         ]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from accounts.models import PersonalDataMark, PersonalText
 from api.routing import RuleHandlerSerializer, RuleStepSerializer, request_rules
 from engine.models import Alert, Attachment, AuditEntry, Comment, Deadline, DeadlineState
 from engine.queries import available_transitions
@@ -225,6 +226,14 @@ class FileRequestSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     urgency_criteria = serializers.ListField(child=serializers.CharField(), required=False)
     attributes = serializers.DictField(required=False)
+    personal_data = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy(
+            "The description holds personal data: erased when the retention period of the closed "
+            "request ends."
+        ),
+    )
 
 
 # --- filters -------------------------------------------------------------------------------------
@@ -354,6 +363,42 @@ class CommentSerializer(serializers.ModelSerializer):
 class CommentInSerializer(serializers.Serializer):
     body = serializers.CharField()
     internal = serializers.BooleanField(required=False, default=False)
+    personal_data = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy(
+            "The comment holds personal data: erased when the retention period of the closed request ends."
+        ),
+    )
+
+
+class PersonalDataMarkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PersonalDataMark
+        fields = ["id", "text", "object_id", "spans", "marked_at"]
+
+
+class PersonalDataMarkInSerializer(serializers.Serializer):
+    """A text of the request holding personal data: the whole text, or passages (``passages``: words
+    copied from it, every occurrence marked; or ``spans``: [start, end] offsets)."""
+
+    text = serializers.ChoiceField(choices=PersonalText.choices)
+    object_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=gettext_lazy("The comment's or message's id."),
+    )
+    spans = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.IntegerField(min_value=0, max_value=10**6), min_length=2, max_length=2
+        ),
+        required=False,
+        max_length=50,
+    )
+    passages = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, max_length=50
+    )
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -8,6 +8,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts import actions as account_actions
+from accounts.models import PersonalDataMark
 from api.parsers import FormParser, JSONParser, MultiPartParser
 from api.scope import visible_request_or_404, visible_requests
 from api.views_base import GenericApiViewSet
@@ -23,6 +25,8 @@ from api.views_requests.serializers import (
     FileRequestSerializer,
     FireSerializer,
     HistorySerializer,
+    PersonalDataMarkInSerializer,
+    PersonalDataMarkSerializer,
     RequestDetailSerializer,
     RequestSummarySerializer,
     ShareInSerializer,
@@ -102,8 +106,9 @@ class RequestViewSet(FinesMixin, GenericApiViewSet):
         data = FileRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        filed = actions.do_file_request(
+        filed = account_actions.do_file_request_marking(
             acting_user=request.user,
+            personal_data=values.get("personal_data", False),
             category=values["category"],
             description=values["description"],
             lon=values["lon"],
@@ -145,11 +150,12 @@ class RequestViewSet(FinesMixin, GenericApiViewSet):
         if request.method == "POST":
             data = CommentInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            comment = actions.do_comment_request(
+            comment = account_actions.do_comment_request_marking(
                 obj,
                 acting_user=request.user,
                 body=data.validated_data["body"],
                 internal=data.validated_data["internal"],
+                personal_data=data.validated_data["personal_data"],
             )
             return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
         comments = Comment.objects.filter(case_id=obj.case_id).select_related(
@@ -158,6 +164,56 @@ class RequestViewSet(FinesMixin, GenericApiViewSet):
         comments = actions.comments_for(obj, request.user, comments)
         page = self.paginate_queryset(comments.order_by("created_at", "pk"))
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses={200: PersonalDataMarkSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=PersonalDataMarkInSerializer, responses={201: PersonalDataMarkSerializer}
+    )
+    @action(
+        detail=True, methods=["get", "post"], url_path="personal-data-marks", url_name="personal-data-marks"
+    )
+    def personal_data_marks(self, request, pk=None):
+        """The request's texts marked as holding personal data (accounts.actions.do_mark_personal_data):
+        the retention job erases them once the closed request's period ends. Anyone who reads a text may
+        mark it; marks on internal comments are listed only to those who read them."""
+        obj = self.get_request()
+        if request.method == "POST":
+            data = PersonalDataMarkInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            mark = account_actions.do_mark_personal_data(
+                obj,
+                values["text"],
+                object_id=values.get("object_id"),
+                spans=values.get("spans"),
+                passages=values.get("passages"),
+                acting_user=request.user,
+            )
+            return Response(PersonalDataMarkSerializer(mark).data, status=status.HTTP_201_CREATED)
+        marks = PersonalDataMark.objects.filter(request=obj)
+        if not actions.may_read_internal_comments(obj, request.user):
+            internal = Comment.objects.filter(case_id=obj.case_id, internal=True).values("pk")
+            marks = marks.exclude(text="comment", object_id__in=internal)
+        page = self.paginate_queryset(marks.order_by("pk"))
+        return self.get_paginated_response(PersonalDataMarkSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"personal-data-marks/(?P<mark_id>\d+)",
+        url_name="personal-data-mark",
+    )
+    def personal_data_unmark(self, request, pk=None, mark_id=None):
+        """Take a mark back: whoever set it, or an administrator (403 otherwise)."""
+        obj = self.get_request()
+        mark = PersonalDataMark.objects.filter(request=obj, pk=int(mark_id)).first()
+        if mark is None:
+            raise exceptions.NotFound()
+        account_actions.do_unmark_personal_data(
+            obj, mark.text, object_id=mark.object_id, acting_user=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], responses={200: AttachmentSerializer(many=True)})
     @extend_schema(methods=["POST"], request=AttachmentInSerializer, responses={201: AttachmentSerializer})

@@ -1,7 +1,8 @@
 """A small but real OpenID Connect provider for the tests, served over HTTP on 127.0.0.1 in a thread:
 discovery, authorize (answers at once for the identity set in ``provider.identity``), token (checks the
 code, the client's secret and the redirect URI; returns an RS256-signed id_token with the nonce of the
-authorization), JWKS and userinfo (ProConnect's claims: email, given_name, usual_name, siret)."""
+authorization), JWKS, userinfo (ProConnect's claims: email, given_name, usual_name, siret) and the
+end of session (``/logout``: records the ``id_token_hint`` it was given, redirects back)."""
 
 import base64
 import json
@@ -33,6 +34,8 @@ class Provider:
         self.identity = {}
         self.codes = {}
         self.nonce_override = None
+        self.id_tokens = []  # as issued, in order
+        self.logouts = []  # the query of each /logout call
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -73,6 +76,7 @@ class Provider:
             "token_endpoint": f"{self.issuer}/token",
             "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks",
+            "end_session_endpoint": f"{self.issuer}/logout",
             "response_types_supported": ["code"],
             "id_token_signing_alg_values_supported": ["RS256"],
         }
@@ -113,6 +117,12 @@ class Provider:
                     self.send_header("Location", target)
                     self.end_headers()
                     return None
+                if url.path == "/logout":
+                    provider.logouts.append(query)
+                    self.send_response(302)
+                    self.send_header("Location", query.get("post_logout_redirect_uri", "/"))
+                    self.end_headers()
+                    return None
                 if url.path == "/userinfo":
                     token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                     grant = next((g for g in provider.codes.values() if g.get("access_token") == token), None)
@@ -148,6 +158,7 @@ class Provider:
                         "email": grant["identity"].get("email"),
                     }
                 )
+                provider.id_tokens.append(id_token)
                 return self._json(
                     {"access_token": grant["access_token"], "token_type": "Bearer", "id_token": id_token}
                 )

@@ -132,3 +132,68 @@ def test_a_tampered_code_is_refused_by_the_provider_and_in_french(people, client
     assert response.status_code == 302 and response["Location"] == reverse("login")
     assert "Connexion unique refusée" in _message(response, client)
     assert "_auth_user_id" not in client.session and counts() == before
+
+
+# --- the organisation's SIRET, and signing out at the provider --------------------------------------------
+MANTES_SIRET = "21780361000010"
+
+
+def test_an_identity_of_another_organisation_is_refused_by_its_siret(people, client, provider):
+    people.commune.siret = MANTES_SIRET
+    people.commune.save()
+    provider.identity = {"sub": "pc-1", "email": "req@mantes.test", "siret": "21780000000099"}
+    response = _sign_in(client, provider)
+    assert response["Location"] == reverse("login") and "_auth_user_id" not in client.session
+    page = _message(response, client).replace("&#x27;", "'")
+    assert "l'organisation de votre identité (son SIRET) n'est pas celle de votre compte" in page
+    provider.identity["siret"] = MANTES_SIRET
+    assert _sign_in(client, provider)["Location"] == reverse("home")
+    assert int(client.session["_auth_user_id"]) == people.requester.pk
+
+
+def test_a_siren_accepts_any_establishment_of_the_organisation_and_the_check_can_be_off(
+    people, client, provider, settings
+):
+    people.commune.siret = MANTES_SIRET[:9]
+    people.commune.save()
+    provider.identity = {"sub": "pc-1", "email": "req@mantes.test", "siret": MANTES_SIRET[:9] + "00099"}
+    assert _sign_in(client, provider)["Location"] == reverse("home")
+    client.logout()
+    provider.identity["siret"] = "13000000000000"
+    assert _sign_in(client, provider)["Location"] == reverse("login")
+    settings.OIDC_CHECK_SIRET = False
+    assert _sign_in(client, provider)["Location"] == reverse("home")
+
+
+def test_an_invitation_of_an_organisation_with_another_siret_creates_nothing(people, client, provider):
+    people.commune.siret = MANTES_SIRET
+    people.commune.save()
+    actions.do_invite_person(people.commune, "lea@mantes.test", [Role.REQUESTER], acting_user=people.referent)
+    provider.identity = {"sub": "pc-2", "email": "lea@mantes.test", "siret": "21780000000099"}
+    before = counts()
+    response = _sign_in(client, provider)
+    assert response["Location"] == reverse("login") and counts() == before
+    assert not User.objects.filter(email="lea@mantes.test").exists()
+
+
+def test_signing_out_of_a_single_sign_on_session_signs_out_at_the_provider(people, client, provider):
+    provider.identity = {"sub": "pc-1", "email": "req@mantes.test"}
+    _sign_in(client, provider)
+    home = client.get(reverse("home"))  # the page of the sign-out form lets it go on to the provider
+    assert home["Content-Security-Policy"].endswith(f"form-action 'self' {provider.issuer}")
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302 and response["Location"].startswith(provider.issuer + "/logout?")
+    query = {key: value[0] for key, value in parse_qs(urlparse(response["Location"]).query).items()}
+    assert query["id_token_hint"] == provider.id_tokens[-1] and query["state"]
+    assert query["post_logout_redirect_uri"] == "http://testserver" + reverse("login")
+    assert "_auth_user_id" not in client.session
+    back = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    assert back.status_code == 302 and back.headers["Location"].endswith(reverse("login"))
+    assert provider.logouts[-1]["id_token_hint"] == provider.id_tokens[-1]
+
+
+def test_signing_out_of_a_password_session_stays_here(people, client, provider):
+    client.force_login(people.requester)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302 and not response["Location"].startswith(provider.issuer)
+    assert provider.logouts == [] and "_auth_user_id" not in client.session

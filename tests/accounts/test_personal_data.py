@@ -67,6 +67,7 @@ def test_the_retention_job_anonymises_closed_requests_older_than_the_period(
             "closed_at": closed_request.closed_at.isoformat(),
             "requester": True,
             "agent": True,
+            "texts_to_erase": 0,
             "files_to_delete": 1,
         }
     ]
@@ -93,6 +94,7 @@ def test_the_retention_job_anonymises_closed_requests_older_than_the_period(
         "requester": True,
         "agent": True,
         "comments": 1,
+        "texts_erased": 0,
         "files_deleted": 1,
         "notifications": 1,
     }
@@ -156,3 +158,17 @@ def test_the_command_refuses_an_unknown_account_in_one_line(db):
 
     with pytest.raises(CommandError, match="no account named 'ghost'"):
         call_command("personal_data", "export", "ghost")
+
+
+def test_the_dry_run_takes_three_statements_whatever_the_number_of_requests(
+    world, closed_request, time_machine, assert_queries
+):
+    time_machine.move_to(NOW)
+    for n in range(3):
+        make_request_row(
+            closed_request.category, lon=1.7, lat=48.99, commune=world.commune, reference=f"DI-OLD-{n}",
+            closed_at=NOW - timedelta(days=6 * 365),
+        )  # fmt: skip
+    with assert_queries(3):  # the batch, the files and the marks counted per request in one query each
+        planned = personal_data.apply_retention(dry_run=True)
+    assert len(planned) == 4 and planned[-1]["files_to_delete"] == 1

@@ -41,6 +41,8 @@ NOT_PAGES = {
     "request-transition": "POST-only action (its forms are on request-detail)",
     "request-comment": "POST-only action (its error state is checked on request-detail)",
     "request-attach": "POST-only action",
+    "request-personal-data-mark": "POST-only action (its error state is checked on request-detail)",
+    "request-personal-data-unmark": "POST-only action",
     "request-attachment": "file download, not a page",
     "request-share": "POST-only action",
     "request-unshare": "POST-only action",

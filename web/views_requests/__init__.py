@@ -44,6 +44,10 @@ from .lists import (  # noqa: F401
     request_points,
     state_choices,
 )
+from .personal_data import (  # noqa: F401
+    request_personal_data_mark,
+    request_personal_data_unmark,
+)
 from .shares import (  # noqa: F401
     request_share,
     request_unshare,

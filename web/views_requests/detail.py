@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import actions as account_actions
 from engine.attachments import attachment_response
 from engine.errors import EngineError, InvalidFields
 from engine.models import Alert, AlertState, Attachment, AuditEntry, Comment, Deadline, DeadlineState
@@ -111,6 +112,23 @@ def share_context(user, obj, roles, form=None):
     }
 
 
+def marks_context(user, obj, comments, messages_to_commune):
+    """The request's marks for the page: ``description_mark``, ``note_mark``, and ``personal_mark`` set
+    on each comment and message (each mark carrying ``may_unmark``)."""
+    marks = account_actions.marks_of(obj)
+    for mark in marks.values():
+        mark.may_unmark = account_actions.may_unmark_personal_data(user, mark)
+    for comment in comments:
+        comment.personal_mark = marks.get(("comment", comment.pk))
+    for message in messages_to_commune:
+        message.personal_mark = marks.get(("message", message.pk))
+    return {
+        "description_mark": marks.get(("description", obj.pk)),
+        "note_mark": marks.get(("resolution_note", obj.pk)),
+        "may_mark_texts": not hasattr(obj, "retention_record"),
+    }
+
+
 def detail_context(request, obj, forms=None):
     from web.views_requests.fines import fine_context  # its view re-renders this page
 
@@ -163,6 +181,9 @@ def detail_context(request, obj, forms=None):
         audit = label_audit(
             case, AuditEntry.objects.filter(case=case).select_related("actor").order_by("at", "id")
         )
+    comments = list(comments)
+    messages_to_commune = list(obj.messages.select_related("author").order_by("created_at", "id"))
+    marks = marks_context(user, obj, comments, messages_to_commune)
     candidates = []
     if not requester_view and obj.closed_at is None:
         candidates = [c for c in candidates_for(user, obj.category, obj.lon, obj.lat) if c.pk != obj.pk]
@@ -184,7 +205,8 @@ def detail_context(request, obj, forms=None):
         "alert_raise_form": forms.get("alert-raise") or AlertRaiseForm(),
         "alert_answer_form": forms.get("alert-answer") or AlertAnswerForm(),
         "alert_close_form": forms.get("alert-close") or AlertCloseForm(),
-        "messages_to_commune": obj.messages.select_related("author").order_by("created_at", "id"),
+        "messages_to_commune": messages_to_commune,
+        **marks,
         "comments": comments,
         "comment_form": forms.get("comment") or CommentForm(),
         "may_comment_internally": bool(case) and actions.may_comment_internally(obj, user),
@@ -267,10 +289,11 @@ def request_transition(request, reference, code):
     reason = form.cleaned_data.get("reason", "")
     try:
         expected = request.POST.get("revision")
-        actions.do_transition_request(
+        account_actions.do_transition_request_marking(
             obj,
             code,
             acting_user=request.user,
+            personal_data=form.cleaned_data.get("personal_data", False),
             fields=fields,
             reason=reason,
             expected_revision=int(expected) if expected and expected.isdigit() else None,
@@ -290,11 +313,12 @@ def request_comment(request, reference):
             request, "web/requests/detail.html", detail_context(request, obj, {"comment": form}), status=400
         )
     try:
-        actions.do_comment_request(
+        account_actions.do_comment_request_marking(
             obj,
             acting_user=request.user,
             body=form.cleaned_data["body"],
             internal=form.cleaned_data["internal"],
+            personal_data=form.cleaned_data["personal_data"],
         )
     except EngineError as error:
         return rerender_with_error(request, obj, "comment", form, error)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import actions as account_actions
 from engine.errors import EngineError
 from procedures import actions
 from procedures.attributes import parse_number
@@ -58,8 +59,9 @@ def request_new(request):
     status = 200
     if filing and form.is_valid():
         try:
-            filed = actions.do_file_request(
+            filed = account_actions.do_file_request_marking(
                 acting_user=request.user,
+                personal_data=form.cleaned_data["personal_data"],
                 category=category,
                 description=form.cleaned_data["description"],
                 lon=form.cleaned_data["lon"],
