@@ -25,6 +25,7 @@ from accounts.actions.access import _audit, _check
 from accounts.models import AccessRequest, Invitation, PersonalDataMark, PersonalText, RetentionRecord
 from accounts.rules import is_administrator
 from directory.models import DirectoryAuditEntry, RoleAssignment, User
+from engine.actions.redaction import redact_audit_texts
 
 REDACTED = "[…]"
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -202,13 +203,21 @@ def _anonymise_request(request, now):
             "agent": request.handler_agent_id is not None,
         }
         marks = {(m.text, m.object_id): m for m in PersonalDataMark.objects.filter(request=request)}
-        description = erase(request.description, marks.get((PersonalText.DESCRIPTION, request.pk)))
+        erased = {}  # original text -> erased text, for the copies kept in the audit trail
+
+        def erase_text(text, mark):
+            result = erase(text, mark)
+            if mark is not None and result != text:
+                erased[text] = result
+            return result
+
+        description = erase_text(request.description, marks.get((PersonalText.DESCRIPTION, request.pk)))
         note_mark = marks.get((PersonalText.RESOLUTION_NOTE, request.pk))
         type(request).objects.filter(pk=request.pk).update(
             requester=None,
             handler_agent=None,
             description=description,
-            resolution_note=erase(request.resolution_note, note_mark),
+            resolution_note=erase_text(request.resolution_note, note_mark),
             search_text=search_text_of(description, request.address),
         )
         if request.case_id and (request.case.data or {}).get("resolution_note"):
@@ -217,12 +226,14 @@ def _anonymise_request(request, now):
             Case.objects.filter(pk=request.case_id).update(data=data)
         RequestFollower.objects.filter(request=request).update(user=None)
         for message in RequestMessage.objects.filter(request=request):
-            body = erase(message.body, marks.get((PersonalText.MESSAGE, message.pk)))
+            body = erase_text(message.body, marks.get((PersonalText.MESSAGE, message.pk)))
             RequestMessage.objects.filter(pk=message.pk).update(author=None, body=body)
         comments = list(Comment.objects.filter(case_id=request.case_id))
         for comment in comments:
-            body = erase(comment.body, marks.get((PersonalText.COMMENT, comment.pk)))
+            body = erase_text(comment.body, marks.get((PersonalText.COMMENT, comment.pk)))
             Comment.objects.filter(pk=comment.pk).update(author=None, body=body)
+        # the same texts where the audit trail copied them (a step's comment, a resolution note)
+        audit_entries = redact_audit_texts(request.case_id, erased)
         PersonalDataMark.objects.filter(request=request).delete()  # their offsets point into erased texts
         attachments = list(Attachment.objects.filter(case_id=request.case_id))
         for attachment in attachments:
@@ -234,6 +245,7 @@ def _anonymise_request(request, now):
         changes.update(
             comments=len(comments),
             texts_erased=len(marks),
+            audit_entries_redacted=audit_entries,
             files_deleted=len(attachments),
             notifications=notifications,
         )

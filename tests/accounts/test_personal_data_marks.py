@@ -13,7 +13,7 @@ from accounts.actions import personal_data
 from accounts.models import PersonalDataMark, PersonalText
 from directory.models import DirectoryAuditEntry
 from engine.errors import InvalidFields, RoleNotAllowed
-from engine.models import Case, Comment
+from engine.models import AuditEntry, Case, Comment
 from procedures import actions as request_actions
 from procedures.models import InterventionRequest, RequestMessage
 from tests.factories import POINT_IN_COMMUNE_1, make_category
@@ -103,6 +103,7 @@ def test_the_job_erases_the_marked_texts_of_a_closed_request_and_keeps_the_unmar
     time_machine.move_to(FILED_AT + timedelta(days=5 * 365 + 2), tick=False)
     [planned] = personal_data.apply_retention(dry_run=True)
     assert planned["texts_to_erase"] == 5 and PersonalDataMark.objects.count() == 5
+    audit_before = AuditEntry.objects.filter(case_id=request.case_id).count()
     assert personal_data.apply_retention() == 1
 
     request.refresh_from_db()
@@ -116,7 +117,13 @@ def test_the_job_erases_the_marked_texts_of_a_closed_request_and_keeps_the_unmar
     unmarked_messages = RequestMessage.objects.filter(request=request).exclude(pk=done_message.pk)
     assert unmarked_messages.exists() and all(m.body != "[…]" for m in unmarked_messages)
     assert PersonalDataMark.objects.count() == 0
+    # the audit trail's copies (the resolution note of the step) are erased too; who, when, what stay
+    trail = list(AuditEntry.objects.filter(case_id=request.case_id).values_list("event", "reason", "fields"))
+    assert "Durand" not in str(trail) and "Martin" not in str(trail)
+    assert [fields["resolution_note"] for _e, _r, fields in trail if "resolution_note" in fields] == ["[…]"]
+    assert trail[0][0] == "opened" and len(trail) == audit_before  # no entry removed
     record = DirectoryAuditEntry.objects.get(event="request_anonymised")
+    assert record.data["audit_entries_redacted"] == 1
     assert record.data["texts_erased"] == 5 and record.data["comments"] == 3
     with pytest.raises(InvalidFields) as error:  # nothing left to mark once erased
         actions.do_mark_personal_data(request, "description", acting_user=world.commune_user)
