@@ -7,6 +7,7 @@ import web.views_tfpb as views_tfpb  # TFPB helper
 from gup.login_limits import LimitedAuthenticationForm
 from web import (
     views_accounts,
+    views_clect,
     views_exports,
     views_geocode,
     views_legal,
@@ -58,6 +59,13 @@ urlpatterns = [
     path("sector-procedures/", views_sectors.sector_list, name="sector-list"),
     path("sector-procedures/inbox/", views_sectors.sector_inbox, name="sector-inbox"),
     path("sector-procedures/new/", views_sectors.sector_new, name="sector-new"),
+    path("sector-procedures/clect-groups/", views_clect.clect_list, name="sector-clect-list"),
+    path("sector-procedures/clect-groups/<slug:code>/", views_clect.clect_detail, name="sector-clect-detail"),
+    path(
+        "sector-procedures/clect-groups/<slug:code>/export.<str:fmt>",
+        views_clect.clect_export,
+        name="sector-clect-export",
+    ),
     path(
         "sector-procedures/approvals/<int:pk>/",
         views_sectors.sector_approval_answer,
