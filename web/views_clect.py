@@ -14,7 +14,11 @@ from django.views.decorators.http import require_GET
 from engine.errors import EngineError
 from procedures.sectors import clect
 from procedures.sectors.clect_figures import export_headers, export_rows, group_figures, years_of
-from procedures.sectors.scope import clect_groups_visible_to, sector_procedures_visible_to
+from procedures.sectors.scope import (
+    clect_groups_visible_to,
+    clect_member_prefetches,
+    sector_procedures_visible_to,
+)
 from web.exports import FORMATS, table_response
 from web.forms import add_engine_errors
 from web.forms_clect import ClectEndForm, ClectGroupForm, ClectMemberForm, ClectYearForm
@@ -47,9 +51,7 @@ def clect_list(request):
             else:
                 return redirect("sector-clect-detail", code=group.code)
         status = 400
-    groups = clect_groups_visible_to(request.user).prefetch_related(
-        "memberships__perimeter", "memberships__procedure"
-    )
+    groups = clect_groups_visible_to(request.user).prefetch_related(*clect_member_prefetches())
     return render(
         request,
         "web/sectors/clect_list.html",

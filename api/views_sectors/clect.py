@@ -15,7 +15,11 @@ from api.views_base import GenericApiViewSet
 from directory.models import Perimeter
 from procedures.sectors import clect
 from procedures.sectors.clect_figures import group_figures
-from procedures.sectors.scope import clect_groups_visible_to, sector_procedures_visible_to
+from procedures.sectors.scope import (
+    clect_groups_visible_to,
+    clect_member_prefetches,
+    sector_procedures_visible_to,
+)
 
 
 class ClectMembershipSerializer(serializers.Serializer):
@@ -119,7 +123,7 @@ class ClectGroupViewSet(GenericApiViewSet):
     def get_queryset(self):
         return (
             clect_groups_visible_to(self.request.user)
-            .prefetch_related("memberships__perimeter", "memberships__procedure")
+            .prefetch_related(*clect_member_prefetches())
             .order_by("code")
         )
 

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'CLECT group member',
                 'verbose_name_plural': 'CLECT group members',
-                'ordering': ['group', 'starts_on', 'pk'],
+                'ordering': ['group_id', 'starts_on', 'pk'],
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('perimeter__isnull', False), ('procedure__isnull', True)), models.Q(('perimeter__isnull', True), ('procedure__isnull', False)), _connector='OR'), name='clect_member_perimeter_or_procedure'), models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='clect_member_ends_after_start')],
             },
         ),

@@ -70,7 +70,7 @@ class ClectMembership(models.Model):
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     class Meta:
-        ordering = ["group", "starts_on", "pk"]
+        ordering = ["group_id", "starts_on", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(perimeter__isnull=False, procedure__isnull=True)

@@ -50,3 +50,13 @@ def clect_groups_visible_to(user):
         Q(memberships__perimeter__commune_id=user.organisation_id)
         | Q(memberships__procedure__in=sector_procedures_visible_to(user).values("pk"))
     ).distinct()
+
+
+def clect_member_prefetches():
+    """Prefetches of a list of groups' members: their perimeters without their outline (names only)."""
+    from django.db.models import Prefetch
+
+    from directory.models import Perimeter
+
+    light = Perimeter.objects.defer("geometry", "land_shares", "delegation_schedule", "properties")
+    return (Prefetch("memberships__perimeter", queryset=light), "memberships__procedure")

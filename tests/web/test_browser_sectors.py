@@ -72,3 +72,35 @@ def test_an_administrator_creates_a_sub_sector_procedure_by_drawing_its_perimete
     assert version.perimeter_source == "drawn" and version.area_m2 > 0
     assert_accessible(page)
     screenshot(page, "sector-drawn")
+
+
+def test_an_administrator_groups_perimeters_for_the_clect_and_reads_their_figures(page, browser_world):
+    from procedures.sectors import clect
+    from procedures.sectors.clect_models import ClectMembership
+
+    world = browser_world
+    other = clect.do_create_clect_group(acting_user=world.admin_user, code="autre", name="Autre groupe")
+    clect.do_add_clect_member(
+        other, acting_user=world.admin_user, perimeter=world.qpv, starts_on="2026-01-01"
+    )
+    login(page, "admin")
+    page.goto(page.base_url + reverse("sector-clect-list"))
+    assert_accessible(page)
+    page.fill("#id_code", "clect-mantois")
+    page.fill("#id_name", "Mantois (fictif)")
+    page.get_by_role("button", name="Créer le groupe").click()
+    expect(page.locator("h1")).to_have_text("Mantois (fictif)")
+    page.select_option("#id_add-perimeter", str(world.qpv.pk))
+    page.fill("#id_add-starts_on", "2026-03-01")
+    page.get_by_role("button", name="Ajouter au groupe").click()
+    expect(page.locator("#id_add-perimeter-errors")).to_contain_text("fait déjà partie du groupe CLECT")
+    assert_accessible(page)
+    membership = ClectMembership.objects.get(group=other)
+    clect.do_end_clect_membership(membership, acting_user=world.admin_user, ends_on="2026-02-28")
+    page.select_option("#id_add-perimeter", str(world.qpv.pk))
+    page.fill("#id_add-starts_on", "2026-03-01")
+    page.get_by_role("button", name="Ajouter au groupe").click()
+    expect(page.locator("table").filter(has_text="Jours comptés")).to_contain_text("QPV Un")
+    expect(page.get_by_role("link", name="CSV")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "sector-clect-detail")
