@@ -202,3 +202,41 @@ def test_the_figures_of_a_year_per_actor_and_per_commune(active, subsectors, tim
     ]
     previous = group_figures(group, 2025)
     assert previous["total"]["requests"] == 0  # no member was in the group in 2025
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_adding_the_same_perimeter_to_two_groups_at_once_one_is_refused(
+    world, subsectors, on_postgres
+):
+    if not on_postgres:
+        pytest.skip("SQLite serialises writers: the member's row lock is tested on PostgreSQL")
+    import threading
+
+    from django.db import connection
+
+    admin = world.admin_user
+    groups = [group_of(admin), group_of(admin, code="clect-autre", name="Autre groupe")]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def add(group):
+        try:
+            barrier.wait(timeout=10)
+            clect.do_add_clect_member(
+                group, acting_user=admin, perimeter=subsectors[0], starts_on="2026-01-01"
+            )
+            results.append("ok")
+        except InvalidFields as error:
+            results.append(sorted(error.errors))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(group,)) for group in groups]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results, key=str) == [["perimeter"], "ok"]
+    assert ClectMembership.objects.filter(perimeter=subsectors[0]).count() == 1
+    assert ClectAuditEntry.objects.filter(event="member_added").count() == 1
