@@ -18,6 +18,7 @@ from web import (
     views_requests,
     views_reviews,
     views_sectors,
+    views_sectors_edit,
     views_steering,
     views_work,
 )
@@ -77,6 +78,16 @@ urlpatterns = [
         name="sector-evaluation-answer",
     ),
     path("sector-procedures/<slug:code>/", views_sectors.sector_detail, name="sector-detail"),
+    path(
+        "sector-procedures/<slug:code>/versions/",
+        views_sectors_edit.sector_version_open,
+        name="sector-version-open",
+    ),
+    path(
+        "sector-procedures/<slug:code>/versions/<int:number>/edit/",
+        views_sectors_edit.sector_version_edit,
+        name="sector-version-edit",
+    ),
     path("sector-procedures/<slug:code>/map.geojson", views_sectors.sector_map_data, name="sector-map-data"),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),

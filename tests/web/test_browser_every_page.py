@@ -94,6 +94,7 @@ NOT_PAGES = {
     "sector-approval-answer": "POST-only action (its form and errors are on sector-inbox)",
     "sector-evaluation-answer": "POST-only action (its forms are on sector-inbox)",
     "sector-clect-export": "CSV / XLSX export of sector-clect-detail",
+    "sector-version-open": "POST-only action (its form and errors are on sector-detail)",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -164,6 +165,7 @@ PAGES = {
     "sector-new": (["admin"], None),
     "sector-inbox": (["commune", "landlord"], None),
     "sector-detail": (["commune", "admin"], lambda data: {"code": data["sector"]}),
+    "sector-version-edit": (["admin"], lambda data: {"code": data["sector"], "number": 1}),
     "sector-clect-list": (["commune", "admin"], None),
     "sector-clect-detail": (["commune", "admin"], lambda data: {"code": data["clect"]}),
 }
