@@ -104,3 +104,41 @@ def test_an_administrator_groups_perimeters_for_the_clect_and_reads_their_figure
     expect(page.get_by_role("link", name="CSV")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "sector-clect-detail")
+
+
+def test_an_administrator_draws_a_zone_and_adds_a_split_row_on_the_editing_page(
+    page, browser_world, procedure
+):
+    sector = build_draft(make_sector_world(browser_world))
+    world = browser_world
+    login(page, "admin")
+    page.goto(page.base_url + reverse("sector-version-edit", args=["vf-nord", 1]))
+    map_box = page.locator("#zone-draw-map")
+    expect(map_box.locator(".leaflet-overlay-pane path").first).to_be_visible()  # the perimeter, as context
+    assert_accessible(page)
+    page.fill("#id_zone-name", "Square central (fictif)")
+    page.locator(".leaflet-draw-draw-rectangle").click()
+    box = map_box.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 30, y - 20)
+    page.mouse.down()
+    page.mouse.move(x + 30, y + 20, steps=5)
+    page.mouse.up()
+    expect(page.locator("#id_zone-geometry")).not_to_have_value("")
+    page.get_by_role("button", name="Ajouter la zone").click()
+    expect(page.locator("#zone-title + table")).to_contain_text("Square central (fictif)")
+    zone = sector.version.zones.get(name="Square central (fictif)")
+    assert zone.area_m2 > 0
+
+    page.select_option("#id_split-category", str(sector.lighting.pk))
+    page.select_option("#id_split-zone", str(zone.pk))
+    page.select_option("#id_split-unit", str(world.ctc_2.pk))  # nobody works there
+    page.get_by_role("button", name="Ajouter la ligne").click()
+    expect(page.locator("#id_split-unit-errors")).to_contain_text("n'a personne pour intervenir")
+    assert_accessible(page)
+    screenshot(page, "sector-edit-error")
+    page.select_option("#id_split-unit", str(world.ctc.pk))
+    page.fill("#id_split-what", "Réparation des lampadaires du square")
+    page.get_by_role("button", name="Ajouter la ligne").click()
+    expect(page.locator("#split-title + table")).to_contain_text("Réparation des lampadaires du square")
+    assert sector.version.split_rows.filter(zone=zone, unit=world.ctc).exists()
