@@ -4,6 +4,7 @@ nothing is saved); the audit trail is read only."""
 
 from django import forms
 from django.contrib import admin
+from django.forms.models import construct_instance
 
 from engine.errors import EngineError, InvalidFields
 from procedures.sectors import clect
@@ -18,6 +19,7 @@ class ActionForm(forms.ModelForm):
     result = None
 
     def _post_clean(self):  # no model validation: the action checks everything, then writes
+        self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
         if self.errors or self.call is None:
             return
         try:

@@ -86,11 +86,15 @@ class ClectMembership(models.Model):
         verbose_name_plural = _("CLECT group members")
 
     def __str__(self):
+        if not self.group_id:
+            return str(self.member or "")
         return f"{self.member} ({self.group})"
 
     @property
     def member(self):
-        return self.perimeter if self.perimeter_id else self.procedure
+        if self.perimeter_id:
+            return self.perimeter
+        return self.procedure if self.procedure_id else None
 
 
 class ClectAuditEntry(ActorAuditModel):

@@ -201,3 +201,53 @@ def test_the_api_lists_adds_ends_and_gives_the_figures_scoped(world, group, sout
         clect.do_create_clect_group(acting_user=world.admin_user, code=code, name=code)
     with assert_queries(5):  # token and user, count, groups, their members, their perimeters
         assert len(admin.get(base).json()["results"]) == 4
+
+
+def test_the_admin_creates_groups_and_members_through_the_actions_and_shows_refusals(world, south_west):
+    admin = logged(world.admin_user)
+    inline = {
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    refused = admin.post("/admin/procedures/clectgroup/add/", {"code": "x y", "name": "", **inline})
+    assert refused.status_code == 200 and ClectGroup.objects.count() == 0
+    added = admin.post(
+        "/admin/procedures/clectgroup/add/",
+        {"code": "clect-admin", "name": "Par l'admin", "description": "", **inline},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    group = ClectGroup.objects.get(code="clect-admin")
+    assert ClectAuditEntry.objects.filter(group=group, event="group_created").count() == 1
+    fields = {"group": group.pk, "perimeter": south_west.pk, "starts_on": "2026-01-01"}
+    assert admin.post("/admin/procedures/clectmembership/add/", fields).status_code == 302
+    membership = ClectMembership.objects.get()
+    other = clect.do_create_clect_group(acting_user=world.admin_user, code="clect-b", name="B")
+    before = ClectAuditEntry.objects.count()
+    clash = admin.post("/admin/procedures/clectmembership/add/", {**fields, "group": other.pk})
+    assert clash.status_code == 200 and "fait déjà partie du groupe CLECT" in clash.content.decode()
+    assert ClectMembership.objects.count() == 1 and ClectAuditEntry.objects.count() == before
+    ended = admin.post(
+        f"/admin/procedures/clectmembership/{membership.pk}/change/", {"ends_on": "2026-03-31"}
+    )
+    assert ended.status_code == 302
+    assert str(ClectMembership.objects.get().ends_on) == "2026-03-31"
+    assert ClectAuditEntry.objects.filter(event="member_ended").count() == 1
+    renamed = admin.post(
+        f"/admin/procedures/clectgroup/{group.pk}/change/",
+        {
+            "name": "Renommé",
+            "description": "",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": membership.pk,
+            "memberships-0-group": group.pk,
+        },
+    )
+    assert renamed.status_code == 302, renamed.content.decode()[:3000]
+    assert ClectGroup.objects.get(pk=group.pk).name == "Renommé"
+    assert ClectAuditEntry.objects.filter(event="group_changed").count() == 1
+    assert admin.get("/admin/procedures/clectauditentry/").status_code == 200
