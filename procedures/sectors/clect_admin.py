@@ -54,6 +54,9 @@ class ClectGroupAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     inlines = [MembershipInline]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # no members before the group exists
+
     def get_fields(self, request, obj=None):
         return (
             ("code", "name", "description") if obj is None else ("code", "name", "description", "created_by")
@@ -102,7 +105,6 @@ class ClectMembershipAdmin(admin.ModelAdmin):
     form = ActionForm
     list_display = ("group", "perimeter", "procedure", "starts_on", "ends_on")
     list_filter = ("group",)
-    autocomplete_fields = ("group",)
     raw_id_fields = ("perimeter",)
 
     def get_fields(self, request, obj=None):

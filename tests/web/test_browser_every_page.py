@@ -178,6 +178,7 @@ ADMIN_PAGES = [
     ("admin:procedures_category_change", lambda data: {"object_id": data["category"]}),
     ("admin:directory_user_changelist", lambda data: {}),
     ("admin:engine_procedureversion_changelist", lambda data: {}),
+    ("admin:procedures_clectgroup_changelist", lambda data: {}),
 ]
 
 LANGUAGES = ["fr", "en"]
