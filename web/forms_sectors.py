@@ -31,6 +31,14 @@ class SectorZoneForm(forms.Form):
     )
 
 
+class SectorPerimeterForm(forms.Form):
+    geometry = forms.CharField(
+        label=_("Perimeter (GeoJSON, WGS84)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Draw it on the map or paste a GeoJSON polygon."),
+    )
+
+
 class SectorSplitForm(forms.Form):
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
     category_group = forms.ModelChoiceField(

@@ -1,8 +1,11 @@
-"""The administrators' editing pages of a sub-sector procedure: one page per draft version (its zones drawn
+"""The administrators' editing pages of a sub-sector procedure: one page per draft version (its perimeter
+and zones drawn
 on the map or pasted as GeoJSON, split rows, pooled means, service-level overrides, and sending it for
 approval) and opening a new version of a procedure from its page. Every form calls the action of
 `procedures.sectors` and shows its refusal on the field (nothing saved); read through the scope filter
 (out of scope: 404); only administrators may edit (403)."""
+
+import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +22,7 @@ from web.forms_sectors import (
     SectorMeansForm,
     SectorNewVersionForm,
     SectorOverrideForm,
+    SectorPerimeterForm,
     SectorSplitForm,
     SectorZoneForm,
 )
@@ -37,7 +41,11 @@ def _forms(version, data=None, which=None):
     def bound(name):
         return data if name == which else None
 
+    current = json.dumps(version.geometry) if version.geometry else ""
     return {
+        "perimeter": SectorPerimeterForm(
+            bound("perimeter"), prefix="perimeter", initial={"geometry": current}
+        ),
         "zone": SectorZoneForm(bound("zone"), prefix="zone"),
         "split": SectorSplitForm(bound("split"), version=version, prefix="split"),
         "means": SectorMeansForm(bound("means"), version=version, prefix="means"),
@@ -51,7 +59,9 @@ def _apply(version, which, form, user):
         return False
     data = form.cleaned_data
     try:
-        if which == "zone":
+        if which == "perimeter":
+            actions.do_set_sector_perimeter(version, acting_user=user, geometry=data["geometry"])
+        elif which == "zone":
             actions.do_add_sector_zone(
                 version, acting_user=user, name=data["name"], geometry=data["geometry"]
             )
@@ -71,7 +81,7 @@ def _apply(version, which, form, user):
         else:
             actions.do_add_service_level_override(version, acting_user=user, **data)
     except EngineError as exc:
-        mapping = {"funding": form.first_funding_field()} if which == "means" else {}
+        mapping = {"funding": form.first_funding_field()} if which == "means" else {"perimeter": "geometry"}
         add_engine_errors(form, exc, mapping)
         return False
     return True

@@ -223,3 +223,34 @@ def test_a_new_version_is_opened_from_the_procedure_s_page(active, time_machine)
         == 403
     )
     assert SectorVersion.objects.filter(procedure__code="vf-nord").count() == 2
+
+
+def test_the_perimeter_is_redrawn_on_the_page_and_a_bad_one_is_refused_on_its_field(draft, admin):
+    import json
+
+    page = admin.get(EDIT).content.decode()
+    assert 'id="perimeter-draw-map"' in page and "Parts de financement des partenaires" in page
+    ring = [[1.703, 48.983], [1.71, 48.99], [1.71, 48.983], [1.703, 48.99], [1.703, 48.983]]
+    before = counts()
+    crossing = admin.post(
+        EDIT,
+        {"form": "perimeter", "perimeter-geometry": json.dumps({"type": "Polygon", "coordinates": [ring]})},
+    )
+    body = crossing.content.decode()
+    assert (
+        crossing.status_code == 400 and 'id="id_perimeter-geometry-errors"' in body and "se recoupe" in body
+    )
+    without_car_park = admin.post(
+        EDIT,
+        {"form": "perimeter", "perimeter-geometry": json.dumps(geojson(box(1.708, 48.988, 1.718, 48.998)))},
+    )
+    assert without_car_park.status_code == 400 and "Parking" in without_car_park.content.decode()
+    assert counts() == before
+    assert SectorVersion.objects.get(pk=draft.version.pk).area_m2 == draft.version.area_m2
+    larger = admin.post(
+        EDIT,
+        {"form": "perimeter", "perimeter-geometry": json.dumps(geojson(box(1.701, 48.981, 1.719, 48.999)))},
+    )
+    assert larger.status_code == 302
+    assert SectorVersion.objects.get(pk=draft.version.pk).area_m2 > draft.version.area_m2
+    assert SectorAuditEntry.objects.filter(event="perimeter_set").count() == 2  # the fixture's, then this one

@@ -117,7 +117,8 @@ def test_an_administrator_draws_a_zone_and_adds_a_split_row_on_the_editing_page(
     expect(map_box.locator(".leaflet-overlay-pane path").first).to_be_visible()  # the perimeter, as context
     assert_accessible(page)
     page.fill("#id_zone-name", "Square central (fictif)")
-    page.locator(".leaflet-draw-draw-rectangle").click()
+    map_box.scroll_into_view_if_needed()
+    map_box.locator(".leaflet-draw-draw-rectangle").click()
     box = map_box.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x - 30, y - 20)
