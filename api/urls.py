@@ -17,6 +17,7 @@ from api import (
     views_webhooks,
 )
 from api.routing import ResolveView  # directory helper: routing resolver
+from api.views_sectors.clect import ClectGroupViewSet
 
 app_name = "api"
 
@@ -42,6 +43,7 @@ router.register("access-requests", views_accounts.AccessRequestViewSet, basename
 router.register("sector-procedures", views_sectors.SectorProcedureViewSet, basename="sector-procedure")
 router.register("sector-approvals", views_sectors.SectorApprovalViewSet, basename="sector-approval")
 router.register("sector-evaluations", views_sectors.SectorEvaluationViewSet, basename="sector-evaluation")
+router.register("sector-clect-groups", ClectGroupViewSet, basename="sector-clect-group")
 router.register("land-operations", views_land.LandOperationViewSet, basename="land-operation")
 router.register("webhooks/subscriptions", views_webhooks.SubscriptionViewSet, basename="webhook-subscription")
 router.register("diagnostic-grids", views_diagnostics.GridVersionViewSet, basename="diagnostic-grid")

@@ -226,3 +226,4 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 from procedures.sectors import admin as sectors_admin  # noqa: E402,F401  (sub-sector procedures)
+from procedures.sectors import clect_admin  # noqa: E402,F401  (their CLECT groups)

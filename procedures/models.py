@@ -607,4 +607,5 @@ class Notification(models.Model):
         return self.text
 
 
+from procedures.sectors.clect_models import *  # noqa: E402, F403  (their CLECT groups)
 from procedures.sectors.models import *  # noqa: E402, F403  (sub-sector procedures: procedures/sectors/)

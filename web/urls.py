@@ -8,6 +8,7 @@ from accounts import oidc
 from gup.login_limits import LimitedAuthenticationForm
 from web import (
     views_accounts,
+    views_clect,
     views_exports,
     views_geocode,
     views_legal,
@@ -18,6 +19,7 @@ from web import (
     views_requests,
     views_reviews,
     views_sectors,
+    views_sectors_edit,
     views_steering,
     views_work,
 )
@@ -59,6 +61,13 @@ urlpatterns = [
     path("sector-procedures/", views_sectors.sector_list, name="sector-list"),
     path("sector-procedures/inbox/", views_sectors.sector_inbox, name="sector-inbox"),
     path("sector-procedures/new/", views_sectors.sector_new, name="sector-new"),
+    path("sector-procedures/clect-groups/", views_clect.clect_list, name="sector-clect-list"),
+    path("sector-procedures/clect-groups/<slug:code>/", views_clect.clect_detail, name="sector-clect-detail"),
+    path(
+        "sector-procedures/clect-groups/<slug:code>/export.<str:fmt>",
+        views_clect.clect_export,
+        name="sector-clect-export",
+    ),
     path(
         "sector-procedures/approvals/<int:pk>/",
         views_sectors.sector_approval_answer,
@@ -70,6 +79,16 @@ urlpatterns = [
         name="sector-evaluation-answer",
     ),
     path("sector-procedures/<slug:code>/", views_sectors.sector_detail, name="sector-detail"),
+    path(
+        "sector-procedures/<slug:code>/versions/",
+        views_sectors_edit.sector_version_open,
+        name="sector-version-open",
+    ),
+    path(
+        "sector-procedures/<slug:code>/versions/<int:number>/edit/",
+        views_sectors_edit.sector_version_edit,
+        name="sector-version-edit",
+    ),
     path("sector-procedures/<slug:code>/map.geojson", views_sectors.sector_map_data, name="sector-map-data"),
     path("map/", views_map.map_page, name="map"),
     path("map/layers.geojson", views_map.map_layers, name="map-layers"),

@@ -106,8 +106,18 @@ def _evaluation_rows(evaluation):
 
 @login_required
 def sector_detail(request, code):
-    procedure = _procedure(request.user, code)
+    return sector_detail_response(request, _procedure(request.user, code))
+
+
+def sector_detail_response(request, procedure, open_form=None, status=200):
+    """The page of one procedure; ``open_form``: the new-version form with its errors (administrators)."""
+    from web.forms_sectors import SectorNewVersionForm
+
     version, versions = _current(procedure)
+    can_edit = actions.may_edit_sector_procedure(request.user)
+    preparing = next((v for v in versions if v.status in ("draft", "in_approval")), None)
+    if can_edit and preparing is None and open_form is None:
+        open_form = SectorNewVersionForm(prefix="open")
     split = version.split_rows.select_related("unit__organisation", "zone", "category", "category_group")
     means = [
         (item, figures.consumption(item))
@@ -146,15 +156,25 @@ def sector_detail(request, code):
             "approvals": version.approvals.select_related("partner__organisation").order_by("-round", "pk"),
             "evaluations": evaluation_list,
             "map_config": config,
+            "can_edit": can_edit,
+            "preparing": preparing,
+            "open_form": open_form if can_edit and (preparing is None or status != 200) else None,
         },
+        status=status,
     )
 
 
 @login_required
 def sector_map_data(request, code):
-    """GeoJSON of the perimeter and its zones, each saying who does what there (the split table's rows)."""
+    """GeoJSON of the perimeter and its zones, each saying who does what there (the split table's rows);
+    ``?version=N``: of that version (the editing page's context), else of the one in force."""
     procedure = _procedure(request.user, code)
-    version, _versions = _current(procedure)
+    version, versions = _current(procedure)
+    asked = request.GET.get("version", "")
+    if asked:
+        version = next((v for v in versions if str(v.number) == asked), None)
+        if version is None:
+            raise Http404()
     rows = list(version.split_rows.select_related("unit", "zone", "category", "category_group"))
 
     def who(zone_id):

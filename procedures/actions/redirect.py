@@ -23,6 +23,7 @@ from procedures.models import (
     MessageKind,
     RequestFollower,
 )
+from procedures.sectors.filing import apply_sector
 
 
 # --- redirect, duplicates, followers ----------------------------------------------------------------------
@@ -30,7 +31,9 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
     """Hand the request to another manager: ``target`` (a Unit or an Organisation, a unit's id, a
     unit's code or an organisation's code, resolved in the acting user's scope: see
     procedures.actions.references.resolve_redirect_target) or, when empty, the unit the routing
-    resolves now. The new handler acts on it with the same procedure. Who may redirect (403) and the
+    resolves now (an active sub-sector procedure's split first, as at filing; the request keeps the
+    sector version that routed it at filing, its procedure and deadlines). The new handler acts on it with
+    the same procedure. Who may redirect (403) and the
     revision (409) are checked before the target and the reason (400)."""
     check_may_fire_on(request, "redirect", acting_user, expected_revision)
     check_text_length(reason=reason, turn_to=turn_to)
@@ -39,8 +42,10 @@ def do_redirect_request(request, *, acting_user, reason, target=None, turn_to=""
     if not isinstance(turn_to, str):
         raise InvalidFields({"turn_to": _("must be text")})
     unit, organisation = references.resolve_redirect_target(target, acting_user)
-    if organisation is None:
-        routing = route(request.lon, request.lat, request.category)
+    if organisation is None:  # the routing now, the active sub-sector procedures first (as at filing)
+        routing = apply_sector(
+            route(request.lon, request.lat, request.category), request.lon, request.lat, request.category
+        )
         unit, organisation = routing.handler_unit, routing.handler_organisation
     if organisation is None:
         raise InvalidFields({"target": _("The routing found no other manager; choose one.")})

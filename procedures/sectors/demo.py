@@ -1,6 +1,7 @@
 """Demo sub-sector procedures (fictional, through the actions): one active in Le Val Fourré since about
 13 months, with a régie and zones, approved by its partners; one in Les Mureaux waiting for a partner.
-Called by load_demo before the demo requests, so that those filed inside the first one follow it."""
+Called by load_demo before the demo requests, so that those filed inside the first one follow it; then
+one CLECT group with the first one's perimeter (load_clect_groups)."""
 
 import datetime
 
@@ -183,3 +184,34 @@ def load_sector_procedures():
         approvals.do_approve_sector_version(task, acting_user=habitat, comment="Validé (fictif).")
         created += 1
     return created
+
+
+CLECT_CODE = "clect-val-fourre-molieres"
+
+
+def load_clect_groups():
+    """One CLECT group (fictional), through the actions: the active demo procedure since its start, the
+    Résidence des Peintres sub-sector inside it (its requests count once) and, from this year, the
+    Molières sub-sector of Les Mureaux. Idempotent: returns how many groups were created."""
+    from procedures.sectors import clect
+    from procedures.sectors.clect_models import ClectGroup
+
+    if ClectGroup.objects.filter(code=CLECT_CODE).exists():
+        return 0
+    admin = User.objects.get(username="demo-admin")
+    procedure = SectorProcedure.objects.get(code=ACTIVE_CODE)
+    started = procedure.versions.order_by("number").first().starts_on
+    group = clect.do_create_clect_group(
+        acting_user=admin,
+        code=CLECT_CODE,
+        name="Val Fourré et Molières – charges transférées (fictif)",
+        description="Regroupement des périmètres des procédures de sous-secteur pour la CLECT (fictif).",
+    )
+    clect.do_add_clect_member(group, acting_user=admin, procedure=procedure, starts_on=started)
+    for code, starts_on in (
+        ("ss-val-fourre-peintres", started),
+        ("ss-cinq-quartiers-molieres", datetime.date(timezone.localdate().year, 1, 1)),
+    ):
+        perimeter = Perimeter.objects.get(layer="subsectors", code=code)
+        clect.do_add_clect_member(group, acting_user=admin, perimeter=perimeter, starts_on=starts_on)
+    return 1

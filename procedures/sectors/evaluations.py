@@ -236,3 +236,19 @@ def models_q_for(user):
     from django.db.models import Q
 
     return Q(procedure__project_lead=user) | Q(version__partners__referent=user)
+
+
+def do_arm_sector_evaluation(procedure, *, acting_user=None):
+    """Start the yearly evaluation timer of a procedure in force that has none running (procedures
+    activated before the timer existed); nothing when one runs or no version is active. True if armed."""
+    if acting_user is not None and not is_administrator(acting_user):
+        raise RoleNotAllowed([], _("Only administrators may edit sub-sector procedures."))
+    with transaction.atomic():
+        if not procedure.versions.filter(status=SectorVersionStatus.ACTIVE).exists():
+            return False
+        process = arm_evaluations(procedure)  # under the procedure's row lock; None if one runs
+        if process is None:
+            return False
+        audit(procedure, "evaluation_armed", acting_user, process=process.pk)
+        event("evaluation_armed", procedure=procedure.code)
+    return True

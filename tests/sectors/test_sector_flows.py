@@ -236,3 +236,27 @@ def test_three_partners_answering_together_through_the_flow_run_the_join_once(se
         ).count()
         == 1
     )
+
+
+def test_the_command_arms_the_evaluation_timer_of_an_active_procedure_that_has_none(active, time_machine):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    procedure = active.version.procedure
+    evaluation_processes = Process.objects.filter(
+        flow_class=SectorEvaluationFlow, artifact_object_id=procedure.pk
+    )
+    Task.objects.filter(process__in=evaluation_processes).delete()
+    evaluation_processes.delete()  # as for a procedure activated before the timer existed
+    out = StringIO()
+    call_command("arm_sector_evaluations", "--dry-run", stdout=out)
+    assert "would be armed: 1 of 1" in out.getvalue() and not evaluation_processes.exists()
+    call_command("arm_sector_evaluations", stdout=out)
+    assert evaluation_processes.filter(status=PROCESS.NEW).count() == 1
+    assert SectorAuditEntry.objects.filter(event="evaluation_armed").count() == 1
+    call_command("arm_sector_evaluations", stdout=out)  # idempotent
+    assert "armed: 0 of 1" in out.getvalue().splitlines()[-1]
+    assert evaluation_processes.count() == 1
+    time_machine.move_to("2027-01-04 09:00 +01:00")
+    assert evaluations.open_due_evaluations() == 1

@@ -73,3 +73,27 @@ def test_overrides_give_the_stricter_targets(active):
     assert (targets.acknowledge_hours, targets.resolve_hours) == (4, 16)
     other = file(active, active.bulky, IN_SECTOR)
     assert targets_for_request(InterventionRequest.objects.get(pk=other.pk)).resolve_hours != 16
+
+
+def test_redirecting_a_request_without_a_target_follows_the_sector_procedure_active_now(draft):
+    """Filed before the procedure was active (the usual routing: CTC Un), redirected after: its split
+    gives the request to the régie; the request keeps the sector version of its filing (none)."""
+    from procedures.actions import do_file_request
+    from procedures.actions.redirect import do_redirect_request
+    from procedures.sectors import approvals
+    from tests.sectors.conftest import approve_all
+
+    world = draft.world
+    request = do_file_request(
+        acting_user=world.commune_user,
+        category=draft.tags,
+        description="Tags (fictif)",
+        lon=1.716,
+        lat=48.996,
+    )
+    assert request.handler_unit == world.ctc and request.sector_version is None
+    approvals.do_submit_sector_version(draft.version, acting_user=world.admin_user)
+    approve_all(draft.version)
+    redirected = do_redirect_request(request, acting_user=world.ctc_lead, reason="Dans la procédure du Val")
+    redirected.refresh_from_db()
+    assert redirected.handler_unit == draft.regie_unit and redirected.sector_version is None

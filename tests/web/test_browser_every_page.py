@@ -100,6 +100,8 @@ NOT_PAGES = {
     "sector-map-data": "GeoJSON data for the sub-sector procedure's map",
     "sector-approval-answer": "POST-only action (its form and errors are on sector-inbox)",
     "sector-evaluation-answer": "POST-only action (its forms are on sector-inbox)",
+    "sector-clect-export": "CSV / XLSX export of sector-clect-detail",
+    "sector-version-open": "POST-only action (its form and errors are on sector-detail)",
 }
 
 ROLES = ["commune", "ctc", "dvq", "waste", "landlord", "admin"]
@@ -181,6 +183,9 @@ PAGES = {
     "sector-new": (["admin"], None),
     "sector-inbox": (["commune", "landlord"], None),
     "sector-detail": (["commune", "admin"], lambda data: {"code": data["sector"]}),
+    "sector-version-edit": (["admin"], lambda data: {"code": data["sector"], "number": 1}),
+    "sector-clect-list": (["commune", "admin"], None),
+    "sector-clect-detail": (["commune", "admin"], lambda data: {"code": data["clect"]}),
 }
 
 # The admin pages the administrators use every day.
@@ -191,6 +196,7 @@ ADMIN_PAGES = [
     ("admin:procedures_category_change", lambda data: {"object_id": data["category"]}),
     ("admin:directory_user_changelist", lambda data: {}),
     ("admin:engine_procedureversion_changelist", lambda data: {}),
+    ("admin:procedures_clectgroup_changelist", lambda data: {}),
 ]
 
 LANGUAGES = ["fr", "en"]
@@ -289,6 +295,19 @@ def sector_procedure(world):
     return version.procedure.code
 
 
+def clect_group(world, sector_code):
+    """A CLECT group with the QPV and the sub-sector procedure (its page, with the figures of the year)."""
+    from procedures.sectors import clect
+    from procedures.sectors.models import SectorProcedure
+
+    group = clect.do_create_clect_group(
+        acting_user=world.admin_user, code="browser-clect", name="Groupe test"
+    )
+    for member in ({"perimeter": world.qpv}, {"procedure": SectorProcedure.objects.get(code=sector_code)}):
+        clect.do_add_clect_member(group, acting_user=world.admin_user, starts_on="2026-01-01", **member)
+    return group.code
+
+
 def log_in_everyone(chromium, base_url):
     """Each role's session, logged in once through the form and reused by every context."""
     states = {}
@@ -321,6 +340,7 @@ def test_every_page_has_no_serious_accessibility_violation_in_both_languages_and
     draft = build_programme(tfpb, year=2026)  # TFPB: a draft, its actions editable (map to place them)
     data["tfpb_draft"], data["tfpb_draft_action"] = draft.pk, draft.actions.first().pk
     data["sector"] = sector_procedure(world)
+    data["clect"] = clect_group(world, data["sector"])
     report = {"database": connection.vendor, "visits": [], "violations": []}
     visitor = Visitor(chromium, live_server.url, log_in_everyone(chromium, live_server.url))
 

@@ -15,7 +15,7 @@ from engine import outbox
 from observation.demo import load_observation
 from procedures.demo import load_categories, load_request_configuration
 from procedures.demo_requests import load_requests
-from procedures.sectors.demo import load_sector_procedures
+from procedures.sectors.demo import load_clect_groups, load_sector_procedures
 from steering.demo import load_steering_demo
 from tfpb.demo import load_tfpb
 
@@ -50,6 +50,7 @@ class Command(BaseCommand):
                 configuration = load_request_configuration()
                 call_command("setup_procedures", stdout=StringIO())  # the requests need their procedure
                 load_sector_procedures()  # before the requests: those filed inside follow it
+                load_clect_groups()  # the procedure's perimeters grouped for the CLECT
                 requests = {"requests": 0} if without_requests else load_requests()
                 load_tfpb()  # TFPB conventions, programmes and yearly reviews (fictional)
                 import_string("accounts.demo.load_access_demo")()  # accounts/ sits above procedures/
