@@ -556,15 +556,22 @@ class LayerVersion(models.Model):
         return sum(cls.objects.filter(name__in=names).values_list("version", flat=True))
 
     @classmethod
-    def stamp(cls):
-        """((territory version, token), (rules version, token)) in one query; (0, "") before any write."""
+    def counters(cls):
+        """{name: (version, token)} of every counter (the routing index's, ``sectors``, ``catalogue``) in
+        one query."""
         from django.db import connection
 
         # A plain cursor: the ORM's own overhead would be most of the routing resolver's time.
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT name, version, token FROM {cls._meta.db_table}")
-            rows = {name: (version, token) for name, version, token in cursor.fetchall()}
-        return tuple(rows.get(name, (0, "")) for name in cls.NAMES)
+            return {name: (version, token) for name, version, token in cursor.fetchall()}
+
+    @classmethod
+    def stamp(cls, counters=None):
+        """((territory version, token), (rules version, token)), from ``counters`` or in one query;
+        (0, "") before any write."""
+        counters = cls.counters() if counters is None else counters
+        return tuple(counters.get(name, (0, "")) for name in cls.NAMES)
 
 
 class DirectoryAuditEntry(ActorAuditModel):

@@ -834,37 +834,43 @@ def _rebuild_in_background(previous):
     _start_thread(run)
 
 
-_stamp_cache = {"stamp": None, "at": 0.0, "bumps": -1}
+_stamp_cache = {"counters": None, "at": 0.0, "bumps": -1}
 _clock = time.monotonic
 
 
-def current_stamp():
-    """`LayerVersion.stamp()`, read from the database at most once every ROUTING_INDEX_CHECK_MS
+def current_counters():
+    """`LayerVersion.counters()`, read from the database at most once every ROUTING_INDEX_CHECK_MS
     (default 1000; 0: every call) as long as this process has bumped nothing since: a change made by this
     process is seen at once, one made by another process within that delay. A thread that bumped in a
     transaction it is still in reads the database every time and caches nothing (the transaction may
-    still roll back)."""
+    still roll back). The routing index, the sub-sector index and the filing's catalogue cache all key
+    on these counters, so a filing reads them at most once."""
     ttl = getattr(settings, "ROUTING_INDEX_CHECK_MS", 1000) / 1000
     tainted = bumped_in_open_transaction()
     cached, now = _stamp_cache, _clock()
     if (
         not tainted
         and ttl > 0
-        and cached["stamp"] is not None
+        and cached["counters"] is not None
         and cached["bumps"] == LOCAL_BUMPS["count"]
         and now - cached["at"] < ttl
     ):
-        return cached["stamp"]
+        return cached["counters"]
     bumps = LOCAL_BUMPS["count"]
-    stamp = LayerVersion.stamp()
+    counters = LayerVersion.counters()
     if not tainted:
-        _stamp_cache.update(stamp=stamp, at=now, bumps=bumps)
-    return stamp
+        _stamp_cache.update(counters=counters, at=now, bumps=bumps)
+    return counters
+
+
+def current_stamp():
+    """The routing index's part of `current_counters()` (`LayerVersion.stamp()`)."""
+    return LayerVersion.stamp(current_counters())
 
 
 def forget_stamp():
     """Drop the cached stamp (tests: the database was emptied or rolled back behind the cache)."""
-    _stamp_cache.update(stamp=None, at=0.0, bumps=-1)
+    _stamp_cache.update(counters=None, at=0.0, bumps=-1)
 
 
 def get_index():

@@ -2,11 +2,13 @@
 attributes and its active urgency criteria; the published version new requests open on; the active
 service levels.
 
-Keyed on the ``catalogue`` counter of ``LayerVersion``, read once at the start of each filing (one
-single-row query, ``filing()``). ``procedures/signals.py`` bumps that counter on every write to a category,
-a category group, an attribute, an urgency criterion, a service level, a procedure or a procedure version,
-in the writer's transaction: a filing in any process sees a change from its commit on. The stamp is read
-before the rows, so an entry is never older than its stamp.
+Keyed on the ``catalogue`` counter of ``LayerVersion``, read at the start of each filing through
+``directory.routing.current_counters()``: the one read of the counters that the routing index and the
+sub-sector index key on too, made at most once every ROUTING_INDEX_CHECK_MS. ``procedures/signals.py``
+bumps the counter on every write to a category, a category group, an attribute, an urgency criterion, a
+service level, a procedure or a procedure version, in the writer's transaction: a filing in the same
+process sees the change at once, one in another process within that delay. The counters are read before
+the rows, so an entry is never older than its stamp.
 
 The cached instances are shared by the filings of a process: they are read, never changed. Outside a
 filing (recomputing deadlines, the web forms' choices) nothing is cached and the database is read.
@@ -14,10 +16,6 @@ filing (recomputing deadlines, the web forms' choices) nothing is cached and the
 
 import threading
 from contextlib import contextmanager
-
-from django.db import connection
-
-from directory.models import LayerVersion
 
 NAME = "catalogue"
 
@@ -27,11 +25,9 @@ _local = threading.local()
 
 
 def _stamp():
-    # A plain cursor, as LayerVersion.stamp() does: the ORM's overhead would be most of this query's time.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT version, token FROM {LayerVersion._meta.db_table} WHERE name = %s", [NAME])
-        row = cursor.fetchone()
-    return tuple(row) if row else (0, "")
+    from directory.routing import current_counters  # the counters the routing reads too: one read
+
+    return current_counters().get(NAME, (0, ""))
 
 
 @contextmanager

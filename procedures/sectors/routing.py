@@ -15,11 +15,10 @@ import threading
 from dataclasses import dataclass, field
 
 import shapely
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from directory.models import LayerVersion, OrganisationKind, in_season
+from directory.models import OrganisationKind, in_season
 
 STAMP_NAMES = ("sectors", "rules")
 
@@ -91,13 +90,10 @@ class SectorDecision:
 
 
 def _stamp():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT name, version, token FROM {LayerVersion._meta.db_table} WHERE name IN (%s, %s)",
-            list(STAMP_NAMES),
-        )
-        rows = {name: (version, token) for name, version, token in cursor.fetchall()}
-    return tuple(rows.get(name, (0, "")) for name in STAMP_NAMES)
+    from directory.routing import current_counters  # read at most once per filing (and per delay)
+
+    counters = current_counters()
+    return tuple(counters.get(name, (0, "")) for name in STAMP_NAMES)
 
 
 class SectorIndex:

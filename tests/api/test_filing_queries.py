@@ -22,6 +22,10 @@ from tests.factories import POINT_IN_COMMUNE_1
 #     escalation points, INSERT audit, INSERT outbox, INSERT request (with its case), INSERT message to
 #     the commune, INSERT its outbox event; + SAVEPOINT/RELEASE
 #   the 201 (0): from the objects in hand (messages, criteria and deadlines just written)
+# In a test every filing runs inside the transaction that created the fixtures (a bumping transaction), so
+# the three caches read LayerVersion's counters on every call. In production the three share one read,
+# made at most once every ROUTING_INDEX_CHECK_MS: a POST then costs 1 + 10 statements
+# (tests/procedures/test_filing_queries.py shows it).
 POST_STATEMENTS = 1 + 3 + 10 + 2
 # An Idempotency-Key adds: DELETE of an expired record with that key, INSERT of the record (in a
 # savepoint here), UPDATE with the response; its replay: the token, the DELETE, the INSERT refused by

@@ -89,3 +89,29 @@ def test_with_dispatch_on_commit_the_filing_delivers_its_events_right_after_comm
         ("request.message", True),
     ]
     assert Notification.objects.filter(request=request, user=world.commune_user, event="message").count() == 1
+
+
+def test_outside_a_bumping_transaction_a_filing_reads_the_counters_at_most_once_per_delay(
+    requests_world, bulky, settings, monkeypatch
+):
+    """In production a filing is its own transaction and bumps nothing: the routing, sub-sector and
+    catalogue caches share one read of LayerVersion's counters, made at most once every
+    ROUTING_INDEX_CHECK_MS (directory.routing.current_counters)."""
+    from directory import models as directory_models
+    from directory import routing
+
+    settings.ROUTING_INDEX_CHECK_MS = 1000
+    clock = [1000.0]
+    monkeypatch.setattr(routing, "_clock", lambda: clock[0])
+    monkeypatch.setattr(directory_models, "bumped_in_open_transaction", lambda: False)
+    monkeypatch.setattr(routing, "bumped_in_open_transaction", lambda: False)  # as outside the test's
+    file(requests_world, bulky)  # warms the caches and reads the counters
+    with CaptureQueriesContext(connection) as filing:
+        file(requests_world, bulky, description="Un autre canapé.")
+    counters = [q for q in filing.captured_queries if "directory_layerversion" in q["sql"]]
+    assert counters == [] and len(filing.captured_queries) == FILING_QUERIES - 3
+    clock[0] += 1.1  # past the delay: one read, for the three caches
+    with CaptureQueriesContext(connection) as filing:
+        file(requests_world, bulky, description="Encore un canapé.")
+    counters = [q for q in filing.captured_queries if "directory_layerversion" in q["sql"]]
+    assert len(counters) == 1 and len(filing.captured_queries) == FILING_QUERIES - 2
