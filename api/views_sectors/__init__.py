@@ -299,7 +299,7 @@ class SectorProcedureViewSet(GenericApiViewSet):
         used = means.do_record_time_spent(target, acting_user=request.user, hours=data["hours"])
         used = used or dict.fromkeys(("year", "used", "capacity", "unit", "pct", "warning"))
         body = {key: str(value) if value is not None else None for key, value in used.items()}
-        return Response({"hours": str(target.sector_time_spent.hours), **body})
+        return Response({"hours": f"{target.sector_time_spent.hours:.2f}", **body})
 
 
 class SectorApprovalViewSet(GenericApiViewSet):
