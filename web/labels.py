@@ -4,6 +4,9 @@ A case's version is published, and a published version never changes, so definit
 version id for the life of the process: a list page reads each definition once, not once per row.
 """
 
+from decimal import Decimal
+
+from django.utils import formats
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -65,6 +68,7 @@ AUDIT_EVENTS = {
     "migrated": gettext_lazy("Moved to another version of the procedure"),
     "escalation": gettext_lazy("Deadline missed: escalation"),
     "alert_late": gettext_lazy("Urgency check answer overdue"),
+    "time_spent_recorded": gettext_lazy("Time spent recorded"),
 }
 # The same events for an alert other than the urgency check (a missed deadline's alert).
 OTHER_ALERT_EVENTS = {
@@ -140,6 +144,8 @@ def label_audit(case, entries):
                 }
             else:
                 entry.detail = _("to %(after)s") % {"after": _names(after, names)}
+        elif entry.event == "time_spent_recorded" and data.get("hours"):
+            entry.detail = _("%(hours)s hours") % {"hours": formats.number_format(Decimal(data["hours"]))}
         elif entry.event == "deadlines_recomputed" and not data.get("deadlines") and not entry.reason:
             continue
         shown.append(entry)

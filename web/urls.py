@@ -136,6 +136,11 @@ urlpatterns = [
     ),
     path("requests/<str:reference>/alert/raise/", views_requests.alert_raise, name="request-alert-raise"),
     path("requests/<str:reference>/fines/", views_requests.request_fine, name="request-fine"),
+    path(
+        "requests/<str:reference>/time-spent/",
+        views_requests.request_time_spent,
+        name="request-time-spent",
+    ),
     path("requests/<str:reference>/alert/answer/", views_requests.alert_answer, name="request-alert-answer"),
     path("requests/<str:reference>/alert/close/", views_requests.alert_close, name="request-alert-close"),
     path("queue/", views_work.queue, name="queue"),

@@ -270,13 +270,16 @@ class SectorProcedureViewSet(GenericApiViewSet):
             200: inline_serializer(
                 "SectorMeansConsumption",
                 {
-                    "year": serializers.CharField(),
-                    "used": serializers.CharField(),
-                    "capacity": serializers.CharField(),
-                    "unit": serializers.CharField(),
-                    "pct": serializers.CharField(),
+                    "hours": serializers.CharField(help_text="The hours recorded."),
+                    "year": serializers.CharField(allow_null=True),
+                    "used": serializers.CharField(allow_null=True),
+                    "capacity": serializers.CharField(allow_null=True),
+                    "unit": serializers.CharField(allow_null=True),
+                    "pct": serializers.CharField(allow_null=True),
                     "warning": serializers.CharField(allow_null=True, help_text="80 or 100 once reached."),
                 },
+                help_text="The pooled means' consumption after the record; its fields are null when the"
+                " request was not handled by pooled means.",
             )
         },
     )
@@ -287,13 +290,16 @@ class SectorProcedureViewSet(GenericApiViewSet):
         url_name="time-spent",
     )
     def time_spent(self, request, reference=None):
-        """Record the time the pooled means spent on a done request; returns their consumption."""
+        """Record the hours the handling unit spent on a done request (once; any request, pooled means or
+        not); returns the pooled means' consumption when they handled it."""
         target = requests_visible_to(request.user).filter(reference=reference).first()
         if target is None:
             raise exceptions.NotFound()
         data = _valid(SectorTimeSpentInput, request)
         used = means.do_record_time_spent(target, acting_user=request.user, hours=data["hours"])
-        return Response({key: str(value) if value is not None else None for key, value in used.items()})
+        used = used or dict.fromkeys(("year", "used", "capacity", "unit", "pct", "warning"))
+        body = {key: str(value) if value is not None else None for key, value in used.items()}
+        return Response({"hours": f"{target.sector_time_spent.hours:.2f}", **body})
 
 
 class SectorApprovalViewSet(GenericApiViewSet):

@@ -72,7 +72,14 @@ class ClectEndInput(serializers.Serializer):
 class ClectCountSerializer(serializers.Serializer):
     requests = serializers.IntegerField(help_text="Interventions: requests filed inside a member.")
     done = serializers.IntegerField()
-    hours = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Hours recorded.")
+    hours = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Sum of the hours the handling units recorded on their done requests (0 when none).",
+    )
+    time_recorded = serializers.IntegerField(
+        help_text="Requests with time recorded: 0 means the hours are not recorded, not that none were spent."
+    )
 
 
 class ClectActorSerializer(ClectCountSerializer):

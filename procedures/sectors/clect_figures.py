@@ -9,8 +9,10 @@ that the CSV and XLSX exports write.
   (the members' table counts it for each).
 - The actor is the unit that handles the request (or its organisation when no unit is named); the
   commune is the one the request was filed in. "Done" is a request resolved (at any date since).
-- The time spent is the hours recorded on done requests (procedures.sectors.means: pooled means record
-  the time they spend); a request with no time recorded adds nothing to it.
+- The time spent is the hours the handling units recorded on their done requests
+  (procedures.sectors.means.do_record_time_spent, once per request, whoever handled it). A request with
+  no time recorded adds nothing to the hours; ``time_recorded`` counts the requests that have some, so
+  that a reader tells 0 hours from hours not recorded (the page says « non renseigné » when none is).
 """
 
 import datetime
@@ -55,10 +57,11 @@ def _requests(membership, start, end):
 
 
 def _hours(request):
+    """The hours recorded on the request, or None when none are."""
     try:
         return request.sector_time_spent.hours
     except InterventionRequest.sector_time_spent.RelatedObjectDoesNotExist:
-        return ZERO
+        return None
 
 
 def actor_of(request):
@@ -90,16 +93,19 @@ def years_of(group):
 def _add(bucket, request):
     bucket["requests"] += 1
     bucket["done"] += request.resolved_at is not None
-    bucket["hours"] += _hours(request)
+    hours = _hours(request)
+    if hours is not None:
+        bucket["hours"] += hours
+        bucket["time_recorded"] += 1
 
 
 def _bucket(**names):
-    return {**names, "requests": 0, "done": 0, "hours": ZERO}
+    return {**names, "requests": 0, "done": 0, "hours": ZERO, "time_recorded": 0}
 
 
 def group_figures(group, year):
     """The group's figures for ``year``; its ``rows`` (commune, actor, organisation, requests, done,
-    hours) are what the exports write, sorted by commune then actor."""
+    hours, time_recorded) are what the exports write, sorted by commune then actor."""
     memberships = list(group.memberships.select_related("perimeter", "procedure").order_by("starts_on", "pk"))
     seen = {}
     members = []
@@ -156,6 +162,7 @@ def export_headers():
         _("Interventions"),
         _("Done"),
         _("Hours spent"),
+        _("Requests with time recorded"),
     ]
 
 
@@ -170,4 +177,5 @@ def export_rows(group, figures):
             row["requests"],
             row["done"],
             float(row["hours"]),  # a number in XLSX, a decimal comma in CSV
+            row["time_recorded"],  # 0: the hours are not recorded, not zero
         )

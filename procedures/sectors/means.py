@@ -1,14 +1,20 @@
-"""Time spent by pooled means on done requests, and their consumption warnings (80 % and 100 %)."""
+"""Time spent on done requests, recorded by the handling unit; for the pooled means (régie) of a sub-sector
+procedure, their consumption warnings (80 % and 100 %)."""
+
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from engine.context import Effects
 from engine.errors import InvalidFields, RoleNotAllowed
 from procedures.scope import is_administrator
 from procedures.sectors import figures
 from procedures.sectors.actions import _decimal, audit, event
 from procedures.sectors.models import SectorTimeSpent
+
+MAX_HOURS = Decimal("100000")  # hours = DecimalField(max_digits=8, decimal_places=2)
 
 
 def means_of(request):
@@ -19,6 +25,7 @@ def means_of(request):
 
 
 def may_record_time_spent(acting_user, request):
+    """An administrator, or a member (agent or supervisor) of the unit that handles the request."""
     return (
         acting_user is not None
         and acting_user.is_active
@@ -29,24 +36,47 @@ def may_record_time_spent(acting_user, request):
     )
 
 
-def do_record_time_spent(request, *, acting_user, hours):
-    """The handler records the time its pooled means spent on a done request (once; warns at 80 / 100 %)."""
-    if not may_record_time_spent(acting_user, request):
-        raise RoleNotAllowed([], _("Only the unit that handled the request may record the time spent."))
+def time_spent_errors(request, hours):
+    """({field: message}, the hours as a Decimal or None): what ``do_record_time_spent`` would refuse."""
     errors = {}
-    means = means_of(request)
-    if means is None:
-        errors["hours"] = _("This request was not handled by the pooled means of a sub-sector procedure.")
-    elif request.resolved_at is None:
+    if request.resolved_at is None:
         errors["hours"] = _("The time spent is recorded once the request is done.")
     elif SectorTimeSpent.objects.filter(request=request).exists():
         errors["hours"] = _("The time spent on this request is already recorded.")
     value = _decimal(hours, "hours", errors) if "hours" not in errors else None
-    if value is not None and value <= 0:
-        errors["hours"] = _("Enter the hours spent, more than zero.")
+    if value is not None and not errors:
+        if value <= 0:
+            errors["hours"] = _("Enter the hours spent, more than zero.")
+        elif value >= MAX_HOURS or value != value.quantize(Decimal("0.01")):
+            errors["hours"] = _("Enter at most 99,999 hours, with at most two decimals.")
+    return errors, value
+
+
+def do_record_time_spent(request, *, acting_user, hours):
+    """The handling unit records the hours it spent on a done request (once, whoever handled it).
+
+    The request's history gets ``time_spent_recorded`` (and the outbox ``case.time_spent_recorded``). When
+    the pooled means of a sub-sector procedure handled it, the hours count in their consumption: the
+    procedure's audit entry, and ``sector.pooled_means_warning`` when 80 % or 100 % is crossed. Returns
+    the pooled means' consumption, or None when no pooled means handled the request."""
+    if not may_record_time_spent(acting_user, request):
+        raise RoleNotAllowed([], _("Only the unit that handled the request may record the time spent."))
+    errors, value = time_spent_errors(request, hours)
     if errors:
         raise InvalidFields(errors)
+    means = means_of(request)
     with transaction.atomic():
+        if request.case_id:
+            now = timezone.now()
+            data = {"hours": str(value), "means": means.pk if means else None}
+            effects = Effects()
+            effects.record(
+                request.case, "time_spent_recorded", actor=acting_user, at=now, data=data, payload=data
+            )
+            effects.flush()
+        if means is None:
+            SectorTimeSpent.objects.create(request=request, means=None, hours=value)
+            return None
         year = timezone.localdate().year
         before = figures.consumption(means, year)
         SectorTimeSpent.objects.create(request=request, means=means, hours=value)

@@ -473,7 +473,11 @@ class EvaluationOpinion(models.Model):
 
 
 class SectorTimeSpent(models.Model):
-    """Time the pooled means spent on a done request (recorded by its handler)."""
+    """The hours the handling unit spent on a done request, recorded once by that unit (or an administrator).
+
+    ``means`` is the pooled means (régie) of a sub-sector procedure when they handled the request (the hours
+    then count in their consumption, procedures.sectors.figures), and null for every other request. The
+    CLECT figures (procedures.sectors.clect_figures) sum these hours per actor and per commune."""
 
     request = models.OneToOneField(
         "procedures.InterventionRequest",
@@ -482,7 +486,13 @@ class SectorTimeSpent(models.Model):
         verbose_name=_("request"),
     )
     means = models.ForeignKey(
-        PooledMeans, on_delete=models.PROTECT, related_name="time_spent", verbose_name=_("pooled means")
+        PooledMeans,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="time_spent",
+        verbose_name=_("pooled means"),
+        help_text=_("The pooled means that handled the request; empty when another unit handled it."),
     )
     hours = models.DecimalField(_("hours spent"), max_digits=8, decimal_places=2)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)

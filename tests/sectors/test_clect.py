@@ -172,23 +172,44 @@ def test_the_figures_of_a_year_per_actor_and_per_commune(active, subsectors, tim
     usual_1, usual_2 = lit.handler_unit, east_april.handler_unit
     assert (usual_1.name, usual_2.name) == ("CTC Un", "CTC Deux")  # the usual routing outside the sector
     assert bulky.handler_unit == world.ctc
+    # CTC Un (not pooled means) finishes the lighting request and records 1,75 h; CTC Deux records nothing
+    steps = [("acknowledge", {}), ("qualify", {}), ("start_work", {})]
+    steps.append(("finish", {"resolution_note": "Fait"}))
+    lit = _do(lit, world.ctc_agent, steps)
+    assert means.do_record_time_spent(lit, acting_user=world.ctc_agent, hours="1,75") is None
+    assert lit.sector_time_spent.means is None
 
     figures = group_figures(group, 2026)
-    assert figures["total"] == {"requests": 4, "done": 1, "hours": Decimal("2.50")}
+    assert figures["total"] == {"requests": 4, "done": 2, "hours": Decimal("4.25"), "time_recorded": 2}
     assert figures["by_actor"] == [
-        {"actor": "CTC Deux", "organisation": "Communauté urbaine", "requests": 1, "done": 0, "hours": 0},
-        {"actor": "CTC Un", "organisation": "Communauté urbaine", "requests": 2, "done": 0, "hours": 0},
+        {
+            "actor": "CTC Deux",
+            "organisation": "Communauté urbaine",
+            "requests": 1,
+            "done": 0,
+            "hours": 0,
+            "time_recorded": 0,
+        },
+        {
+            "actor": "CTC Un",
+            "organisation": "Communauté urbaine",
+            "requests": 2,
+            "done": 1,
+            "hours": Decimal("1.75"),
+            "time_recorded": 1,
+        },
         {
             "actor": "Équipe de la régie",
             "organisation": "Régie",
             "requests": 1,
             "done": 1,
             "hours": Decimal("2.5"),
+            "time_recorded": 1,
         },
     ]
     assert figures["by_commune"] == [
-        {"commune": "Commune Deux", "requests": 1, "done": 0, "hours": 0},
-        {"commune": "Commune Une", "requests": 3, "done": 1, "hours": Decimal("2.5")},
+        {"commune": "Commune Deux", "requests": 1, "done": 0, "hours": 0, "time_recorded": 0},
+        {"commune": "Commune Une", "requests": 3, "done": 2, "hours": Decimal("4.25"), "time_recorded": 2},
     ]
     assert [(m["code"], m["from"], m["to"], m["requests"]) for m in figures["by_member"]] == [
         ("ss-sud-ouest", datetime.date(2026, 1, 1), datetime.date(2026, 12, 31), 1),

@@ -121,24 +121,63 @@ def test_the_page_and_the_exports_show_the_year_s_figures_and_out_of_scope_is_40
     page = commune.get("/sector-procedures/clect-groups/clect-val/?year=2026")
     body = page.content.decode()
     assert page.status_code == 200 and "2 interventions en 2026 (0 terminée(s)), 0 heures passées." in body
+    assert "Temps saisi pour 0 des 2 interventions." in body
+    assert body.count("<td>non renseigné</td>") == 2  # by actor and by commune: not recorded, not 0
     assert commune.get("/sector-procedures/clect-groups/clect-val/?year=2025").status_code == 200
     assert commune.get("/sector-procedures/clect-groups/clect-val/?year=abc").status_code == 400
     csv = commune.get("/sector-procedures/clect-groups/clect-val/export.csv?year=2026")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines == [
-        "Année;Groupe CLECT;Commune;Intervenant;Organisation;Interventions;Réalisée;Heures passées",
-        "2026;Val;Commune Une;CTC Un;Communauté urbaine;2;0;0,00",
+        "Année;Groupe CLECT;Commune;Intervenant;Organisation;Interventions;Réalisée;Heures passées;"
+        "Demandes avec temps saisi",
+        "2026;Val;Commune Une;CTC Un;Communauté urbaine;2;0;0,00;0",
     ]
     xlsx = commune.get("/sector-procedures/clect-groups/clect-val/export.xlsx?year=2026")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1] == (2026, "Val", "Commune Une", "CTC Un", "Communauté urbaine", 2, 0, 0)
+    assert rows[1] == (2026, "Val", "Commune Une", "CTC Un", "Communauté urbaine", 2, 0, 0, 0)
     assert commune.get("/sector-procedures/clect-groups/clect-val/export.pdf").status_code == 404
     other = logged(world.commune_2_user)
     assert other.get("/sector-procedures/clect-groups/clect-val/").status_code == 404
     assert other.get("/sector-procedures/clect-groups/clect-val/export.csv").status_code == 404
     assert "Val" not in other.get("/sector-procedures/clect-groups/").content.decode().split("<main")[-1]
+
+
+def test_hours_recorded_on_some_requests_read_alike_in_the_page_the_exports_and_the_api(world, group):
+    """CTC Un finishes one of its two requests and records 2,25 h: 2,25 h on 1 of 2 everywhere."""
+    from procedures.actions import do_transition_request
+    from procedures.models import InterventionRequest
+    from procedures.sectors import means
+
+    first = InterventionRequest.objects.order_by("pk").first()
+    for code, fields in (
+        ("acknowledge", {}),
+        ("qualify", {}),
+        ("start_work", {}),
+        ("finish", {"resolution_note": "Lampe changée"}),
+    ):
+        do_transition_request(
+            InterventionRequest.objects.get(pk=first.pk), code, acting_user=world.ctc_agent, fields=fields
+        )
+    means.do_record_time_spent(
+        InterventionRequest.objects.get(pk=first.pk), acting_user=world.ctc_agent, hours="2,25"
+    )
+    commune = logged(world.commune_user)
+    body = commune.get("/sector-procedures/clect-groups/clect-val/?year=2026").content.decode()
+    assert "2 interventions en 2026 (1 terminée(s)), 2,25 heures passées." in body
+    assert "Temps saisi pour 1 des 2 interventions." in body
+    assert body.count('<td>2,25 <span class="muted">(saisi pour 1 sur 2)</span></td>') == 2
+    assert "non renseigné" not in body
+    csv = commune.get("/sector-procedures/clect-groups/clect-val/export.csv?year=2026")
+    assert csv.content.decode("utf-8-sig").splitlines()[1] == (
+        "2026;Val;Commune Une;CTC Un;Communauté urbaine;2;1;2,25;1"
+    )
+    xlsx = commune.get("/sector-procedures/clect-groups/clect-val/export.xlsx?year=2026")
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[1][-3:] == (1, 2.25, 1)
+    api = api_for(world.commune_user).get("/api/v1/sector-clect-groups/clect-val/figures/?year=2026").json()
+    assert api["by_actor"][0]["hours"] == "2.25" and api["by_actor"][0]["time_recorded"] == 1
 
 
 def test_the_api_lists_adds_ends_and_gives_the_figures_scoped(world, group, south_west, assert_queries):
@@ -154,8 +193,10 @@ def test_the_api_lists_adds_ends_and_gives_the_figures_scoped(world, group, sout
     assert other.get(base + "clect-val/").status_code == 404
     assert other.get(base + "clect-val/figures/").status_code == 404
     figures = commune.get(base + "clect-val/figures/?year=2026").json()
-    assert figures["total"] == {"requests": 2, "done": 0, "hours": "0.00"}
-    assert figures["by_commune"] == [{"requests": 2, "done": 0, "hours": "0.00", "commune": "Commune Une"}]
+    assert figures["total"] == {"requests": 2, "done": 0, "hours": "0.00", "time_recorded": 0}
+    assert figures["by_commune"] == [
+        {"requests": 2, "done": 0, "hours": "0.00", "time_recorded": 0, "commune": "Commune Une"}
+    ]
     assert figures["by_member"][0]["counted_from"] == "2026-01-01"
     assert commune.get(base + "clect-val/figures/?year=deux").status_code == 400
     assert commune.post(base, {"code": "x", "name": "X"}, format="json").status_code == 403

@@ -48,6 +48,7 @@ NOT_PAGES = {
     "request-unshare": "POST-only action",
     "request-alert-raise": "POST-only action",
     "request-fine": "POST-only action (its error state is checked on request-detail)",
+    "request-time-spent": "POST-only action (its error state is checked on request-detail)",
     "request-alert-answer": "POST-only action",
     "request-alert-close": "POST-only action",
     "queue-export": "CSV/XLSX export",

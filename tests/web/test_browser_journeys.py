@@ -120,6 +120,18 @@ def test_the_ctc_agent_qualifies_plans_and_completes_and_the_commune_confirms(
     page.wait_for_load_state()
     filed.refresh_from_db()
     assert filed.case.state == "done" and filed.planned_date == planned
+    # done: the unit records the time it spent (a decimal comma), once
+    page.fill("#id_time-hours", "deux")
+    page.locator("form[action$='/time-spent/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#id_time-hours-errors").is_visible()
+    assert_accessible(page)
+    page.fill("#id_time-hours", "1,5")
+    page.locator("form[action$='/time-spent/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "1,50 heures saisies" in page.locator("section[aria-labelledby=time-spent-title]").inner_text()
+    assert InterventionRequest.objects.get(pk=filed.pk).sector_time_spent.hours == 1.5
+    assert_accessible(page)
 
     logout(page)
     login(page, "commune")

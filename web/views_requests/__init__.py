@@ -60,3 +60,4 @@ from .steps import (  # noqa: F401
     alert_raise,
     request_take,
 )
+from .time_spent import request_time_spent  # noqa: F401

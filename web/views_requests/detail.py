@@ -131,6 +131,7 @@ def marks_context(user, obj, comments, messages_to_commune):
 
 def detail_context(request, obj, forms=None):
     from web.views_requests.fines import fine_context  # its view re-renders this page
+    from web.views_requests.time_spent import time_spent_context  # likewise
 
     user = request.user
     forms = forms or {}
@@ -226,6 +227,7 @@ def detail_context(request, obj, forms=None):
         **sharing,
         "can_take": actions.may_take_request(obj, user),
         **fine_context(request, obj, forms.get("fine")),
+        **time_spent_context(request, obj, forms.get("time_spent")),
     }
 
 
