@@ -42,14 +42,29 @@ CATEGORIES = [
 ]  # fmt: skip
 
 
+def _upsert(model, defaults, **lookup):
+    """update_or_create that writes only what differs: a second load rewrites nothing (nor bumps the
+    catalogue counter that filings key their cache on)."""
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        return model.objects.create(**lookup, **defaults), True
+    changed = [name for name, value in defaults.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, defaults[name])
+    if changed:
+        row.save(update_fields=[model._meta.get_field(name).attname for name in changed])
+    return row, False
+
+
 def load_categories():
     groups = {}
     for position, (code, name, name_en) in enumerate(GROUPS):
-        groups[code], _ = CategoryGroup.objects.update_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "position": position}
+        groups[code], _ = _upsert(
+            CategoryGroup, code=code, defaults={"name": name, "name_en": name_en, "position": position}
         )
     for code, group, name, name_en, description, keywords in CATEGORIES:
-        Category.objects.update_or_create(
+        _upsert(
+            Category,
             code=code,
             defaults={
                 "group": groups[group],
@@ -143,13 +158,15 @@ def load_request_configuration():
     """Urgency criteria, attributes and service levels of the demo categories (idempotent)."""
     categories = {category.code: category for category in Category.objects.all()}
     for position, (category, code, label) in enumerate(URGENCY_CRITERIA):
-        UrgencyCriterion.objects.update_or_create(
+        _upsert(
+            UrgencyCriterion,
             category=categories[category],
             code=code,
             defaults={"label": label, "label_en": CRITERIA_EN.get(code, ""), "position": position},
         )
     for position, (category, code, label, kind, required, choices, extra) in enumerate(ATTRIBUTES):
-        CategoryAttribute.objects.update_or_create(
+        _upsert(
+            CategoryAttribute,
             category=categories[category],
             code=code,
             defaults={
@@ -164,7 +181,8 @@ def load_request_configuration():
             },
         )
     for name, category, zone_type, urgency, start, end, acknowledge, resolve in SERVICE_LEVELS:
-        ServiceLevel.objects.update_or_create(
+        _upsert(
+            ServiceLevel,
             name=name,
             defaults={
                 "category": categories[category] if category else None,
