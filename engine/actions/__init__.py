@@ -40,6 +40,7 @@ from .notes import (  # noqa: F401
     do_attach,
     do_comment,
     may_attach,
+    record_case_event,
 )
 from .shares import (  # noqa: F401
     _granted_by_id,

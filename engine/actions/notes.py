@@ -103,3 +103,13 @@ def do_attach(case, *, acting_user, file, description=""):
         )
         effects.flush()
     return attachment
+
+
+def record_case_event(case, event, *, acting_user, data=None):
+    """One audit entry and its outbox event ``case.<event>`` for a fact a domain action recorded about the
+    case without changing its state (e.g. the time spent on it). The caller has checked its permission;
+    runs in the caller's transaction."""
+    data = dict(data or {})
+    effects = Effects()
+    effects.record(case, event, actor=acting_user, at=timezone.now(), data=data, payload=data)
+    effects.flush()

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engine.context import Effects
+from engine import actions as engine
 from engine.errors import InvalidFields, RoleNotAllowed
 from procedures.scope import is_administrator
 from procedures.sectors import figures
@@ -67,13 +67,8 @@ def do_record_time_spent(request, *, acting_user, hours):
     means = means_of(request)
     with transaction.atomic():
         if request.case_id:
-            now = timezone.now()
             data = {"hours": str(value), "means": means.pk if means else None}
-            effects = Effects()
-            effects.record(
-                request.case, "time_spent_recorded", actor=acting_user, at=now, data=data, payload=data
-            )
-            effects.flush()
+            engine.record_case_event(request.case, "time_spent_recorded", acting_user=acting_user, data=data)
         if means is None:
             SectorTimeSpent.objects.create(request=request, means=None, hours=value)
             return None
