@@ -109,6 +109,14 @@ def sector_version_edit(request, code, number):
                 row = version.split_rows.filter(pk=request.POST.get("row")).first() or _missing()
                 actions.do_remove_split_row(row, acting_user=request.user)
                 saved = True
+            elif which == "means-remove":
+                means = version.pooled_means.filter(pk=request.POST.get("means")).first() or _missing()
+                actions.do_remove_pooled_means(means, acting_user=request.user)
+                saved = True
+            elif which == "override-remove":
+                override = version.overrides.filter(pk=request.POST.get("override")).first() or _missing()
+                actions.do_remove_service_level_override(override, acting_user=request.user)
+                saved = True
             elif which == "submit":
                 approvals.do_submit_sector_version(version, acting_user=request.user)
                 return redirect("sector-detail", code=procedure.code)

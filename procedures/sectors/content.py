@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from directory import geo
@@ -156,6 +157,42 @@ def do_remove_split_row(row, *, acting_user):
         version, pk = row.version, row.pk
         row.delete()
         audit(version.procedure, "split_row_removed", acting_user, version=version.number, row=pk)
+
+
+def do_remove_pooled_means(means, *, acting_user):
+    """Remove pooled means (and their funding shares) from a draft version."""
+    _check_editor(acting_user)
+    _check_draft(means.version)
+    with transaction.atomic():
+        version, organisation = means.version, means.organisation.code
+        try:
+            means.delete()
+        except ProtectedError:  # time already recorded against them: never in a draft, but say so
+            raise InvalidFields(
+                {"means": _("Time was recorded against these pooled means: they cannot be removed.")}
+            ) from None
+        audit(
+            version.procedure,
+            "pooled_means_removed",
+            acting_user,
+            version=version.number,
+            organisation=organisation,
+        )
+
+
+def do_remove_service_level_override(override, *, acting_user):
+    _check_editor(acting_user)
+    _check_draft(override.version)
+    with transaction.atomic():
+        version = override.version
+        described = {
+            "category": getattr(override.category, "code", None),
+            "urgency": override.urgency,
+            "acknowledge_hours": override.acknowledge_hours,
+            "resolve_hours": override.resolve_hours,
+        }
+        override.delete()
+        audit(version.procedure, "override_removed", acting_user, version=version.number, **described)
 
 
 def do_set_pooled_means(

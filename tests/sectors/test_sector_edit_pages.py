@@ -152,6 +152,12 @@ def test_pooled_means_whose_shares_do_not_add_up_to_100_are_refused_on_the_share
         "cu": "40.00",
         "commune-1": "10.00",
     }
+    # removed from the draft with its shares, audited
+    assert f'name="means" value="{means.pk}"' in admin.get(EDIT).content.decode()
+    assert admin.post(EDIT, {"form": "means-remove", "means": means.pk}).status_code == 302
+    assert not PooledMeans.objects.filter(pk=means.pk).exists()
+    assert SectorAuditEntry.objects.filter(event="pooled_means_removed").count() == 1
+    assert admin.post(EDIT, {"form": "means-remove", "means": means.pk}).status_code == 404
 
 
 def test_an_override_with_a_resolve_target_shorter_than_acknowledge_is_refused_on_it(draft, admin):
@@ -172,9 +178,11 @@ def test_an_override_with_a_resolve_target_shorter_than_acknowledge_is_refused_o
         },
     )
     assert added.status_code == 302
-    assert ServiceLevelOverride.objects.filter(
-        category=draft.bulky, urgency="urgent", resolve_hours=8
-    ).exists()
+    override = ServiceLevelOverride.objects.get(category=draft.bulky, urgency="urgent", resolve_hours=8)
+    assert admin.post(EDIT, {"form": "override-remove", "override": override.pk}).status_code == 302
+    assert not ServiceLevelOverride.objects.filter(pk=override.pk).exists()
+    [removed] = SectorAuditEntry.objects.filter(event="override_removed").values_list("data", flat=True)
+    assert removed["resolve_hours"] == 8 and removed["category"] == draft.bulky.code
 
 
 def test_the_draft_is_sent_for_approval_and_then_no_longer_changes(draft, admin):
@@ -188,6 +196,12 @@ def test_the_draft_is_sent_for_approval_and_then_no_longer_changes(draft, admin)
         EDIT, {"form": "zone", "zone-name": "Tard", "zone-geometry": json.dumps(geojson(INSIDE))}
     )
     assert late.status_code == 400 and "Seule une version brouillon" in late.content.decode()
+    for form, name, row in (
+        ("means-remove", "means", draft.version.pooled_means.first()),
+        ("override-remove", "override", draft.version.overrides.first()),
+    ):
+        refused = admin.post(EDIT, {"form": form, name: row.pk})  # nor removed from a version in approval
+        assert refused.status_code == 400 and "Seule une version brouillon" in refused.content.decode()
     assert counts() == before
 
 
