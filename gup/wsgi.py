@@ -7,13 +7,20 @@ application = get_wsgi_application()
 
 
 def _warm_up():
-    """Build the routing index before this worker takes traffic (ROUTING_INDEX_WARM_UP)."""
+    """Build the routing index before this worker takes traffic (ROUTING_INDEX_WARM_UP), then close the
+    database connections it opened: with gunicorn's --preload this runs in the master before it forks,
+    and workers sharing one inherited connection would read each other's results. The index itself (in
+    memory, or the mapped file) is inherited safely."""
     from django.conf import settings
+    from django.db import connections
 
     if settings.ROUTING_INDEX_WARM_UP:
         from directory.routing import warm_up
 
-        warm_up()
+        try:
+            warm_up()
+        finally:
+            connections.close_all()
 
 
 _warm_up()
