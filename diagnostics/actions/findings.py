@@ -24,6 +24,14 @@ FAR_M = 300  # a finding may be a little outside the commune's outline (GPS drif
 RECORDING = (DiagnosticStatus.IN_FIELD, DiagnosticStatus.UNDER_ANALYSIS)
 
 
+def clean_client_id(value):
+    """The phone's identifier of what it sends (a finding, a route), or InvalidFields naming it."""
+    client_id = str(value or "").strip()
+    if not CLIENT_ID.match(client_id):
+        raise InvalidFields({"client_id": _("A client identifier of 8 to 64 letters, digits, - or _.")})
+    return client_id
+
+
 def may_record_finding(acting_user, diagnostic):
     """The commune's users and the participating organisations' (the scope of the diagnostic)."""
     if is_admin(acting_user):
@@ -125,9 +133,7 @@ def do_record_finding(
     """Record a finding; returns (finding, created). The same client identifier again is a harmless
     no-op that returns the finding already kept (whatever else the repeat carries)."""
     check(may_record_finding(acting_user, diagnostic), _("You do not take part in this diagnostic."))
-    client_id = str(client_id or "").strip()
-    if not CLIENT_ID.match(client_id):
-        raise InvalidFields({"client_id": _("A client identifier of 8 to 64 letters, digits, - or _.")})
+    client_id = clean_client_id(client_id)
     existing = Finding.objects.filter(diagnostic=diagnostic, client_id=client_id).first()
     if existing is not None:
         return existing, False

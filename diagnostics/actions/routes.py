@@ -18,7 +18,7 @@ from engine.errors import InvalidFields
 
 from ._common import audit, check, event
 from .diagnostics import MAX_ROUTE_POINTS
-from .findings import CLIENT_ID, FAR_M, RECORDING, may_record_finding
+from .findings import FAR_M, RECORDING, clean_client_id, may_record_finding
 
 may_record_route = may_record_finding
 
@@ -96,9 +96,7 @@ def do_record_route_track(diagnostic, *, acting_user, client_id, points, started
     """Keep a route recorded by a phone and make it the diagnostic's route; returns (track, created). The
     same client identifier again is a harmless no-op that returns the track already kept."""
     check(may_record_route(acting_user, diagnostic), _("You do not take part in this diagnostic."))
-    client_id = str(client_id or "").strip()
-    if not CLIENT_ID.match(client_id):
-        raise InvalidFields({"client_id": _("A client identifier of 8 to 64 letters, digits, - or _.")})
+    client_id = clean_client_id(client_id)
     existing = RouteTrack.objects.filter(diagnostic=diagnostic, client_id=client_id).first()
     if existing is not None:
         return existing, False
