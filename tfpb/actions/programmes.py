@@ -124,19 +124,25 @@ def do_submit_programme(programme, *, acting_user):
 
 def conclude_programme_review(process, *, approved):
     """The outcome node of ProgrammeReviewFlow (the system acting, after the last partner's answer)."""
+    _conclude(process, approved, "status", ("validate", "validated_at"), "send_back", "programme")
+
+
+def _conclude(process, approved, field, validate, send_back, name):
+    """Validate (``validate``: the transition and its timestamp field) or send back the programme, or its
+    yearly review, once its partner round ended; ``field`` is the state field, ``name`` names the events."""
     programme = Programme.objects.select_related("convention").get(pk=process.artifact_object_id)
     if approved:
-        _fire(programme, "validate", "validated_at")
+        _fire(programme, *validate)
     else:
-        _fire(programme, "send_back")
-    new = programme.status
+        _fire(programme, send_back)
+    outcome = "validated" if approved else "changes_requested"
     _audit(
-        "programme_validated" if approved else "programme_changes_requested",
+        f"{name}_{outcome}",
         f"programme:{programme.pk}",
         None,
-        old={"status": Status.IN_REVIEW},
-        new={"status": new},
+        old={field: Status.IN_REVIEW},
+        new={field: getattr(programme, field)},
         process=process.pk,
         last_answered_by=process.data.get("last_answered_by"),
     )
-    _emit("tfpb.programme_validated" if approved else "tfpb.programme_changes_requested", programme)
+    _emit(f"tfpb.{name}_{outcome}", programme)

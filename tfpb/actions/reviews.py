@@ -8,11 +8,10 @@ from django.utils.translation import gettext as _
 from directory.approvals.actions import start_partner_approval
 from engine.errors import GuardFailed, InvalidFields
 from tfpb.actions._common import _audit, _check, _emit, _str, parse_amount
-from tfpb.actions.programmes import _fire, may_edit_programme
+from tfpb.actions.programmes import _conclude, _fire, may_edit_programme
 from tfpb.models import (
     EDITABLE,
     Indicator,
-    Programme,
     ReviewDocument,
     Status,
 )
@@ -147,19 +146,11 @@ def do_submit_year_review(programme, *, comment="", acting_user):
 
 def conclude_year_review(process, *, approved):
     """The outcome node of YearReviewFlow."""
-    programme = Programme.objects.select_related("convention").get(pk=process.artifact_object_id)
-    if approved:
-        _fire(programme, "validate_review", "review_validated_at")
-    else:
-        _fire(programme, "send_back_review")
-    new = programme.review_status
-    _audit(
-        "year_review_validated" if approved else "year_review_changes_requested",
-        f"programme:{programme.pk}",
-        None,
-        old={"review_status": Status.IN_REVIEW},
-        new={"review_status": new},
-        process=process.pk,
-        last_answered_by=process.data.get("last_answered_by"),
+    _conclude(
+        process,
+        approved,
+        "review_status",
+        ("validate_review", "review_validated_at"),
+        "send_back_review",
+        "year_review",
     )
-    _emit("tfpb.year_review_validated" if approved else "tfpb.year_review_changes_requested", programme)
